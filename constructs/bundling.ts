@@ -1,0 +1,82 @@
+import { buildSync, type BuildOptions } from "esbuild";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+
+/** Repository root: bundles are built from here and written under `.build/`. */
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+export interface BundleSpec {
+  /** Output folder name under `.build/`, e.g. `aws-cell-lambda`. */
+  readonly name: string;
+  /** Entry file, relative to the repository root. */
+  readonly entry: string;
+  readonly platform: "node" | "neutral";
+  readonly format: "cjs" | "esm";
+  /** File name of the bundle inside its folder, e.g. `index.js`. */
+  readonly outFile: string;
+  /** Packages left out of the bundle (the runtime provides them). */
+  readonly external?: readonly string[];
+  /** Extra files to write beside the bundle (e.g. `host.json`), name -> content. */
+  readonly extraFiles?: Readonly<Record<string, string>>;
+  /** esbuild `conditions`/`mainFields` tweaks for the Worker. */
+  readonly conditions?: readonly string[];
+}
+
+export interface Bundle {
+  /** Absolute folder holding the bundle and its extra files (what a `TerraformAsset` points at). */
+  readonly dir: string;
+  /** Absolute path of the bundle file. */
+  readonly file: string;
+  /** SHA-256 (hex) of every file in the folder, in name order: changes exactly when the artifact changes. */
+  readonly hash: string;
+  readonly bytes: number;
+}
+
+const cache = new Map<string, Bundle>();
+
+/**
+ * Bundles one runtime entry with esbuild: minified, no source maps, no absolute paths in the output,
+ * so the same source gives the same bytes on every machine. Built once per process and spec.
+ */
+export function bundle(spec: BundleSpec): Bundle {
+  const cacheKey = JSON.stringify(spec);
+  const cached = cache.get(cacheKey);
+  if (cached) return cached;
+
+  const dir = path.join(PROJECT_ROOT, ".build", spec.name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, spec.outFile);
+  const options: BuildOptions = {
+    entryPoints: [path.join(PROJECT_ROOT, spec.entry)],
+    absWorkingDir: PROJECT_ROOT,
+    outfile: file,
+    bundle: true,
+    minify: true,
+    platform: spec.platform,
+    format: spec.format,
+    target: "es2022",
+    external: [...(spec.external ?? [])],
+    conditions: spec.conditions ? [...spec.conditions] : undefined,
+    mainFields: spec.platform === "neutral" ? ["module", "main"] : undefined,
+    legalComments: "none",
+    sourcemap: false,
+    logLevel: "silent",
+    write: true,
+  };
+  const result = buildSync(options);
+  if (result.errors.length > 0) throw new Error(`bundling ${spec.entry} failed: ${result.errors.map((e) => e.text).join("; ")}`);
+
+  const files: Array<[string, Buffer]> = [[spec.outFile, readFileSync(file)]];
+  for (const [name, content] of Object.entries(spec.extraFiles ?? {})) {
+    writeFileSync(path.join(dir, name), content);
+    files.push([name, Buffer.from(content)]);
+  }
+  files.sort(([a], [b]) => (a < b ? -1 : 1));
+  const hash = createHash("sha256");
+  for (const [name, content] of files) hash.update(name).update("\0").update(content).update("\0");
+  const built: Bundle = { dir, file, hash: hash.digest("hex"), bytes: files.reduce((n, [, c]) => n + c.length, 0) };
+  cache.set(cacheKey, built);
+  return built;
+}

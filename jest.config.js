@@ -1,0 +1,14 @@
+/**
+ * Jest runs TypeScript through ts-jest in transpile-only mode (`isolatedModules` in tsconfig.json):
+ * type checking happens once, in `npm run typecheck`, not in every test file.
+ * @type {import('jest').Config}
+ */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/__tests__"],
+  testMatch: ["**/*.test.ts"],
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
+  },
+  testTimeout: 30000,
+};
