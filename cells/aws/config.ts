@@ -1,0 +1,26 @@
+/**
+ * The AWS cell's deployment interface: the Lambda's environment variable names, its bundle entry and
+ * the DynamoDB key schema. Shared by the runtime (composition root, store adapters) and by the
+ * `AwsCell` construct that sets them, so the two cannot drift. Constants only: no SDK imports here.
+ */
+export const AWS_CELL_ENV = {
+  cellId: "CELL_ID",
+  tableName: "TABLE_NAME",
+  signingKeyId: "SIGNING_KEY_ID",
+  /** ARN of the Secrets Manager secret holding the signing secret (in the cloud). */
+  signingSecretArn: "SIGNING_SECRET_ARN",
+  /** The signing secret itself: local sandbox and tests only, never set by the construct. */
+  signingSecret: "SIGNING_SECRET",
+  /** DynamoDB endpoint override: local sandbox and tests only (dynalite). */
+  dynamodbEndpoint: "DYNAMODB_ENDPOINT",
+} as const;
+
+/** Lambda bundle entry, relative to the repository root; exports `handler`. */
+export const AWS_LAMBDA_ENTRY = "cells/aws/lambda.ts";
+
+/** Single-table design: string partition and sort keys, TTL in epoch seconds. */
+export const TABLE_SCHEMA = {
+  partitionKey: "pk",
+  sortKey: "sk",
+  ttlAttribute: "expiresAt",
+} as const;

@@ -1,0 +1,44 @@
+/**
+ * The Azure cell's deployment interface: app setting names, the bundle entry, the files the Functions
+ * v4 package needs beside the bundle, and the Cosmos DB container schema. Shared by the runtime and
+ * by the `AzureCell` construct. Constants only: no SDK imports here.
+ */
+export const AZURE_CELL_ENV = {
+  cellId: "CELL_ID",
+  cosmosEndpoint: "COSMOS_ENDPOINT",
+  cosmosDatabase: "COSMOS_DATABASE",
+  cosmosContainer: "COSMOS_CONTAINER",
+  signingKeyId: "SIGNING_KEY_ID",
+  /** In the cloud a Key Vault reference (`@Microsoft.KeyVault(SecretUri=...)`) that the platform resolves. */
+  signingSecret: "SIGNING_SECRET",
+  /** Cosmos DB account key: local emulator only. In the cloud the app uses its managed identity. */
+  cosmosKey: "COSMOS_KEY",
+} as const;
+
+/** Functions bundle entry, relative to the repository root. */
+export const AZURE_FUNCTION_ENTRY = "cells/azure/function.ts";
+
+/** Cosmos DB container: partitioned on the tenant; TTL on with no default, so only items with `ttl` expire. */
+export const CONTAINER_SCHEMA = {
+  partitionKeyPath: "/tenantId",
+  defaultTtlSeconds: -1,
+} as const;
+
+/**
+ * `host.json` for the zip package. The empty route prefix makes the function's `{*path}` route see
+ * the same paths as the AWS cell (`/api/...`, `/healthz`), which the signature covers.
+ */
+export const FUNCTION_HOST_JSON = {
+  version: "2.0",
+  extensionBundle: { id: "Microsoft.Azure.Functions.ExtensionBundle", version: "[4.*, 5.0.0)" },
+  extensions: { http: { routePrefix: "" } },
+  logging: { logLevel: { default: "Information" } },
+} as const;
+
+/** `package.json` for the zip package: the v4 programming model finds functions through `main`. */
+export const FUNCTION_PACKAGE_JSON = {
+  name: "azure-cell",
+  version: "1.0.0",
+  private: true,
+  main: "index.js",
+} as const;

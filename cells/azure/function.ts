@@ -1,0 +1,2 @@
+// Placeholder entry, replaced by the Azure adapters (issue 3).
+export {};
