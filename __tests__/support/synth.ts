@@ -1,0 +1,30 @@
+/**
+ * Helpers for infra tests over the synthesized Terraform JSON.
+ */
+
+/** Parses `Testing.synth` output. */
+export const parseSynth = (synth: string): any => JSON.parse(synth);
+
+/** All resources of `type` in a synthesized stack, as [name, config] pairs. */
+export function resourcesOf(synth: string, type: string): Array<[string, any]> {
+  return Object.entries(parseSynth(synth).resource?.[type] ?? {});
+}
+
+/** The single resource of `type`; throws if there is not exactly one. */
+export function onlyResource(synth: string, type: string): any {
+  const all = resourcesOf(synth, type);
+  if (all.length !== 1) throw new Error(`expected exactly one ${type}, found ${all.length}`);
+  return all[0]![1];
+}
+
+/**
+ * Masks what changes whenever runtime code changes (asset hashes and paths, code hashes, inline
+ * Worker source), so a stack snapshot guards the infrastructure's shape, not the bundle's bytes.
+ * Dedicated tests check that those values are wired and change with the code.
+ */
+export function forSnapshot(synth: string): unknown {
+  const masked = synth
+    .replace(/assets\/[^"\\]+/g, "<asset>")
+    .replace(/("(?:source_code_hash|content_sha256|zip_deploy_file_hash)"\s*:\s*)"[^"]*"/g, '$1"<hash>"');
+  return JSON.parse(masked, (key, value) => (key === "content" && typeof value === "string" && value.length > 500 ? `<${value.length > 0 ? "bundle" : ""}>` : value));
+}

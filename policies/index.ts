@@ -1,0 +1,2 @@
+export * from "./engine";
+export { ALL_RULES } from "./rules";
