@@ -1,4 +1,4 @@
-/** The cell core: domain, ports and the platform-neutral HTTP API. No cloud SDK, no cdktf, no process.env. */
+/** The cell core: domain, ports and the platform-neutral HTTP API. No cloud SDK, no cdktf, no environment access. */
 export * from "./errors";
 export * from "./handler";
 export * from "./idempotency";

@@ -1,0 +1,73 @@
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import * as path from "node:path";
+
+/**
+ * Dependencies point one way (ARCHITECTURE "Layout"). This test reads every import in the source
+ * folders and fails when a layer reaches for something it must not: the core stays free of cloud
+ * SDKs, cdktf and process.env; the router runs in workerd with the contract only; and nobody
+ * imports a provider package from its root (seconds and ~1 GB per process).
+ */
+const ROOT = path.resolve(__dirname, "..");
+
+function sourceFiles(dir: string): string[] {
+  const abs = path.join(ROOT, dir);
+  return readdirSync(abs).flatMap((name) => {
+    const full = path.join(abs, name);
+    if (statSync(full).isDirectory()) return sourceFiles(path.join(dir, name));
+    return name.endsWith(".ts") ? [path.join(dir, name)] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(path.join(ROOT, file), "utf8");
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|require\(["']([^"']+)["']\)|import\(["']([^"']+)["']\)/g)].map(
+    (m) => (m[1] ?? m[2] ?? m[3])!,
+  );
+}
+
+/** Where an import points: a repo folder (`contract`, `cells/core`, ...) or the package name. */
+function target(file: string, spec: string): string {
+  if (!spec.startsWith(".")) return spec;
+  const resolved = path.relative(ROOT, path.resolve(ROOT, path.dirname(file), spec));
+  return resolved.split(path.sep).join("/");
+}
+
+const rules: Array<{ folder: string; allowed: RegExp[] }> = [
+  { folder: "contract", allowed: [/^contract\//] },
+  { folder: "cells/core", allowed: [/^contract(\/|$)/, /^cells\/core\//] },
+  { folder: "cells/aws", allowed: [/^contract(\/|$)/, /^cells\/(core|aws)(\/|$)/, /^@aws-sdk\//, /^aws-lambda$/, /^node:/] },
+  { folder: "cells/azure", allowed: [/^contract(\/|$)/, /^cells\/(core|azure)(\/|$)/, /^@azure\//, /^node:/] },
+  { folder: "router", allowed: [/^contract(\/|$)/, /^router\//, /^@cloudflare\/workers-types/, /^constructs\/bundling$/] },
+];
+
+describe("layering", () => {
+  test.each(rules)("$folder imports only what it may", ({ folder, allowed }) => {
+    const offending = sourceFiles(folder).flatMap((file) =>
+      importsOf(file)
+        .map((spec) => target(file, spec))
+        .filter((t) => !allowed.some((re) => re.test(t)))
+        .map((t) => `${file} -> ${t}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
+  test("the router's bundle-spec import of constructs/bundling is type-only", () => {
+    const offending = sourceFiles("router").filter((file) => /import\s+(?!type)[^;]*from\s+["'][./]*constructs\/bundling["']/.test(readFileSync(path.join(ROOT, file), "utf8")));
+    expect(offending).toEqual([]);
+  });
+
+  test("the cell core and the contract never read process.env", () => {
+    const offending = [...sourceFiles("cells/core"), ...sourceFiles("contract"), ...sourceFiles("router")].filter((file) =>
+      /process\.env/.test(readFileSync(path.join(ROOT, file), "utf8")),
+    );
+    expect(offending).toEqual([]);
+  });
+
+  test("no file imports a provider package from its root", () => {
+    const folders = ["constructs", "stacks", "cells", "router", "contract", "policies", "__tests__"];
+    const offending = folders
+      .flatMap(sourceFiles)
+      .flatMap((file) => importsOf(file).filter((spec) => /^@cdktf\/provider-[a-z]+$/.test(spec)).map((spec) => `${file} -> ${spec}`));
+    expect(offending).toEqual([]);
+  });
+});
