@@ -1,0 +1,197 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { CELL_ID_PATTERN, KEY_ID_PATTERN, isCellId, isKeyId } from "../../contract";
+import { createCellHandler, jsonLineLogger, logChangeFeed, systemClock, type ChangeFeed, type Clock, type KeySource, type Logger } from "../core";
+import { apiGatewayHandler, internalError, type ApiGatewayHandler } from "./api-gateway";
+import { AWS_CELL_ENV } from "./config";
+import { DynamoDbIdempotencyStore, DynamoDbNonceStore, DynamoDbRecordStore } from "./dynamodb-stores";
+import { SecretsManagerKeySource, staticKeySource } from "./secrets-key-source";
+
+/**
+ * The AWS cell's composition root: the one place that reads configuration and wires the core to its
+ * AWS adapters. `lambda.ts` hands it `process.env`; tests and the local sandbox hand it a plain object,
+ * so nothing else in the cell reads the environment.
+ */
+
+/** An environment: variable names to values (`process.env` fits). */
+export type AwsCellEnv = Readonly<Record<string, string | undefined>>;
+
+/** Where the signing secret comes from. */
+export type SigningSecretSource =
+  | { readonly kind: "secrets-manager"; readonly secretArn: string }
+  | { readonly kind: "env"; readonly secret: string };
+
+/** The AWS cell's configuration, validated. */
+export interface AwsCellConfig {
+  readonly cellId: string;
+  readonly tableName: string;
+  /** `AWS_REGION` (set by Lambda); `us-east-1` for a local endpoint when unset. */
+  readonly region: string;
+  readonly signingKeyId: string;
+  readonly signingSecret: SigningSecretSource;
+  /** DynamoDB endpoint override (dynalite); undefined in the cloud. */
+  readonly dynamodbEndpoint?: string;
+}
+
+/** Thrown when the environment does not describe a usable cell; the message names every bad variable. */
+export class AwsCellConfigError extends Error {
+  override readonly name = "AwsCellConfigError";
+}
+
+/** DynamoDB's own rule for table names. */
+const TABLE_NAME_PATTERN = /^[A-Za-z0-9_.-]{3,255}$/;
+const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+/** A shorter HMAC key is guessable; 16 characters is a floor for hand-set sandbox secrets, not a goal. */
+const MIN_SECRET_LENGTH = 16;
+/** Local-only fallback region, used only with a DynamoDB endpoint override. */
+const LOCAL_REGION = "us-east-1";
+
+/**
+ * Reads and validates the cell's configuration from `env`. Collects every problem before throwing, so
+ * one failed cold start lists all of them. Empty values count as unset.
+ */
+export function readAwsCellConfig(env: AwsCellEnv): AwsCellConfig {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value === "" ? undefined : value;
+  };
+  const required = (name: string): string => {
+    const value = read(name);
+    if (value === undefined) problems.push(`${name} is not set`);
+    return value ?? "";
+  };
+
+  const cellId = required(AWS_CELL_ENV.cellId);
+  if (cellId && !isCellId(cellId)) problems.push(`${AWS_CELL_ENV.cellId} must match ${CELL_ID_PATTERN}, got '${cellId}'`);
+
+  const tableName = required(AWS_CELL_ENV.tableName);
+  if (tableName && !TABLE_NAME_PATTERN.test(tableName)) problems.push(`${AWS_CELL_ENV.tableName} must match ${TABLE_NAME_PATTERN}, got '${tableName}'`);
+
+  const signingKeyId = required(AWS_CELL_ENV.signingKeyId);
+  if (signingKeyId && !isKeyId(signingKeyId)) problems.push(`${AWS_CELL_ENV.signingKeyId} must match ${KEY_ID_PATTERN}, got '${signingKeyId}'`);
+
+  const secretArn = read(AWS_CELL_ENV.signingSecretArn);
+  const secret = read(AWS_CELL_ENV.signingSecret);
+  let signingSecret: SigningSecretSource | undefined;
+  if (secretArn !== undefined && secret !== undefined) {
+    problems.push(`set only one of ${AWS_CELL_ENV.signingSecretArn} (in the cloud) and ${AWS_CELL_ENV.signingSecret} (local sandbox and tests), not both`);
+  } else if (secretArn !== undefined) {
+    if (SECRET_ARN_PATTERN.test(secretArn)) signingSecret = { kind: "secrets-manager", secretArn };
+    else problems.push(`${AWS_CELL_ENV.signingSecretArn} must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got '${secretArn}'`);
+  } else if (secret !== undefined) {
+    // Never echo the value: it is a secret even when it is a bad one.
+    if (secret.length >= MIN_SECRET_LENGTH) signingSecret = { kind: "env", secret };
+    else problems.push(`${AWS_CELL_ENV.signingSecret} must be at least ${MIN_SECRET_LENGTH} characters long`);
+  } else {
+    problems.push(`neither ${AWS_CELL_ENV.signingSecretArn} (in the cloud) nor ${AWS_CELL_ENV.signingSecret} (local sandbox and tests) is set; the cell needs one to verify signed requests`);
+  }
+
+  const dynamodbEndpoint = read(AWS_CELL_ENV.dynamodbEndpoint);
+  if (dynamodbEndpoint !== undefined && !/^https?:\/\/[^/?#\s]+\/?$/.test(dynamodbEndpoint)) {
+    problems.push(`${AWS_CELL_ENV.dynamodbEndpoint} must be an http(s) URL without a path, got '${dynamodbEndpoint}'`);
+  }
+
+  const region = read("AWS_REGION") ?? (dynamodbEndpoint !== undefined ? LOCAL_REGION : undefined);
+  if (region === undefined) problems.push(`AWS_REGION is not set (Lambda sets it; set it for runs outside Lambda)`);
+
+  if (problems.length > 0 || signingSecret === undefined || region === undefined) {
+    throw new AwsCellConfigError(`invalid AWS cell configuration: ${problems.join("; ")}`);
+  }
+  return { cellId, tableName, region, signingKeyId, signingSecret, dynamodbEndpoint };
+}
+
+/** Replacements for what the composition root would otherwise build; clients passed here are the caller's to close. */
+export interface AwsCellOverrides {
+  readonly dynamodb?: DynamoDBClient;
+  readonly secretsManager?: SecretsManagerClient;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly changes?: ChangeFeed;
+}
+
+/** A wired AWS cell. */
+export interface AwsCell {
+  /** The Lambda handler for API Gateway HTTP API (payload format 2.0) events. */
+  readonly handler: ApiGatewayHandler;
+  /** Destroys the SDK clients this cell created (not those passed in as overrides). */
+  close(): void;
+}
+
+/**
+ * Builds the AWS cell from an environment: validates the configuration (throws `AwsCellConfigError`),
+ * creates the DynamoDB client (with the endpoint override and dummy credentials when
+ * `DYNAMODB_ENDPOINT` points at a local emulator), the stores, the key source (Secrets Manager, or
+ * the in-env secret for local runs), and the core handler behind the API Gateway adapter.
+ */
+export function createAwsCell(env: AwsCellEnv, overrides: AwsCellOverrides = {}): AwsCell {
+  const config = readAwsCellConfig(env);
+  const owned: Array<{ destroy(): void }> = [];
+
+  const dynamodb =
+    overrides.dynamodb ??
+    new DynamoDBClient(
+      config.dynamodbEndpoint === undefined
+        ? { region: config.region }
+        : {
+            region: config.region,
+            endpoint: config.dynamodbEndpoint,
+            // A local emulator checks that requests are signed, not by whom; skip the credential chain.
+            credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? "local", secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "local" },
+          },
+    );
+  if (!overrides.dynamodb) owned.push(dynamodb);
+
+  let keys: KeySource;
+  if (config.signingSecret.kind === "secrets-manager") {
+    const client = overrides.secretsManager ?? new SecretsManagerClient({ region: config.region });
+    if (!overrides.secretsManager) owned.push(client);
+    keys = new SecretsManagerKeySource({ client, secretId: config.signingSecret.secretArn, keyId: config.signingKeyId });
+  } else {
+    keys = staticKeySource(config.signingKeyId, config.signingSecret.secret);
+  }
+
+  const logger = overrides.logger ?? jsonLineLogger();
+  const stores = { client: dynamodb, tableName: config.tableName };
+  const handle = createCellHandler({
+    config: { cellId: config.cellId, cloud: "aws" },
+    records: new DynamoDbRecordStore(stores),
+    idempotency: new DynamoDbIdempotencyStore(stores),
+    nonces: new DynamoDbNonceStore(stores),
+    keys,
+    clock: overrides.clock ?? systemClock,
+    changes: overrides.changes ?? logChangeFeed(logger),
+    logger,
+  });
+  return {
+    handler: apiGatewayHandler(handle, logger),
+    close: () => owned.forEach((client) => client.destroy()),
+  };
+}
+
+/**
+ * The Lambda entry's handler: builds the cell on the first invocation and reuses it for the life of
+ * the container (SDK clients, their connections and the cached signing secret survive between
+ * invocations). `readEnv` is called on that first invocation only (and again after a failed build).
+ *
+ * A configuration error does not crash the container into API Gateway's bare 500: it is logged as one
+ * JSON line naming the bad variables, and the caller gets a 500 problem that reveals nothing. The build
+ * is retried on the next invocation, so the log shows the error for as long as it lasts.
+ */
+export function lazyAwsCellHandler(readEnv: () => AwsCellEnv, overrides: AwsCellOverrides = {}): ApiGatewayHandler {
+  let cell: AwsCell | undefined;
+  const logger = overrides.logger ?? jsonLineLogger();
+  return async (event) => {
+    if (!cell) {
+      try {
+        cell = createAwsCell(readEnv(), { ...overrides, logger });
+      } catch (error) {
+        const requestId = event.requestContext?.requestId ?? crypto.randomUUID();
+        const detail = error instanceof AwsCellConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+        logger.log({ level: "error", msg: "AWS cell could not start", requestId, error: detail });
+        return internalError(requestId);
+      }
+    }
+    return cell.handler(event);
+  };
+}
