@@ -32,6 +32,9 @@ export const FUNCTION_HOST_JSON = {
   version: "2.0",
   extensionBundle: { id: "Microsoft.Azure.Functions.ExtensionBundle", version: "[4.*, 5.0.0)" },
   extensions: { http: { routePrefix: "" } },
+  // Shorter than the core's idempotency lease (30 s), so a claim can only be taken over once its
+  // first execution is certainly dead. The AWS cell's Lambda timeout is capped at 29 s for the same reason.
+  functionTimeout: "00:00:25",
   logging: { logLevel: { default: "Information" } },
 } as const;
 

@@ -1,0 +1,105 @@
+import type { Container } from "@azure/cosmos";
+import { systemClock, type ClaimResult, type Clock, type IdempotencyClaim, type IdempotencyStore, type StoredOutcome } from "../core";
+import { COSMOS_STATUS, hasStatus } from "./cosmos-errors";
+import { ITEM_KINDS, idempotencyItemId, ttlSeconds } from "./cosmos-items";
+import { ifMatch, readItem } from "./cosmos-read-item";
+
+/** An idempotency key as stored, in its tenant's partition. */
+interface IdempotencyItem {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly kind: typeof ITEM_KINDS.idempotency;
+  readonly state: "pending" | "completed";
+  readonly fingerprint: string;
+  /** Epoch ms until which a pending claim blocks others. */
+  readonly leaseUntilMs: number;
+  /** Epoch seconds after which the key is forgotten. */
+  readonly expiresAt: number;
+  readonly outcome?: StoredOutcome;
+  /** Seconds; Cosmos DB deletes the item this long after its last write. */
+  readonly ttl: number;
+}
+
+/** How often a claim retries when the item disappears between its create and its read (a release or a TTL sweep). */
+const CLAIM_ATTEMPTS = 3;
+
+/**
+ * `IdempotencyStore` on the cell's Cosmos DB container. A claim is an `items.create` (atomic per id);
+ * if the key exists, a claim may take over an expired key or a pending one whose lease ended, with a
+ * replace conditioned on the ETag it read, so of several concurrent takers exactly one wins and the
+ * others see the key as pending. Items carry a `ttl` for Cosmos DB's sweeper; until it runs (and always
+ * on the emulator, which ignores TTL) an item whose `expiresAt` has passed counts as absent.
+ */
+export class CosmosIdempotencyStore implements IdempotencyStore {
+  private readonly clock: Clock;
+
+  /** @param options.clock computes the `ttl` of completed keys. @default systemClock */
+  constructor(
+    private readonly container: Container,
+    options: { readonly clock?: Clock } = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+  }
+
+  async claim(tenantId: string, key: string, claim: IdempotencyClaim, nowMs: number): Promise<ClaimResult> {
+    const id = idempotencyItemId(key);
+    const pending: IdempotencyItem = {
+      id,
+      tenantId,
+      kind: ITEM_KINDS.idempotency,
+      state: "pending",
+      fingerprint: claim.fingerprint,
+      leaseUntilMs: claim.leaseUntilMs,
+      expiresAt: claim.expiresAtSec,
+      ttl: ttlSeconds(claim.expiresAtSec, nowMs / 1000),
+    };
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+      try {
+        await this.container.items.create(pending);
+        return { kind: "claimed" };
+      } catch (error) {
+        if (!hasStatus(error, COSMOS_STATUS.conflict)) throw error;
+      }
+      const current = await readItem<IdempotencyItem>(this.container, id, tenantId);
+      if (!current) continue;
+      const row = current.item;
+      const expired = row.expiresAt * 1000 <= nowMs;
+      if (!expired && row.state === "completed" && row.outcome) {
+        return { kind: "completed", fingerprint: row.fingerprint, outcome: { status: row.outcome.status, body: row.outcome.body } };
+      }
+      if (!expired && !(row.state === "pending" && row.leaseUntilMs <= nowMs)) return { kind: "pending" };
+      try {
+        await this.container.item(id, tenantId).replace(pending, ifMatch(current.etag));
+        return { kind: "claimed" };
+      } catch (error) {
+        if (hasStatus(error, COSMOS_STATUS.preconditionFailed)) return { kind: "pending" }; // another taker won
+        if (!hasStatus(error, COSMOS_STATUS.notFound)) throw error;
+      }
+    }
+    // The key kept vanishing under us: someone else is busy with it. Pending makes the client retry.
+    return { kind: "pending" };
+  }
+
+  async complete(tenantId: string, key: string, fingerprint: string, outcome: StoredOutcome, expiresAtSec: number): Promise<void> {
+    const completed: IdempotencyItem = {
+      id: idempotencyItemId(key),
+      tenantId,
+      kind: ITEM_KINDS.idempotency,
+      state: "completed",
+      fingerprint,
+      leaseUntilMs: 0,
+      expiresAt: expiresAtSec,
+      outcome: { status: outcome.status, body: outcome.body },
+      ttl: ttlSeconds(expiresAtSec, this.clock.now() / 1000),
+    };
+    await this.container.items.upsert(completed);
+  }
+
+  async release(tenantId: string, key: string): Promise<void> {
+    try {
+      await this.container.item(idempotencyItemId(key), tenantId).delete();
+    } catch (error) {
+      if (!hasStatus(error, COSMOS_STATUS.notFound)) throw error;
+    }
+  }
+}

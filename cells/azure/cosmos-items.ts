@@ -1,0 +1,37 @@
+/**
+ * The layout of the Azure cell's single Cosmos DB container: one container per cell, partitioned on
+ * `/tenantId` (see `CONTAINER_SCHEMA`), holding three kinds of items side by side. Records keep their
+ * id as the item id; idempotency keys and nonces get a prefix with a `:`, which record ids can never
+ * contain (`RECORD_ID_PATTERN`), so the three kinds never collide inside a tenant's partition.
+ */
+
+/** The `kind` field of every item, so queries can select one kind. */
+export const ITEM_KINDS = {
+  record: "record",
+  idempotency: "idempotency",
+  nonce: "nonce",
+} as const;
+
+export type ItemKind = (typeof ITEM_KINDS)[keyof typeof ITEM_KINDS];
+
+/** Item id of an idempotency key. */
+export const idempotencyItemId = (key: string): string => `idem:${key}`;
+
+/** Item id of a nonce. */
+export const nonceItemId = (nonce: string): string => `nonce:${nonce}`;
+
+/**
+ * Seconds added to an item's `ttl` beyond its logical expiry. Cosmos DB counts `ttl` from its own
+ * last-write time (`_ts`), not from the cell's clock; the margin keeps a small clock difference from
+ * sweeping a nonce or idempotency key before the adapters themselves consider it expired.
+ */
+export const TTL_MARGIN_SECONDS = 60;
+
+/**
+ * The per-item `ttl` (whole seconds, at least 1) for an item that logically expires at `expiresAtSec`,
+ * written at `nowSec`. Cosmos DB deletes the item some time after that; until it does (and always on
+ * the emulator, which does not enforce TTL) the adapters treat `expiresAt <= now` as absent.
+ */
+export function ttlSeconds(expiresAtSec: number, nowSec: number): number {
+  return Math.max(1, Math.ceil(expiresAtSec - nowSec)) + TTL_MARGIN_SECONDS;
+}
