@@ -1,0 +1,166 @@
+import "./setup/cdktf-matchers";
+import { evaluatePolicies, type PolicyRule, type SynthesizedStack } from "../policies/engine";
+import { ALL_RULES } from "../policies";
+import { AWS_RULES } from "../policies/rules/aws";
+import { synthAwsCellStack } from "./support/aws-cell";
+
+type Resources = Record<string, Record<string, Record<string, unknown>>>;
+
+/** A fixture: the resource the rule checks (as `type.subject`) plus any related resources it looks up. */
+interface Fixture {
+  readonly subject: Record<string, unknown>;
+  readonly others?: Resources;
+}
+
+const TABLE = "${aws_dynamodb_table.records.arn}";
+const policy = (...statements: Array<Record<string, unknown>>) => JSON.stringify({ Version: "2012-10-17", Statement: statements });
+const table = (overrides: Record<string, unknown> = {}) => ({
+  name: "cells-alpha-records",
+  point_in_time_recovery: { enabled: true },
+  server_side_encryption: { enabled: true },
+  deletion_protection_enabled: true,
+  ...overrides,
+});
+const withTable: Resources = { aws_dynamodb_table: { records: table() } };
+const stage = (overrides: Record<string, unknown> = {}) => ({
+  name: "$default",
+  access_log_settings: { destination_arn: "${aws_cloudwatch_log_group.access.arn}", format: "{}" },
+  default_route_settings: { throttling_rate_limit: 100, throttling_burst_limit: 200 },
+  ...overrides,
+});
+
+/** One passing and one failing fixture per rule id. */
+const FIXTURES: Record<string, { pass: Fixture; fail: Fixture }> = {
+  "AWS-DDB-1": { pass: { subject: table() }, fail: { subject: table({ point_in_time_recovery: { enabled: false } }) } },
+  "AWS-DDB-2": { pass: { subject: table({ server_side_encryption: [{ enabled: true }] }) }, fail: { subject: table({ server_side_encryption: undefined }) } },
+  "AWS-DDB-3": { pass: { subject: table() }, fail: { subject: table({ deletion_protection_enabled: false }) } },
+  // The rule's type must not appear at all: its passing fixture has no function URL, only a function.
+  "AWS-LMB-1": { pass: { subject: {} }, fail: { subject: { function_name: "cells-alpha-api", authorization_type: "AWS_IAM" } } },
+  "AWS-LMB-2": { pass: { subject: { tracing_config: { mode: "Active" } } }, fail: { subject: { tracing_config: { mode: "PassThrough" } } } },
+  "AWS-LMB-3": {
+    pass: { subject: { environment: { variables: { SIGNING_SECRET_ARN: "${aws_secretsmanager_secret.s.arn}", TABLE_NAME: "t" } } } },
+    fail: { subject: { environment: { variables: { KEY: "${random_password.signing.result}" } } } },
+  },
+  "AWS-LMB-4": {
+    pass: { subject: { principal: "apigateway.amazonaws.com", source_arn: "${aws_apigatewayv2_api.api.execution_arn}/*/*", action: "lambda:InvokeFunction" } },
+    fail: { subject: { principal: "*", action: "lambda:InvokeFunctionUrl", function_url_auth_type: "NONE" } },
+  },
+  "AWS-IAM-1": {
+    pass: { subject: { policy: policy({ Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: TABLE }) } },
+    fail: { subject: { policy: policy({ Effect: "Allow", Action: "dynamodb:*", Resource: TABLE }) } },
+  },
+  "AWS-IAM-2": {
+    pass: { subject: { policy: policy({ Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: [TABLE] }) }, others: withTable },
+    fail: { subject: { policy: policy({ Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: "*" }) }, others: withTable },
+  },
+  "AWS-IAM-3": {
+    pass: { subject: { assume_role_policy: "{}" } },
+    fail: { subject: { assume_role_policy: "{}", managed_policy_arns: ["arn:aws:iam::aws:policy/AdministratorAccess"] } },
+  },
+  "AWS-IAM-4": {
+    pass: { subject: { policy_arn: "arn:${data.aws_partition.p.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess" } },
+    fail: { subject: { policy_arn: "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess" } },
+  },
+  "AWS-LOG-1": { pass: { subject: { name: "/aws/lambda/x", retention_in_days: 30 } }, fail: { subject: { name: "/aws/lambda/x" } } },
+  "AWS-API-1": { pass: { subject: stage() }, fail: { subject: stage({ access_log_settings: undefined }) } },
+  "AWS-API-2": { pass: { subject: stage() }, fail: { subject: stage({ default_route_settings: { detailed_metrics_enabled: true } }) } },
+};
+
+/** A stack holding the fixture; AWS-LMB-1's passing case holds a function instead of a function URL. */
+function stackOf(rule: PolicyRule, fixture: Fixture, passing: boolean): SynthesizedStack {
+  const type = rule.id === "AWS-LMB-1" && passing ? "aws_lambda_function" : rule.resourceType;
+  return { resource: { ...fixture.others, [type]: { subject: fixture.subject } } };
+}
+
+const ruleById = (id: string): PolicyRule => {
+  const rule = AWS_RULES.find((r) => r.id === id);
+  if (!rule) throw new Error(`no rule ${id}`);
+  return rule;
+};
+
+describe("AWS policy rules", () => {
+  test("ids are unique and every rule has a passing and a failing fixture", () => {
+    const ids = AWS_RULES.map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(Object.keys(FIXTURES).sort());
+  });
+
+  test("are part of ALL_RULES", () => {
+    expect(ALL_RULES).toEqual(expect.arrayContaining([...AWS_RULES]));
+  });
+
+  test.each(Object.keys(FIXTURES))("%s passes its compliant fixture", (id) => {
+    const rule = ruleById(id);
+    expect(evaluatePolicies(stackOf(rule, FIXTURES[id]!.pass, true), [rule])).toEqual([]);
+  });
+
+  test.each(Object.keys(FIXTURES))("%s flags its non-compliant fixture", (id) => {
+    const rule = ruleById(id);
+    expect(evaluatePolicies(stackOf(rule, FIXTURES[id]!.fail, false), [rule])).toEqual([
+      { ruleId: id, address: `${rule.resourceType}.subject`, message: expect.any(String) },
+    ]);
+  });
+});
+
+describe("AWS policy rules, edge cases", () => {
+  const check = (id: string, subject: Record<string, unknown>, others?: Resources) => ruleById(id).check(subject, { resources: { ...others } });
+
+  test.each([
+    ["a wildcard inside an action name", { Effect: "Allow", Action: ["dynamodb:Get*"], Resource: TABLE }],
+    ["NotAction", { Effect: "Allow", NotAction: ["iam:*"], Resource: "*" }],
+    ["a bare '*' action", { Effect: "Allow", Action: "*", Resource: "*" }],
+  ])("AWS-IAM-1 flags %s", (_case, statement) => {
+    expect(check("AWS-IAM-1", { policy: policy(statement) })).toMatch(/NotAction|wildcard/);
+  });
+
+  test.each([
+    ["a table pattern", "arn:aws:dynamodb:eu-west-1:123456789012:table/*"],
+    ["another cell's table by literal ARN", "arn:aws:dynamodb:eu-west-1:123456789012:table/cells-beta-records"],
+    ["the table's stream", "${aws_dynamodb_table.records.stream_arn}"],
+    ["a table of another stack", "${aws_dynamodb_table.elsewhere.arn}"],
+  ])("AWS-IAM-2 flags DynamoDB actions on %s", (_case, resource) => {
+    expect(check("AWS-IAM-2", { policy: policy({ Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: resource }) }, withTable)).toMatch(/grants DynamoDB actions on/);
+  });
+
+  test("AWS-IAM-2 leaves statements without DynamoDB actions alone", () => {
+    expect(check("AWS-IAM-2", { policy: policy({ Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: "${aws_secretsmanager_secret.s.arn}" }) })).toBeUndefined();
+  });
+
+  test("the IAM rules flag a policy they cannot read instead of passing it", () => {
+    const opaque = { policy: "${data.aws_iam_policy_document.p.json}" };
+    expect(check("AWS-IAM-1", opaque)).toMatch(/literal JSON policy document/);
+    expect(check("AWS-IAM-2", opaque)).toMatch(/literal JSON policy document/);
+  });
+
+  test("AWS-LMB-3 flags an environment variable named like a secret", () => {
+    expect(check("AWS-LMB-3", { environment: { variables: { SIGNING_SECRET: "literal" } } })).toMatch(/SIGNING_SECRET/);
+  });
+
+  test("AWS-LMB-4 flags a service permission without a source ARN", () => {
+    expect(check("AWS-LMB-4", { principal: "apigateway.amazonaws.com", action: "lambda:InvokeFunction" })).toMatch(/source_arn/);
+  });
+
+  test("AWS-LOG-1 flags a retention of 0 (never expire)", () => {
+    expect(check("AWS-LOG-1", { retention_in_days: 0 })).toMatch(/retention_in_days/);
+  });
+});
+
+describe("AWS policy rules on the real AwsCellStack", () => {
+  test("the synthesized stack has no violations", () => {
+    expect(evaluatePolicies(synthAwsCellStack().synth, AWS_RULES)).toEqual([]);
+  });
+
+  test("every rule's resource type occurs in the stack, except the forbidden function URL", () => {
+    const types = Object.keys(JSON.parse(synthAwsCellStack().synth).resource);
+    const missing = AWS_RULES.map((r) => r.resourceType).filter((t) => t !== "aws_lambda_function_url" && !types.includes(t));
+    expect(missing).toEqual([]);
+  });
+
+  test("a throwaway cell without deletion protection is flagged, and passes only with a reasoned suppression", () => {
+    const { synth, json } = synthAwsCellStack({ tableDeletionProtection: false });
+    const [table] = Object.keys(json.resource.aws_dynamodb_table);
+    const address = `aws_dynamodb_table.${table}`;
+    expect(evaluatePolicies(synth, AWS_RULES)).toEqual([{ ruleId: "AWS-DDB-3", address, message: expect.stringMatching(/deletion_protection_enabled/) }]);
+    expect(evaluatePolicies(synth, AWS_RULES, [{ ruleId: "AWS-DDB-3", address, reason: "preview cell, destroyed after each review" }])).toEqual([]);
+  });
+});

@@ -1,0 +1,429 @@
+import { Apigatewayv2Api } from "@cdktf/provider-aws/lib/apigatewayv2-api";
+import { Apigatewayv2Integration } from "@cdktf/provider-aws/lib/apigatewayv2-integration";
+import { Apigatewayv2Route } from "@cdktf/provider-aws/lib/apigatewayv2-route";
+import { Apigatewayv2Stage } from "@cdktf/provider-aws/lib/apigatewayv2-stage";
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
+import { Password } from "@cdktf/provider-random/lib/password";
+import { AssetType, TerraformAsset, Token } from "cdktf";
+import { Construct } from "constructs";
+import { AWS_CELL_ENV, AWS_LAMBDA_ENTRY, TABLE_SCHEMA } from "../cells/aws/config";
+import type { Cloud } from "../contract";
+import { bundle, type Bundle, type BundleSpec } from "./bundling";
+import type { ICell } from "./cell";
+import { ValidationErrors } from "./validation";
+
+/** AWS region names (`us-east-1`, `eu-central-2`, `us-gov-west-1`). */
+export const AWS_REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+
+/** Node.js Lambda runtimes a cell may run on (both still in AWS's support window). */
+export const AWS_CELL_LAMBDA_RUNTIMES = ["nodejs22.x", "nodejs24.x"] as const;
+/** One of `AWS_CELL_LAMBDA_RUNTIMES`. */
+export type AwsCellLambdaRuntime = (typeof AWS_CELL_LAMBDA_RUNTIMES)[number];
+
+/** Instruction sets Lambda offers. */
+export const AWS_CELL_ARCHITECTURES = ["arm64", "x86_64"] as const;
+/** One of `AWS_CELL_ARCHITECTURES`. */
+export type AwsCellArchitecture = (typeof AWS_CELL_ARCHITECTURES)[number];
+
+/** The values CloudWatch Logs accepts for `retention_in_days` (0, "never expire", is deliberately left out). */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** API Gateway ends every integration after 30 s; the function must finish before that. */
+export const AWS_CELL_MAX_TIMEOUT_SECONDS = 29;
+
+/** Account-level API Gateway defaults: 10,000 requests per second, bursts of 5,000. A stage cannot exceed them. */
+export const AWS_CELL_MAX_THROTTLING_RATE_LIMIT = 10_000;
+/** See `AWS_CELL_MAX_THROTTLING_RATE_LIMIT`. */
+export const AWS_CELL_MAX_THROTTLING_BURST_LIMIT = 5_000;
+
+/**
+ * The only DynamoDB actions the cell's function may call, on its own table only. What the store
+ * adapters in `cells/aws/` use (single-item reads and conditional writes, queries within a tenant);
+ * no Scan, no batch or PartiQL actions, no table management, no stream reads.
+ */
+export const AWS_CELL_TABLE_ACTIONS = [
+  "dynamodb:GetItem",
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:Query",
+  "dynamodb:ConditionCheckItem",
+] as const;
+
+/** How the Lambda bundle is built; shared with tests that compare the deployed code hash. */
+export const AWS_CELL_BUNDLE: BundleSpec = {
+  name: "aws-cell-lambda",
+  entry: AWS_LAMBDA_ENTRY,
+  platform: "node",
+  format: "cjs",
+  outFile: "index.js",
+  // The Node.js runtimes ship AWS SDK v3; bundling it would only grow the cold start.
+  external: ["@aws-sdk/*"],
+};
+
+/** Configuration of one AWS cell. Only `cellId` and `region` are required. */
+export interface AwsCellProps {
+  /**
+   * Stable id of the cell, e.g. `alpha`: names its resources (`cells-<cellId>-records`), its
+   * registry entry and its signing key. Changing it replaces every resource, the table included.
+   */
+  readonly cellId: string;
+  /** AWS region the cell runs in, e.g. `eu-west-1`. Must be the region of the stack's provider. */
+  readonly region: string;
+  /**
+   * Node.js runtime of the function.
+   * @default "nodejs22.x"
+   */
+  readonly lambdaRuntime?: AwsCellLambdaRuntime;
+  /**
+   * Instruction set of the function.
+   * @default "arm64" - Graviton: cheaper per GB-second than x86_64
+   */
+  readonly architecture?: AwsCellArchitecture;
+  /**
+   * Memory of the function in MiB (128 to 10240); CPU scales with it.
+   * @default 512
+   */
+  readonly memorySizeMiB?: number;
+  /**
+   * Function timeout in seconds (1 to 29: API Gateway ends the integration after 30 s).
+   * @default 10
+   */
+  readonly timeoutSeconds?: number;
+  /**
+   * How long the function's logs and the API's access logs are kept, in days; one of CloudWatch's
+   * allowed values (`LOG_RETENTION_DAYS`).
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Steady-state request rate the API stage allows, in requests per second.
+   * @default 100
+   */
+  readonly throttlingRateLimit?: number;
+  /**
+   * Largest burst of requests the API stage allows above the rate limit.
+   * @default 200
+   */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * Concurrent executions reserved for (and capping) the function.
+   * @default - no reservation: the function uses the account's unreserved pool
+   */
+  readonly reservedConcurrency?: number;
+  /**
+   * Version of the cell's signing key, an integer from 1. The key id is `<cellId>-v<version>`;
+   * bumping the version generates a new secret (rotation).
+   * @default 1
+   */
+  readonly signingKeyVersion?: number;
+  /**
+   * Whether DynamoDB refuses to delete the table. Turn off only for throwaway cells.
+   * @default true
+   */
+  readonly tableDeletionProtection?: boolean;
+}
+
+/** `AwsCellProps` with every default filled in. */
+export type ResolvedAwsCellProps = Required<Omit<AwsCellProps, "reservedConcurrency">> & Pick<AwsCellProps, "reservedConcurrency">;
+
+/** The defaults `AwsCell` applies to props the caller leaves out. */
+export const AWS_CELL_DEFAULTS = {
+  lambdaRuntime: "nodejs22.x",
+  architecture: "arm64",
+  memorySizeMiB: 512,
+  timeoutSeconds: 10,
+  logRetentionDays: 30,
+  throttlingRateLimit: 100,
+  throttlingBurstLimit: 200,
+  signingKeyVersion: 1,
+  tableDeletionProtection: true,
+} as const satisfies Partial<AwsCellProps>;
+
+/**
+ * Checks `props` and throws one error listing every problem (field, value given, what is allowed).
+ * Pure, so tests call it directly; values that are unresolved tokens are skipped.
+ */
+export function validateAwsCellProps(props: AwsCellProps): void {
+  const errors = new ValidationErrors("AwsCell");
+  errors.cellId(props.cellId);
+  if (props.region === undefined || props.region === "") errors.add(`region is required, e.g. 'eu-west-1'`);
+  else errors.pattern("region", props.region, AWS_REGION_PATTERN);
+  errors.oneOf("lambdaRuntime", props.lambdaRuntime, AWS_CELL_LAMBDA_RUNTIMES);
+  errors.oneOf("architecture", props.architecture, AWS_CELL_ARCHITECTURES);
+  errors.integer("memorySizeMiB", props.memorySizeMiB, 128, 10_240);
+  errors.integer("timeoutSeconds", props.timeoutSeconds, 1, AWS_CELL_MAX_TIMEOUT_SECONDS);
+  // oneOf skips string tokens only; a number token is skipped here.
+  if (props.logRetentionDays === undefined || !Token.isUnresolved(props.logRetentionDays)) errors.oneOf("logRetentionDays", props.logRetentionDays, LOG_RETENTION_DAYS);
+  const rate = props.throttlingRateLimit;
+  if (rate !== undefined && !Token.isUnresolved(rate) && !(Number.isFinite(rate) && rate > 0 && rate <= AWS_CELL_MAX_THROTTLING_RATE_LIMIT)) {
+    errors.add(`throttlingRateLimit must be a number above 0 and at most ${AWS_CELL_MAX_THROTTLING_RATE_LIMIT}, got ${rate}`);
+  }
+  errors.integer("throttlingBurstLimit", props.throttlingBurstLimit, 1, AWS_CELL_MAX_THROTTLING_BURST_LIMIT);
+  atLeastOne(errors, "reservedConcurrency", props.reservedConcurrency, "0 would stop the cell");
+  atLeastOne(errors, "signingKeyVersion", props.signingKeyVersion);
+  errors.throwIfAny();
+}
+
+function atLeastOne(errors: ValidationErrors, field: string, value: number | undefined, why?: string): void {
+  if (value === undefined || Token.isUnresolved(value)) return;
+  if (!Number.isSafeInteger(value) || value < 1) errors.add(`${field} must be an integer of at least 1${why ? ` (${why})` : ""}, got ${value}`);
+}
+
+/** Validates `props` and fills in `AWS_CELL_DEFAULTS` (with `??`: a caller's `false` or `0` stays). */
+export function resolveAwsCellProps(props: AwsCellProps): ResolvedAwsCellProps {
+  validateAwsCellProps(props);
+  return {
+    cellId: props.cellId,
+    region: props.region,
+    lambdaRuntime: props.lambdaRuntime ?? AWS_CELL_DEFAULTS.lambdaRuntime,
+    architecture: props.architecture ?? AWS_CELL_DEFAULTS.architecture,
+    memorySizeMiB: props.memorySizeMiB ?? AWS_CELL_DEFAULTS.memorySizeMiB,
+    timeoutSeconds: props.timeoutSeconds ?? AWS_CELL_DEFAULTS.timeoutSeconds,
+    logRetentionDays: props.logRetentionDays ?? AWS_CELL_DEFAULTS.logRetentionDays,
+    throttlingRateLimit: props.throttlingRateLimit ?? AWS_CELL_DEFAULTS.throttlingRateLimit,
+    throttlingBurstLimit: props.throttlingBurstLimit ?? AWS_CELL_DEFAULTS.throttlingBurstLimit,
+    reservedConcurrency: props.reservedConcurrency,
+    signingKeyVersion: props.signingKeyVersion ?? AWS_CELL_DEFAULTS.signingKeyVersion,
+    tableDeletionProtection: props.tableDeletionProtection ?? AWS_CELL_DEFAULTS.tableDeletionProtection,
+  };
+}
+
+/** Physical names of a cell's resources: derived from the cell id only, so they are stable API. */
+export function awsCellNames(cellId: string) {
+  const functionName = `cells-${cellId}-api`;
+  return {
+    table: `cells-${cellId}-records`,
+    function: functionName,
+    role: `cells-${cellId}-api`,
+    api: `cells-${cellId}`,
+    secret: `cells/${cellId}/signing-key`,
+    functionLogGroup: `/aws/lambda/${functionName}`,
+    accessLogGroup: `/aws/apigateway/cells-${cellId}/access`,
+  } as const;
+}
+
+/** `${cellId}-v${version}`: the key id the edge sends and the function expects. */
+export const awsCellSigningKeyId = (cellId: string, version: number): string => `${cellId}-v${version}`;
+
+/** Base64 of a hex SHA-256: the encoding Lambda's `source_code_hash` uses. */
+export const sourceCodeHashOf = (code: Pick<Bundle, "hash">): string => Buffer.from(code.hash, "hex").toString("base64");
+
+/**
+ * One field per line of the API's access log (JSON): enough to follow a request from the router's
+ * `x-request-id` to the function, and to tell a throttle from an integration failure. No headers or
+ * bodies, so no tenant data or signature material lands in the logs.
+ */
+export const AWS_CELL_ACCESS_LOG_FORMAT = JSON.stringify({
+  requestId: "$context.requestId",
+  requestTime: "$context.requestTime",
+  sourceIp: "$context.identity.sourceIp",
+  method: "$context.httpMethod",
+  path: "$context.path",
+  routeKey: "$context.routeKey",
+  protocol: "$context.protocol",
+  status: "$context.status",
+  responseLength: "$context.responseLength",
+  latency: "$context.responseLatency",
+  integrationLatency: "$context.integrationLatency",
+  integrationStatus: "$context.integration.status",
+  integrationError: "$context.integrationErrorMessage",
+  error: "$context.error.message",
+});
+
+/** A literal IAM policy document; tokens inside it synthesize as Terraform interpolations in the JSON string. */
+const policyDocument = (...statements: Array<Record<string, unknown>>): string => JSON.stringify({ Version: "2012-10-17", Statement: statements });
+
+/**
+ * An AWS cell: an HTTP API (API Gateway v2) in front of one Lambda function that keeps its data in
+ * one DynamoDB table, plus the cell's own request-signing key in Secrets Manager.
+ *
+ * The function gets only the ARN of the secret (never the secret in its environment) and IAM rights
+ * to its own table, secret and log group. The API has no authorizer: every request is verified by
+ * the function against the signing key, and an unsigned one is rejected there. There is no Lambda
+ * function URL. The construct creates no `TerraformOutput`s; the stack decides what to export.
+ *
+ * The stack must declare an `AwsProvider` and a `RandomProvider`.
+ */
+export class AwsCell extends Construct implements ICell {
+  readonly cellId: string;
+  readonly cloud: Cloud;
+  readonly region: string;
+  /** `https://<api-id>.execute-api.<region>.amazonaws.com`, no trailing slash (a token). */
+  readonly endpointUrl: string;
+  readonly signingKeyId: string;
+  /** The generated signing secret (sensitive token); for the edge stack only. */
+  readonly signingSecret: string;
+
+  /** The cell's data. Its Terraform address is guarded by a test: renaming it would destroy data. */
+  readonly table: DynamodbTable;
+  readonly function: LambdaFunction;
+  readonly api: Apigatewayv2Api;
+  readonly stage: Apigatewayv2Stage;
+  readonly role: IamRole;
+  /** Holds the signing secret; the function reads it at run time through `SIGNING_SECRET_ARN`. */
+  readonly signingSecretStore: SecretsmanagerSecret;
+  /** The bundled function code (hash and folder), as deployed. */
+  readonly code: Bundle;
+
+  constructor(scope: Construct, id: string, props: AwsCellProps) {
+    // Validate before joining the construct tree: invalid props leave no half-built cell behind.
+    const p = resolveAwsCellProps(props);
+    super(scope, id);
+    const names = awsCellNames(p.cellId);
+    this.cloud = "aws";
+    this.cellId = p.cellId;
+    this.region = p.region;
+    this.signingKeyId = awsCellSigningKeyId(p.cellId, p.signingKeyVersion);
+
+    // --- data -------------------------------------------------------------------------------
+    this.table = new DynamodbTable(this, "records", {
+      name: names.table,
+      billingMode: "PAY_PER_REQUEST",
+      hashKey: TABLE_SCHEMA.partitionKey,
+      rangeKey: TABLE_SCHEMA.sortKey,
+      attribute: [
+        { name: TABLE_SCHEMA.partitionKey, type: "S" },
+        { name: TABLE_SCHEMA.sortKey, type: "S" },
+      ],
+      pointInTimeRecovery: { enabled: true },
+      serverSideEncryption: { enabled: true },
+      deletionProtectionEnabled: p.tableDeletionProtection,
+      ttl: { attributeName: TABLE_SCHEMA.ttlAttribute, enabled: true },
+      streamEnabled: true,
+      streamViewType: "NEW_AND_OLD_IMAGES",
+    });
+
+    // --- signing key ------------------------------------------------------------------------
+    const password = new Password(this, "signing-key", {
+      length: 64,
+      special: false,
+      // A new version means a new secret: random_password is replaced when a keeper changes.
+      keepers: { "signing-key-id": this.signingKeyId },
+    });
+    this.signingSecret = password.result;
+    this.signingSecretStore = new SecretsmanagerSecret(this, "signing-secret", {
+      name: names.secret,
+      description: `HMAC-SHA256 key the edge router signs requests to cell ${p.cellId} with`,
+    });
+    const secretVersion = new SecretsmanagerSecretVersion(this, "signing-secret-version", {
+      secretId: this.signingSecretStore.id,
+      secretString: password.result,
+    });
+
+    // --- logs -------------------------------------------------------------------------------
+    const functionLogs = new CloudwatchLogGroup(this, "function-logs", {
+      name: names.functionLogGroup,
+      retentionInDays: p.logRetentionDays,
+    });
+    const accessLogs = new CloudwatchLogGroup(this, "access-logs", {
+      name: names.accessLogGroup,
+      retentionInDays: p.logRetentionDays,
+    });
+
+    // --- identity ---------------------------------------------------------------------------
+    this.role = new IamRole(this, "role", {
+      name: names.role,
+      description: `Execution role of cell ${p.cellId}'s function`,
+      assumeRolePolicy: policyDocument({ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }),
+    });
+    const tablePolicy = new IamRolePolicy(this, "table-access", {
+      name: "table-access",
+      role: this.role.name,
+      policy: policyDocument({ Sid: "Records", Effect: "Allow", Action: [...AWS_CELL_TABLE_ACTIONS], Resource: this.table.arn }),
+    });
+    const secretPolicy = new IamRolePolicy(this, "signing-secret-access", {
+      name: "signing-secret-access",
+      role: this.role.name,
+      policy: policyDocument({ Sid: "SigningSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: this.signingSecretStore.arn }),
+    });
+    const logsPolicy = new IamRolePolicy(this, "log-access", {
+      name: "log-access",
+      role: this.role.name,
+      policy: policyDocument({ Sid: "FunctionLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${functionLogs.arn}:*` }),
+    });
+    // X-Ray's write actions support no resource-level permissions; AWS's managed policy is the narrow option.
+    const partition = new DataAwsPartition(this, "partition");
+    const tracingPolicy = new IamRolePolicyAttachment(this, "tracing-access", {
+      role: this.role.name,
+      policyArn: `arn:${partition.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess`,
+    });
+
+    // --- compute ----------------------------------------------------------------------------
+    this.code = bundle(AWS_CELL_BUNDLE);
+    const asset = new TerraformAsset(this, "code", { path: this.code.dir, type: AssetType.ARCHIVE, assetHash: this.code.hash });
+    this.function = new LambdaFunction(this, "function", {
+      functionName: names.function,
+      description: `API of cell ${p.cellId}`,
+      role: this.role.arn,
+      runtime: p.lambdaRuntime,
+      architectures: [p.architecture],
+      handler: "index.handler",
+      filename: asset.path,
+      sourceCodeHash: sourceCodeHashOf(this.code),
+      memorySize: p.memorySizeMiB,
+      timeout: p.timeoutSeconds,
+      reservedConcurrentExecutions: p.reservedConcurrency,
+      environment: {
+        variables: {
+          [AWS_CELL_ENV.cellId]: p.cellId,
+          [AWS_CELL_ENV.tableName]: this.table.name,
+          [AWS_CELL_ENV.signingKeyId]: this.signingKeyId,
+          [AWS_CELL_ENV.signingSecretArn]: this.signingSecretStore.arn,
+        },
+      },
+      tracingConfig: { mode: "Active" },
+      loggingConfig: { logFormat: "JSON", logGroup: functionLogs.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
+      // Logs and rights exist before the first cold start, and the secret has a value to read.
+      dependsOn: [functionLogs, tablePolicy, secretPolicy, logsPolicy, tracingPolicy, secretVersion],
+    });
+
+    // --- API --------------------------------------------------------------------------------
+    this.api = new Apigatewayv2Api(this, "api", {
+      name: names.api,
+      description: `HTTP API of cell ${p.cellId}; requests must carry the edge router's signature`,
+      protocolType: "HTTP",
+    });
+    const integration = new Apigatewayv2Integration(this, "integration", {
+      apiId: this.api.id,
+      integrationType: "AWS_PROXY",
+      integrationMethod: "POST",
+      integrationUri: this.function.invokeArn,
+      payloadFormatVersion: "2.0",
+    });
+    new Apigatewayv2Route(this, "default-route", {
+      apiId: this.api.id,
+      routeKey: "$default",
+      target: `integrations/${integration.id}`,
+    });
+    this.stage = new Apigatewayv2Stage(this, "stage", {
+      apiId: this.api.id,
+      name: "$default",
+      autoDeploy: true,
+      accessLogSettings: { destinationArn: accessLogs.arn, format: AWS_CELL_ACCESS_LOG_FORMAT },
+      defaultRouteSettings: {
+        throttlingRateLimit: p.throttlingRateLimit,
+        throttlingBurstLimit: p.throttlingBurstLimit,
+        detailedMetricsEnabled: true,
+      },
+    });
+    new LambdaPermission(this, "api-invoke", {
+      statementId: "AllowInvokeFromCellApi",
+      action: "lambda:InvokeFunction",
+      functionName: this.function.functionName,
+      principal: "apigateway.amazonaws.com",
+      sourceArn: `${this.api.executionArn}/*/*`,
+    });
+
+    this.endpointUrl = this.api.apiEndpoint;
+  }
+}

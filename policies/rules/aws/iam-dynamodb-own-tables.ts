@@ -1,0 +1,28 @@
+import type { PolicyRule } from "../../engine";
+import { NOT_LITERAL_POLICY, policyStatements, statementName } from "./iam-policy-document";
+
+const TABLE_ARN_REFERENCE = /^\$\{aws_dynamodb_table\.([A-Za-z0-9_-]+)\.arn\}$/;
+
+/**
+ * DynamoDB rights go to tables of the same stack, by reference to their `arn`: not `*`, not a
+ * hand-written ARN (another cell's table), not the stream or an index pattern.
+ */
+export const iamDynamodbOwnTables: PolicyRule = {
+  id: "AWS-IAM-2",
+  description: "Role policy statements with DynamoDB actions apply only to this stack's tables, referenced by ARN.",
+  resourceType: "aws_iam_role_policy",
+  check(resource, context) {
+    const statements = policyStatements(resource.policy);
+    if (!statements) return NOT_LITERAL_POLICY;
+    const tables = context.resources.aws_dynamodb_table ?? {};
+    for (const [i, s] of statements.entries()) {
+      if (!s.actions.some((a) => a.toLowerCase().startsWith("dynamodb:"))) continue;
+      if (s.notResources.length > 0 || s.resources.length === 0) return `${statementName(s, i)} grants DynamoDB actions without naming its tables`;
+      for (const r of s.resources) {
+        const table = TABLE_ARN_REFERENCE.exec(r)?.[1];
+        if (table === undefined || !(table in tables)) return `${statementName(s, i)} grants DynamoDB actions on '${r}'; use \${aws_dynamodb_table.<name>.arn} of a table in this stack`;
+      }
+    }
+    return undefined;
+  },
+};

@@ -1,0 +1,39 @@
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import { TerraformOutput, TerraformStack } from "cdktf";
+import type { Construct } from "constructs";
+import { AwsCell, type AwsCellProps } from "../constructs/aws-cell";
+import { configureBackend, type BackendConfig } from "./backend";
+
+export interface AwsCellStackProps {
+  /** The cell this stack deploys. */
+  readonly cell: AwsCellProps;
+  /** Where the stack keeps its state; one state key per stack. */
+  readonly backend: BackendConfig;
+}
+
+/**
+ * One deployable AWS cell (`cdktf deploy cell-<cellId>`): its own provider configuration, state and
+ * failure domain. Outputs the cell's non-secret handles; the signing secret leaves the stack only
+ * through `cell.signingSecret`, which CDKTF turns into a sensitive cross-stack output when the edge
+ * stack reads it.
+ */
+export class AwsCellStack extends TerraformStack {
+  readonly cell: AwsCell;
+
+  constructor(scope: Construct, id: string, props: AwsCellStackProps) {
+    super(scope, id);
+    new AwsProvider(this, "aws", {
+      region: props.cell.region,
+      defaultTags: [{ tags: { "cells:cell-id": props.cell.cellId, "cells:cloud": "aws", "managed-by": "cdktf" } }],
+    });
+    new RandomProvider(this, "random");
+    configureBackend(this, id, props.backend);
+
+    this.cell = new AwsCell(this, "cell", props.cell);
+
+    new TerraformOutput(this, "endpoint-url", { value: this.cell.endpointUrl, description: "Base URL of the cell's HTTP API" });
+    new TerraformOutput(this, "table-name", { value: this.cell.table.name, description: "DynamoDB table holding the cell's records" });
+    new TerraformOutput(this, "function-name", { value: this.cell.function.functionName, description: "Lambda function serving the cell's API" });
+  }
+}
