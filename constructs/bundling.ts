@@ -1,13 +1,13 @@
 import { buildSync, type BuildOptions } from "esbuild";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 
 /** Repository root: bundles are built from here and written under `.build/`. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 export interface BundleSpec {
-  /** Output folder name under `.build/`, e.g. `aws-cell-lambda`. */
+  /** Folder name under `.build/`, e.g. `aws-cell-lambda`; each build lands in a sub-folder named by its hash. */
   readonly name: string;
   /** Entry file, relative to the repository root. */
   readonly entry: string;
@@ -37,21 +37,24 @@ const cache = new Map<string, Bundle>();
 
 /**
  * Bundles one runtime entry with esbuild: minified, no source maps, no absolute paths in the output,
- * so the same source gives the same bytes on every machine. Built once per process and spec.
+ * so the same source gives the same bytes on every machine. Built once per process and spec, into
+ * `.build/<name>/<content hash>/`.
  */
 export function bundle(spec: BundleSpec): Bundle {
   const cacheKey = JSON.stringify(spec);
   const cached = cache.get(cacheKey);
   if (cached) return cached;
 
-  const dir = path.join(PROJECT_ROOT, ".build", spec.name);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, spec.outFile);
+  // Build into a private folder, then move it to a folder named by its content hash. Parallel
+  // processes (jest workers, a synth beside a test run) never see each other's half-written files,
+  // and a folder that exists already holds exactly these bytes.
+  const parent = path.join(PROJECT_ROOT, ".build", spec.name);
+  mkdirSync(parent, { recursive: true });
+  const staging = mkdtempSync(path.join(parent, ".staging-"));
   const options: BuildOptions = {
     entryPoints: [path.join(PROJECT_ROOT, spec.entry)],
     absWorkingDir: PROJECT_ROOT,
-    outfile: file,
+    outfile: path.join(staging, spec.outFile),
     bundle: true,
     minify: true,
     platform: spec.platform,
@@ -68,15 +71,28 @@ export function bundle(spec: BundleSpec): Bundle {
   const result = buildSync(options);
   if (result.errors.length > 0) throw new Error(`bundling ${spec.entry} failed: ${result.errors.map((e) => e.text).join("; ")}`);
 
-  const files: Array<[string, Buffer]> = [[spec.outFile, readFileSync(file)]];
+  const files: Array<[string, Buffer]> = [[spec.outFile, readFileSync(path.join(staging, spec.outFile))]];
   for (const [name, content] of Object.entries(spec.extraFiles ?? {})) {
-    writeFileSync(path.join(dir, name), content);
+    writeFileSync(path.join(staging, name), content);
     files.push([name, Buffer.from(content)]);
   }
   files.sort(([a], [b]) => (a < b ? -1 : 1));
   const hash = createHash("sha256");
   for (const [name, content] of files) hash.update(name).update("\0").update(content).update("\0");
-  const built: Bundle = { dir, file, hash: hash.digest("hex"), bytes: files.reduce((n, [, c]) => n + c.length, 0) };
+  const digest = hash.digest("hex");
+
+  const dir = path.join(parent, digest.slice(0, 16));
+  if (existsSync(dir)) {
+    rmSync(staging, { recursive: true, force: true });
+  } else {
+    try {
+      renameSync(staging, dir);
+    } catch (error) {
+      rmSync(staging, { recursive: true, force: true });
+      if (!existsSync(dir)) throw error; // another process won the race with the same bytes otherwise
+    }
+  }
+  const built: Bundle = { dir, file: path.join(dir, spec.outFile), hash: digest, bytes: files.reduce((n, [, c]) => n + c.length, 0) };
   cache.set(cacheKey, built);
   return built;
 }
