@@ -5,8 +5,8 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { AwsCellConfigError, createAwsCell, lazyAwsCellHandler, readAwsCellConfig, type AwsCellEnv } from "../cells/aws/composition";
 import { SecretsManagerKeySource, staticKeySource } from "../cells/aws/secrets-key-source";
 import { PROBLEM_CONTENT_TYPE, problemCode } from "../contract";
-import { apiGatewayEvent } from "./support/api-gateway-events";
-import { LOCAL_CREDENTIALS, startDynalite, type Dynalite } from "./support/dynalite";
+import { apiGatewayEvent } from "../sandbox/hosts/api-gateway-event";
+import { LOCAL_CREDENTIALS, startDynalite, type Dynalite } from "../sandbox/emulators/dynalite";
 import { aTenantId } from "./support/mothers";
 import { signed } from "./support/signing";
 

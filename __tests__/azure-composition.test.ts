@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { AZURE_CELL_ENV } from "../cells/azure/config";
 import { AzureCellConfigError, cosmosClientOptions, createAzureCell, readAzureCellSettings, type AzureCellEnv } from "../cells/azure/composition";
 import { problemCode, type SigningKey } from "../contract";
-import { startCosmosEmulator, type CosmosEmulator } from "./support/cosmos-emulator";
+import { startCosmosEmulator, type CosmosEmulator } from "../sandbox/emulators/cosmos";
 import { aTenantId } from "./support/mothers";
 import { signed, type RequestSpec } from "./support/signing";
 

@@ -4,8 +4,8 @@ import { apiGatewayHandler, toApiGatewayResult, toCellRequest } from "../cells/a
 import { createAwsCell, type AwsCell } from "../cells/aws/composition";
 import { Headers, PROBLEM_CONTENT_TYPE, type SigningKey } from "../contract";
 import { describeCellHttpContract, type CellReply } from "./contracts/cell-http.contract";
-import { apiGatewayEvent, type EventOptions } from "./support/api-gateway-events";
-import { startDynalite, type Dynalite } from "./support/dynalite";
+import { apiGatewayEvent, type EventOptions } from "../sandbox/hosts/api-gateway-event";
+import { startDynalite, type Dynalite } from "../sandbox/emulators/dynalite";
 import { aTenantId } from "./support/mothers";
 import { signed, type RequestSpec } from "./support/signing";
 

@@ -4,7 +4,7 @@ import { createAzureCell, type AzureCell } from "../cells/azure/composition";
 import { functionsHttpHandler, splitUrl } from "../cells/azure/functions-http";
 import { PROBLEM_CONTENT_TYPE, problemCode, type SigningKey } from "../contract";
 import { describeCellHttpContract, type CellReply } from "./contracts/cell-http.contract";
-import { startCosmosEmulator, type CosmosEmulator } from "./support/cosmos-emulator";
+import { startCosmosEmulator, type CosmosEmulator } from "../sandbox/emulators/cosmos";
 import { aTenantId } from "./support/mothers";
 import { signed, type RequestSpec } from "./support/signing";
 

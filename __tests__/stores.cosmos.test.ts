@@ -3,7 +3,7 @@ import { CosmosNonceStore } from "../cells/azure/cosmos-nonce-store";
 import { CosmosRecordStore } from "../cells/azure/cosmos-record-store";
 import { TTL_MARGIN_SECONDS, idempotencyItemId, nonceItemId, ttlSeconds } from "../cells/azure/cosmos-items";
 import { describeStoreContract } from "./contracts/store.contract";
-import { startCosmosEmulator, type CosmosEmulator } from "./support/cosmos-emulator";
+import { startCosmosEmulator, type CosmosEmulator } from "../sandbox/emulators/cosmos";
 import { aRecord, aTenantId } from "./support/mothers";
 
 // The real @azure/cosmos SDK against @vercel/cosmosdb-server on loopback: the same wire protocol as

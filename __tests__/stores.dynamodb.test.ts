@@ -2,7 +2,7 @@ import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { DynamoDbIdempotencyStore, DynamoDbNonceStore, DynamoDbRecordStore } from "../cells/aws/dynamodb-stores";
 import { TABLE_SCHEMA } from "../cells/aws/config";
 import { describeStoreContract } from "./contracts/store.contract";
-import { startDynalite, type Dynalite } from "./support/dynalite";
+import { startDynalite, type Dynalite } from "../sandbox/emulators/dynalite";
 import { aRecord, aTenantId } from "./support/mothers";
 
 describeStoreContract("DynamoDB (dynalite)", async () => {

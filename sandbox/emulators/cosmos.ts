@@ -14,7 +14,7 @@ export interface CosmosEmulator {
   readonly containerId: string;
   /**
    * What a client of the emulator needs beyond endpoint and credentials: an agent that trusts the
-   * emulator's self-signed certificate (here, in tests, and nowhere else) and no endpoint discovery
+   * emulator's self-signed certificate (for this loopback emulator only, never a cloud endpoint) and no endpoint discovery
    * (the emulator does not serve regional endpoints).
    */
   readonly clientOptions: Pick<CosmosClientOptions, "agent" | "connectionPolicy">;

@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { bytes, type RequestSpec } from "./signing";
+import { bodyBytes, type LocalRequest } from "./local-request";
 
 /**
  * Builds API Gateway HTTP API events (payload format 2.0, `$default` route and stage) the way API
- * Gateway delivers them to Lambda, from the same `RequestSpec`s the contract suites send:
+ * Gateway delivers them to Lambda. Used by the local sandbox's AWS cell host and by the contract suites:
  * - header names lower-cased, repeated headers joined with commas, `Cookie` moved into `cookies`;
  * - the headers API Gateway adds (`host`, `x-forwarded-*`, `x-amzn-trace-id`, `content-length`);
  * - `queryStringParameters` decoded, repeated names joined with commas, absent without a query;
@@ -69,7 +69,7 @@ function queryParameters(rawQueryString: string): Record<string, string> | undef
 let sequence = 0;
 
 /** An API Gateway v2 event for `spec`, as the HTTP API's `$default` stage would invoke the Lambda with it. */
-export function apiGatewayEvent(spec: RequestSpec, options: EventOptions = {}): APIGatewayProxyEventV2 {
+export function apiGatewayEvent(spec: LocalRequest, options: EventOptions = {}): APIGatewayProxyEventV2 {
   const apiId = options.apiId ?? "a1b2c3d4e5";
   const region = options.region ?? "us-east-1";
   const domainName = `${apiId}.execute-api.${region}.amazonaws.com`;
@@ -78,7 +78,7 @@ export function apiGatewayEvent(spec: RequestSpec, options: EventOptions = {}): 
   const timeEpoch = options.timeEpoch ?? Date.now();
   const requestId = options.requestId ?? `Ab${(++sequence).toString(36).padStart(6, "0")}EEMEw=`;
   const rawQueryString = spec.query ?? "";
-  const body = bytes(spec.body);
+  const body = bodyBytes(spec.body);
 
   const headers: Record<string, string> = {
     host: domainName,
