@@ -1,20 +1,15 @@
 import { randomBytes } from "node:crypto";
-import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { apiGatewayHandler, toApiGatewayResult, toCellRequest } from "../cells/aws/api-gateway";
 import { createAwsCell, type AwsCell } from "../cells/aws/composition";
 import { Headers, PROBLEM_CONTENT_TYPE, type SigningKey } from "../contract";
-import { describeCellHttpContract, type CellReply } from "./contracts/cell-http.contract";
+import { describeCellHttpContract } from "./contracts/cell-http.contract";
 import { apiGatewayEvent, type EventOptions } from "../sandbox/hosts/api-gateway-event";
+import { apiGatewayReply } from "../sandbox/hosts/aws-cell-host";
 import { startDynalite, type Dynalite } from "../sandbox/emulators/dynalite";
 import { aTenantId } from "./support/mothers";
 import { signed, type RequestSpec } from "./support/signing";
 
-/** The Lambda's answer as the contract suite sees it: what API Gateway would send back to the router. */
-function toCellReply(result: APIGatewayProxyStructuredResultV2): CellReply {
-  const headers = Object.fromEntries(Object.entries(result.headers ?? {}).map(([name, value]) => [name.toLowerCase(), String(value)]));
-  const body = result.body ?? "";
-  return { status: result.statusCode ?? 200, headers, body: result.isBase64Encoded ? Buffer.from(body, "base64").toString("utf8") : body };
-}
+const toCellReply = apiGatewayReply;
 
 /** The real composition root on dynalite, configured through its environment like the deployed Lambda. */
 async function startAwsCell(): Promise<{ db: Dynalite; cell: AwsCell; key: SigningKey; logs: Array<Record<string, unknown>> }> {

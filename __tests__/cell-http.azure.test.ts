@@ -1,35 +1,18 @@
-import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from "@azure/functions";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createAzureCell, type AzureCell } from "../cells/azure/composition";
 import { functionsHttpHandler, splitUrl } from "../cells/azure/functions-http";
 import { PROBLEM_CONTENT_TYPE, problemCode, type SigningKey } from "../contract";
-import { describeCellHttpContract, type CellReply } from "./contracts/cell-http.contract";
+import { describeCellHttpContract } from "./contracts/cell-http.contract";
 import { startCosmosEmulator, type CosmosEmulator } from "../sandbox/emulators/cosmos";
+import { functionsHttpRequest, functionsReply, invocationContext } from "../sandbox/hosts/azure-cell-host";
 import { aTenantId } from "./support/mothers";
 import { signed, type RequestSpec } from "./support/signing";
 
 const HOST = "https://beta-cell.azurewebsites.net";
 
-/** A RequestSpec as the Functions host would hand it to the worker: a real v4 `HttpRequest`. */
-function toHttpRequest(spec: RequestSpec): HttpRequest {
-  const query = spec.query ? `?${spec.query}` : "";
-  const body = spec.body === undefined ? undefined : typeof spec.body === "string" ? { string: spec.body } : { bytes: spec.body };
-  return new HttpRequest({ method: spec.method, url: `${HOST}${spec.path}${query}`, headers: { ...spec.headers }, body });
-}
-
-/** What the worker sends back to the host: the library's own `HttpResponse` conversion of the handler's result. */
-async function toReply(init: HttpResponseInit): Promise<CellReply> {
-  const response = new HttpResponse(init);
-  const headers: Record<string, string> = {};
-  response.headers.forEach((value, name) => {
-    headers[name.toLowerCase()] = value;
-  });
-  return { status: response.status, headers, body: await response.text() };
-}
-
-/** A real `InvocationContext` whose log lines are kept instead of printed. */
-const anInvocationContext = (logs: unknown[][] = []) =>
-  new InvocationContext({ invocationId: randomUUID(), functionName: "cell", logHandler: (level, ...args) => void logs.push([level, ...args]) });
+const toHttpRequest = (spec: RequestSpec) => functionsHttpRequest(spec, HOST);
+const toReply = functionsReply;
+const anInvocationContext = (logs: unknown[][] = []) => invocationContext((level, ...args) => void logs.push([level, ...args]));
 
 /** The Azure cell "beta" as its composition root builds it, on the emulator, with a per-run secret. */
 async function openAzureCell(): Promise<{ emulator: CosmosEmulator; cell: AzureCell; key: SigningKey }> {
