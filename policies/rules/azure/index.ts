@@ -1,4 +1,34 @@
 import type { PolicyRule } from "../../engine";
+import { cosmosContinuousBackup } from "./cosmos-continuous-backup";
+import { cosmosLocalAuthDisabled } from "./cosmos-local-auth-disabled";
+import { functionAppBasicAuthOff } from "./function-app-basic-auth-off";
+import { functionAppHttpsOnly } from "./function-app-https-only";
+import { functionAppManagedIdentity } from "./function-app-managed-identity";
+import { functionAppMinTls } from "./function-app-min-tls";
+import { functionAppSettingsNoSecrets } from "./function-app-settings-no-secrets";
+import { keyVaultRbacPurgeProtection } from "./key-vault-rbac-purge-protection";
+import { storageContainerPrivate } from "./storage-container-private";
+import { storageHttpsOnly } from "./storage-https-only";
+import { storageMinTls } from "./storage-min-tls";
+import { storageNoPublicBlobs } from "./storage-no-public-blobs";
+import { storageSharedKeyDisabled } from "./storage-shared-key-disabled";
 
-/** Rules for Azure resources, one file each in this folder. */
-export const AZURE_RULES: readonly PolicyRule[] = [];
+/**
+ * Rules for Azure resources, one file each in this folder. A Function App rule is one check applied
+ * to every Function App resource type (`forEachFunctionAppType`), so it appears once per type here.
+ */
+export const AZURE_RULES: readonly PolicyRule[] = [
+  ...functionAppHttpsOnly,
+  ...functionAppMinTls,
+  ...functionAppBasicAuthOff,
+  ...functionAppManagedIdentity,
+  ...functionAppSettingsNoSecrets,
+  storageMinTls,
+  storageNoPublicBlobs,
+  storageHttpsOnly,
+  storageSharedKeyDisabled,
+  storageContainerPrivate,
+  cosmosLocalAuthDisabled,
+  cosmosContinuousBackup,
+  keyVaultRbacPurgeProtection,
+];

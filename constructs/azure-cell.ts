@@ -1,0 +1,610 @@
+import { ApplicationInsights } from "@cdktf/provider-azurerm/lib/application-insights";
+import { CosmosdbAccount } from "@cdktf/provider-azurerm/lib/cosmosdb-account";
+import { CosmosdbSqlContainer } from "@cdktf/provider-azurerm/lib/cosmosdb-sql-container";
+import { CosmosdbSqlDatabase } from "@cdktf/provider-azurerm/lib/cosmosdb-sql-database";
+import { CosmosdbSqlRoleAssignment } from "@cdktf/provider-azurerm/lib/cosmosdb-sql-role-assignment";
+import { DataAzurermClientConfig } from "@cdktf/provider-azurerm/lib/data-azurerm-client-config";
+import { FunctionAppFlexConsumption } from "@cdktf/provider-azurerm/lib/function-app-flex-consumption";
+import { KeyVault } from "@cdktf/provider-azurerm/lib/key-vault";
+import { KeyVaultSecret } from "@cdktf/provider-azurerm/lib/key-vault-secret";
+import { LinuxFunctionApp } from "@cdktf/provider-azurerm/lib/linux-function-app";
+import { LogAnalyticsWorkspace } from "@cdktf/provider-azurerm/lib/log-analytics-workspace";
+import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
+import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
+import { ServicePlan } from "@cdktf/provider-azurerm/lib/service-plan";
+import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
+import { StorageBlob } from "@cdktf/provider-azurerm/lib/storage-blob";
+import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container";
+import { Password } from "@cdktf/provider-random/lib/password";
+import { AssetType, TerraformAsset, Token } from "cdktf";
+import { Construct } from "constructs";
+import { createHash } from "node:crypto";
+import { AZURE_CELL_ENV, AZURE_FUNCTION_ENTRY, CONTAINER_SCHEMA, FUNCTION_HOST_JSON, FUNCTION_PACKAGE_JSON } from "../cells/azure/config";
+import type { Cloud } from "../contract";
+import { bundle, type Bundle, type BundleSpec } from "./bundling";
+import type { ICell } from "./cell";
+import { ValidationErrors } from "./validation";
+
+/** Azure location names as the ARM API spells them: `eastus`, `westeurope`, `eastus2`. */
+export const AZURE_LOCATION_PATTERN = /^[a-z]+[a-z0-9]*$/;
+
+/**
+ * An optional organisation prefix for the globally unique names (lower-case letters and digits,
+ * 2 to 8 characters, starting with a letter), e.g. `contoso`.
+ */
+export const AZURE_NAME_PREFIX_PATTERN = /^[a-z][a-z0-9]{1,7}$/;
+
+/**
+ * Where the function runs. `FlexConsumption` (FC1) is the current serverless plan; `Consumption`
+ * (Linux Y1) stays selectable but Microsoft retires it on 2028-09-30.
+ */
+export const AZURE_CELL_HOSTING_PLANS = ["FlexConsumption", "Consumption"] as const;
+export type AzureCellHostingPlan = (typeof AZURE_CELL_HOSTING_PLANS)[number];
+
+/** Node.js versions of the Functions v4 runtime the cell supports on both plans. */
+export const AZURE_CELL_NODE_VERSIONS = ["20", "22"] as const;
+export type AzureCellNodeVersion = (typeof AZURE_CELL_NODE_VERSIONS)[number];
+
+/** Instance sizes of the Flex Consumption plan, in MiB. */
+export const FLEX_INSTANCE_MEMORY_MIB = [2048, 4096] as const;
+
+/** Flex Consumption scale-out limit the cell accepts (Azure allows up to 1000 per app). */
+export const FLEX_MAXIMUM_INSTANCE_COUNT = { min: 40, max: 1000 } as const;
+
+export const COSMOS_CONSISTENCY_LEVELS = ["Session", "Eventual", "ConsistentPrefix", "BoundedStaleness", "Strong"] as const;
+export type CosmosConsistencyLevel = (typeof COSMOS_CONSISTENCY_LEVELS)[number];
+
+export const COSMOS_CAPACITY_MODES = ["Serverless", "Provisioned"] as const;
+export type CosmosCapacityMode = (typeof COSMOS_CAPACITY_MODES)[number];
+
+/** Manual throughput of the records container when provisioned: 400 to 1,000,000 RU/s in steps of 100. */
+export const COSMOS_THROUGHPUT_RU = { min: 400, max: 1_000_000, step: 100 } as const;
+
+export const COSMOS_CONTINUOUS_BACKUP_TIERS = ["Continuous7Days", "Continuous30Days"] as const;
+export type CosmosContinuousBackupTier = (typeof COSMOS_CONTINUOUS_BACKUP_TIERS)[number];
+
+/**
+ * Retention values Application Insights accepts (`retention_in_days`); the Log Analytics workspace
+ * behind it gets the same value, so both stores of the cell's telemetry expire together.
+ */
+export const AZURE_LOG_RETENTION_DAYS = [30, 60, 90, 120, 180, 270, 365, 550, 730] as const;
+
+/** Days a deleted Key Vault (and its secret) stays recoverable; purge protection keeps it that long. */
+export const KEY_VAULT_SOFT_DELETE_RETENTION_DAYS = 90;
+
+/** Built-in Cosmos DB data-plane role "Cosmos DB Built-in Data Contributor" (read and write items, no account management). */
+export const COSMOS_BUILT_IN_DATA_CONTRIBUTOR = "00000000-0000-0000-0000-000000000002";
+
+/** Name of the package blob in a Flex Consumption app's deployment container, as One Deploy writes it. */
+export const FLEX_PACKAGE_BLOB_NAME = "released-package.zip";
+
+/** How the Functions package is bundled; shared with tests that inspect the package folder. */
+export const AZURE_CELL_BUNDLE: BundleSpec = {
+  name: "azure-cell-function",
+  entry: AZURE_FUNCTION_ENTRY,
+  platform: "node",
+  format: "cjs",
+  outFile: "index.js",
+  // Provided by the Functions Node.js worker at run time (`@azure/functions` requires it); not on npm.
+  external: ["@azure/functions-core"],
+  extraFiles: {
+    "host.json": JSON.stringify(FUNCTION_HOST_JSON),
+    "package.json": JSON.stringify(FUNCTION_PACKAGE_JSON),
+  },
+};
+
+/**
+ * App setting carrying the SHA-256 of the package's files. The package blob has no hash attribute the
+ * app watches, so a changed value is what makes Terraform update (and restart) the app onto new code.
+ */
+export const PACKAGE_HASH_SETTING = "CELL_PACKAGE_SHA256";
+
+export interface AzureCellProps {
+  /**
+   * Stable id of the cell, e.g. `alpha`: names its resources (`rg-cells-<cellId>`), its registry
+   * entry and its signing key. Changing it replaces every resource, the Cosmos DB account included.
+   */
+  readonly cellId: string;
+  /**
+   * Azure location the cell runs in, e.g. `eastus` (the ARM spelling, not "East US"). Part of the
+   * hash in the globally unique names, so a cell moved to another location gets fresh names.
+   */
+  readonly location: string;
+  /**
+   * Organisation prefix for the globally unique names (storage account, Function App, Cosmos DB
+   * account, Key Vault). Set it when another organisation might deploy a cell with the same id in the
+   * same location: those names are unique across all of Azure.
+   * @default - no prefix: names come from the cell id and a hash of (cellId, location)
+   */
+  readonly namePrefix?: string;
+  /**
+   * Hosting plan of the Function App.
+   * @default "FlexConsumption" - FC1; Linux Consumption (Y1) retires on 2028-09-30
+   */
+  readonly hostingPlan?: AzureCellHostingPlan;
+  /**
+   * Node.js version of the Functions runtime.
+   * @default "22"
+   */
+  readonly nodeVersion?: AzureCellNodeVersion;
+  /**
+   * Memory of each Flex Consumption instance in MiB (2048 or 4096). Flex Consumption only.
+   * @default 2048
+   */
+  readonly instanceMemoryMiB?: number;
+  /**
+   * Most instances the Flex Consumption app scales out to (40 to 1000). Flex Consumption only.
+   * @default 100
+   */
+  readonly maximumInstanceCount?: number;
+  /**
+   * Default consistency level of the Cosmos DB account.
+   * @default "Session"
+   */
+  readonly cosmosConsistency?: CosmosConsistencyLevel;
+  /**
+   * Capacity mode of the Cosmos DB account: pay per request (`Serverless`) or provisioned RU/s.
+   * Fixed at creation: changing it replaces the account and its data.
+   * @default "Serverless"
+   */
+  readonly cosmosCapacity?: CosmosCapacityMode;
+  /**
+   * Manual throughput of the records container in RU/s (400 to 1,000,000, a multiple of 100).
+   * Only with `cosmosCapacity: "Provisioned"`.
+   * @default 400 when provisioned
+   */
+  readonly cosmosThroughputRu?: number;
+  /**
+   * Continuous backup (point-in-time restore) window of the Cosmos DB account.
+   * @default "Continuous7Days"
+   */
+  readonly continuousBackupTier?: CosmosContinuousBackupTier;
+  /**
+   * Days the cell's telemetry (Application Insights and its Log Analytics workspace) is kept; one of
+   * `AZURE_LOG_RETENTION_DAYS`.
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Version of the cell's signing key, an integer from 1. The key id is `<cellId>-v<version>`;
+   * bumping the version generates a new secret (rotation).
+   * @default 1
+   */
+  readonly signingKeyVersion?: number;
+}
+
+/** `AzureCellProps` with every default filled in (`namePrefix` and `cosmosThroughputRu` stay optional). */
+export type ResolvedAzureCellProps = Required<Omit<AzureCellProps, "namePrefix" | "cosmosThroughputRu">> &
+  Pick<AzureCellProps, "namePrefix" | "cosmosThroughputRu">;
+
+/** The defaults `AzureCell` applies to props the caller leaves out. */
+export const AZURE_CELL_DEFAULTS = {
+  hostingPlan: "FlexConsumption",
+  nodeVersion: "22",
+  instanceMemoryMiB: 2048,
+  maximumInstanceCount: 100,
+  cosmosConsistency: "Session",
+  cosmosCapacity: "Serverless",
+  provisionedThroughputRu: 400,
+  continuousBackupTier: "Continuous7Days",
+  logRetentionDays: 30,
+  signingKeyVersion: 1,
+} as const;
+
+const isLiteral = (value: unknown): boolean => !(typeof value === "string" || typeof value === "number") || !Token.isUnresolved(value);
+
+/**
+ * Checks `props` and throws one error listing every problem (field, value given, what is allowed).
+ * Pure, so tests call it directly; values that are unresolved tokens are skipped.
+ */
+export function validateAzureCellProps(props: AzureCellProps): void {
+  const errors = new ValidationErrors("AzureCell");
+  errors.cellId(props.cellId);
+  if (props.location === undefined || props.location === "") errors.add(`location is required, e.g. 'eastus'`);
+  else errors.pattern("location", props.location, AZURE_LOCATION_PATTERN);
+  errors.pattern("namePrefix", props.namePrefix, AZURE_NAME_PREFIX_PATTERN);
+  errors.oneOf("hostingPlan", props.hostingPlan, AZURE_CELL_HOSTING_PLANS);
+  errors.oneOf("nodeVersion", props.nodeVersion, AZURE_CELL_NODE_VERSIONS);
+
+  for (const field of ["instanceMemoryMiB", "maximumInstanceCount"] as const) {
+    if (props.hostingPlan === "Consumption" && props[field] !== undefined) {
+      errors.add(`${field} applies to hostingPlan 'FlexConsumption' only, got it with 'Consumption'`);
+    }
+  }
+  if (isLiteral(props.instanceMemoryMiB)) errors.oneOf("instanceMemoryMiB", props.instanceMemoryMiB, FLEX_INSTANCE_MEMORY_MIB);
+  errors.integer("maximumInstanceCount", props.maximumInstanceCount, FLEX_MAXIMUM_INSTANCE_COUNT.min, FLEX_MAXIMUM_INSTANCE_COUNT.max);
+
+  errors.oneOf("cosmosConsistency", props.cosmosConsistency, COSMOS_CONSISTENCY_LEVELS);
+  errors.oneOf("cosmosCapacity", props.cosmosCapacity, COSMOS_CAPACITY_MODES);
+  const throughput = props.cosmosThroughputRu;
+  if (throughput !== undefined && (props.cosmosCapacity ?? AZURE_CELL_DEFAULTS.cosmosCapacity) === "Serverless") {
+    errors.add(`cosmosThroughputRu applies to cosmosCapacity 'Provisioned' only (a serverless account has no provisioned throughput), got ${throughput}`);
+  } else if (throughput !== undefined && isLiteral(throughput)) {
+    const { min, max, step } = COSMOS_THROUGHPUT_RU;
+    if (!Number.isInteger(throughput) || throughput < min || throughput > max || throughput % step !== 0) {
+      errors.add(`cosmosThroughputRu must be an integer from ${min} to ${max} and a multiple of ${step}, got ${throughput}`);
+    }
+  }
+  errors.oneOf("continuousBackupTier", props.continuousBackupTier, COSMOS_CONTINUOUS_BACKUP_TIERS);
+  if (isLiteral(props.logRetentionDays)) errors.oneOf("logRetentionDays", props.logRetentionDays, AZURE_LOG_RETENTION_DAYS);
+  const version = props.signingKeyVersion;
+  if (version !== undefined && isLiteral(version) && !(Number.isSafeInteger(version) && version >= 1)) {
+    errors.add(`signingKeyVersion must be an integer of at least 1, got ${version}`);
+  }
+  errors.throwIfAny();
+}
+
+/** Validates `props` and fills in `AZURE_CELL_DEFAULTS` (with `??`: a caller's explicit value always stays). */
+export function resolveAzureCellProps(props: AzureCellProps): ResolvedAzureCellProps {
+  validateAzureCellProps(props);
+  const cosmosCapacity = props.cosmosCapacity ?? AZURE_CELL_DEFAULTS.cosmosCapacity;
+  return {
+    cellId: props.cellId,
+    location: props.location,
+    namePrefix: props.namePrefix,
+    hostingPlan: props.hostingPlan ?? AZURE_CELL_DEFAULTS.hostingPlan,
+    nodeVersion: props.nodeVersion ?? AZURE_CELL_DEFAULTS.nodeVersion,
+    instanceMemoryMiB: props.instanceMemoryMiB ?? AZURE_CELL_DEFAULTS.instanceMemoryMiB,
+    maximumInstanceCount: props.maximumInstanceCount ?? AZURE_CELL_DEFAULTS.maximumInstanceCount,
+    cosmosConsistency: props.cosmosConsistency ?? AZURE_CELL_DEFAULTS.cosmosConsistency,
+    cosmosCapacity,
+    cosmosThroughputRu: cosmosCapacity === "Provisioned" ? (props.cosmosThroughputRu ?? AZURE_CELL_DEFAULTS.provisionedThroughputRu) : undefined,
+    continuousBackupTier: props.continuousBackupTier ?? AZURE_CELL_DEFAULTS.continuousBackupTier,
+    logRetentionDays: props.logRetentionDays ?? AZURE_CELL_DEFAULTS.logRetentionDays,
+    signingKeyVersion: props.signingKeyVersion ?? AZURE_CELL_DEFAULTS.signingKeyVersion,
+  };
+}
+
+/**
+ * Azure's naming rules for the cell's globally unique names (length included), checked on every
+ * derived name so an unusual cell id fails at synth, not in the middle of an apply.
+ */
+export const AZURE_GLOBAL_NAME_RULES = {
+  storageAccount: { pattern: /^[a-z0-9]{3,24}$/, rule: "3-24 lower-case letters and digits" },
+  functionApp: { pattern: /^(?=.{2,60}$)[a-z0-9]+(-[a-z0-9]+)*$/, rule: "2-60 lower-case letters, digits and single hyphens, no hyphen at either end" },
+  cosmosAccount: { pattern: /^(?=.{3,44}$)[a-z0-9]+(-[a-z0-9]+)*$/, rule: "3-44 lower-case letters, digits and single hyphens, no hyphen at either end" },
+  keyVault: { pattern: /^(?=.{3,24}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$/, rule: "3-24 letters, digits and single hyphens, starting with a letter, not ending with a hyphen" },
+} as const;
+
+export interface AzureCellNames {
+  readonly resourceGroup: string;
+  readonly servicePlan: string;
+  readonly logAnalytics: string;
+  readonly applicationInsights: string;
+  /** Private blob container holding the function's package (Flex: its deployment container). */
+  readonly packageContainer: string;
+  readonly cosmosDatabase: string;
+  readonly cosmosContainer: string;
+  readonly signingSecret: string;
+  // Globally unique (DNS) names:
+  readonly storageAccount: string;
+  readonly functionApp: string;
+  readonly cosmosAccount: string;
+  readonly keyVault: string;
+}
+
+/**
+ * Physical names of a cell's resources, derived from props only, so they are stable API. Names that
+ * must be unique across all of Azure carry the first 6 hex digits of SHA-256 over
+ * `(namePrefix, cellId, location)`; the readable part is shortened to fit the service's limit (the
+ * hash keeps shortened names distinct). A location given as a token is left out of the hash.
+ */
+export function azureCellNames(props: Pick<AzureCellProps, "cellId" | "location" | "namePrefix">): AzureCellNames {
+  const location = Token.isUnresolved(props.location) ? "" : props.location;
+  const hash = createHash("sha256").update(`${props.namePrefix ?? ""}\0${props.cellId}\0${location}`).digest("hex").slice(0, 6);
+  const readable = `${props.namePrefix ? `${props.namePrefix}-` : ""}${props.cellId}`;
+  const hyphenated = (abbreviation: string, maxLength: number): string => {
+    const room = maxLength - abbreviation.length - hash.length - 2;
+    const middle = readable.replace(/-+/g, "-").slice(0, room).replace(/^-|-$/g, "");
+    return `${abbreviation}-${middle}-${hash}`;
+  };
+  const names: AzureCellNames = {
+    resourceGroup: `rg-cells-${props.cellId}`,
+    servicePlan: `asp-cells-${props.cellId}`,
+    logAnalytics: `log-cells-${props.cellId}`,
+    applicationInsights: `appi-cells-${props.cellId}`,
+    packageContainer: "deployments",
+    cosmosDatabase: "cells",
+    cosmosContainer: "records",
+    signingSecret: "signing-key",
+    storageAccount: `st${readable.replace(/-/g, "").slice(0, 24 - 2 - hash.length)}${hash}`,
+    functionApp: hyphenated("func", 60),
+    cosmosAccount: hyphenated("cosmos", 44),
+    keyVault: hyphenated("kv", 24),
+  };
+  for (const [kind, { pattern, rule }] of Object.entries(AZURE_GLOBAL_NAME_RULES)) {
+    const name = names[kind as keyof typeof AZURE_GLOBAL_NAME_RULES];
+    if (!pattern.test(name)) throw new Error(`derived ${kind} name '${name}' breaks Azure's rule (${rule}); choose a shorter cellId or namePrefix`);
+  }
+  return names;
+}
+
+/** `${cellId}-v${version}`: the key id the edge sends and the function expects. */
+export const azureCellSigningKeyId = (cellId: string, version: number): string => `${cellId}-v${version}`;
+
+/** App Service Key Vault reference syntax; the platform resolves it with the app's managed identity. */
+export const keyVaultReference = (secretUri: string): string => `@Microsoft.KeyVault(SecretUri=${secretUri})`;
+
+/** The Function App resource of either hosting plan. */
+export type AzureCellFunctionApp = FunctionAppFlexConsumption | LinuxFunctionApp;
+
+/**
+ * An Azure cell: a Linux Function App (Flex Consumption by default) that keeps its data in one
+ * Cosmos DB (NoSQL) container, with the cell's own request-signing key in Key Vault.
+ *
+ * No secret and no key anywhere in configuration: the app reaches storage, Cosmos DB and Key Vault
+ * with its system-assigned managed identity and RBAC scoped to this cell's resources; key auth is
+ * off on the storage account and the Cosmos DB account; the signing secret reaches the app as a Key
+ * Vault reference. HTTPS only, TLS 1.2 minimum, basic publishing auth (FTP and WebDeploy/SCM) off.
+ * The function accepts only requests signed with the cell's key; the router holds the other copy.
+ *
+ * Code deployment: the bundle is uploaded as a blob with Terraform (Entra ID auth, no publishing
+ * credentials). Flex Consumption runs `released-package.zip` from its deployment container; Linux
+ * Consumption runs from the blob's URL (`WEBSITE_RUN_FROM_PACKAGE=<url>`, read with the identity).
+ * The provider's `zip_deploy_file` is not used: in azurerm 4.55 it pushes to Kudu's `/api/zipdeploy`
+ * with basic-auth publishing credentials, which the basic-auth-off default rejects, which Flex
+ * Consumption does not support, and which Linux Consumption cannot run as `WEBSITE_RUN_FROM_PACKAGE=1`.
+ *
+ * Network: the Function App has no virtual network here, so the Cosmos DB account, Key Vault and
+ * storage account keep public network access on; Entra ID RBAC is the gate, and Cosmos DB accepts
+ * connections from Azure datacenters only.
+ *
+ * The construct creates no `TerraformOutput`s. The stack must declare an `AzurermProvider` (with
+ * `storageUseAzuread: true`) and a `RandomProvider`. The identity running Terraform is granted
+ * 'Key Vault Secrets Officer' on the vault and 'Storage Blob Data Contributor' on the package
+ * container, so it can write the secret and the package without keys.
+ */
+export class AzureCell extends Construct implements ICell {
+  readonly cellId: string;
+  readonly cloud: Cloud = "azure";
+  /** The Azure location, e.g. `eastus`. */
+  readonly region: string;
+  /** `https://<default hostname>`, no trailing slash (a token). */
+  readonly endpointUrl: string;
+  readonly signingKeyId: string;
+  /** The generated signing secret (sensitive token); for the edge stack only. */
+  readonly signingSecret: string;
+
+  readonly names: AzureCellNames;
+  readonly resourceGroup: ResourceGroup;
+  /** The cell's data. Its Terraform address is guarded by a test: renaming it would destroy data. */
+  readonly cosmosAccount: CosmosdbAccount;
+  readonly cosmosContainer: CosmosdbSqlContainer;
+  readonly functionApp: AzureCellFunctionApp;
+  readonly storageAccount: StorageAccount;
+  readonly keyVault: KeyVault;
+  /** Holds the signing secret; the app reads it through the `SIGNING_SECRET` Key Vault reference. */
+  readonly signingSecretStore: KeyVaultSecret;
+  /** The package blob the app runs from. */
+  readonly packageBlob: StorageBlob;
+  /** The bundled function package (folder with `index.js`, `host.json`, `package.json`, and its hash). */
+  readonly code: Bundle;
+
+  constructor(scope: Construct, id: string, props: AzureCellProps) {
+    super(scope, id);
+    const p = resolveAzureCellProps(props);
+    const names = azureCellNames(p);
+    const flex = p.hostingPlan === "FlexConsumption";
+    this.names = names;
+    this.cellId = p.cellId;
+    this.region = p.location;
+    this.signingKeyId = azureCellSigningKeyId(p.cellId, p.signingKeyVersion);
+    const tags = { "cells:cell-id": p.cellId, "cells:cloud": "azure", "managed-by": "cdktf" };
+    const deployer = new DataAzurermClientConfig(this, "deployer");
+
+    this.resourceGroup = new ResourceGroup(this, "resource-group", { name: names.resourceGroup, location: p.location, tags });
+    const placement = { resourceGroupName: this.resourceGroup.name, location: this.resourceGroup.location, tags };
+
+    // --- telemetry ----------------------------------------------------------------------------
+    const workspace = new LogAnalyticsWorkspace(this, "logs", {
+      ...placement,
+      name: names.logAnalytics,
+      sku: "PerGB2018",
+      retentionInDays: p.logRetentionDays,
+    });
+    const insights = new ApplicationInsights(this, "insights", {
+      ...placement,
+      name: names.applicationInsights,
+      applicationType: "web",
+      workspaceId: workspace.id,
+      retentionInDays: p.logRetentionDays,
+    });
+
+    // --- data ---------------------------------------------------------------------------------
+    this.cosmosAccount = new CosmosdbAccount(this, "cosmos", {
+      ...placement,
+      name: names.cosmosAccount,
+      kind: "GlobalDocumentDB",
+      offerType: "Standard",
+      consistencyPolicy: { consistencyLevel: p.cosmosConsistency },
+      geoLocation: [{ location: p.location, failoverPriority: 0 }],
+      capabilities: p.cosmosCapacity === "Serverless" ? [{ name: "EnableServerless" }] : undefined,
+      // Entra ID (RBAC) only: no account keys, and no key-based changes to databases and containers.
+      localAuthenticationDisabled: true,
+      accessKeyMetadataWritesEnabled: false,
+      backup: { type: "Continuous", tier: p.continuousBackupTier },
+      minimalTlsVersion: "Tls12",
+      // No virtual network for the Function App: public access stays on, limited to Azure datacenters.
+      publicNetworkAccessEnabled: true,
+      ipRangeFilter: ["0.0.0.0"],
+    });
+    const database = new CosmosdbSqlDatabase(this, "cosmos-database", {
+      name: names.cosmosDatabase,
+      resourceGroupName: this.resourceGroup.name,
+      accountName: this.cosmosAccount.name,
+    });
+    this.cosmosContainer = new CosmosdbSqlContainer(this, "cosmos-container", {
+      name: names.cosmosContainer,
+      resourceGroupName: this.resourceGroup.name,
+      accountName: this.cosmosAccount.name,
+      databaseName: database.name,
+      partitionKeyPaths: [CONTAINER_SCHEMA.partitionKeyPath],
+      partitionKeyVersion: 2,
+      // TTL on with no default expiry: only items that carry `ttl` expire.
+      defaultTtl: CONTAINER_SCHEMA.defaultTtlSeconds,
+      throughput: p.cosmosThroughputRu,
+    });
+
+    // --- signing key --------------------------------------------------------------------------
+    const password = new Password(this, "signing-key", {
+      length: 64,
+      special: false,
+      // A new version means a new secret: random_password is replaced when a keeper changes.
+      keepers: { "signing-key-version": String(p.signingKeyVersion) },
+    });
+    this.signingSecret = password.result;
+    this.keyVault = new KeyVault(this, "key-vault", {
+      ...placement,
+      name: names.keyVault,
+      tenantId: deployer.tenantId,
+      skuName: "standard",
+      rbacAuthorizationEnabled: true,
+      purgeProtectionEnabled: true,
+      softDeleteRetentionDays: KEY_VAULT_SOFT_DELETE_RETENTION_DAYS,
+      // Key Vault references resolve from the app's public outbound addresses (no virtual network).
+      publicNetworkAccessEnabled: true,
+    });
+    const deployerSecretsOfficer = new RoleAssignment(this, "deployer-secrets-officer", {
+      scope: this.keyVault.id,
+      roleDefinitionName: "Key Vault Secrets Officer",
+      principalId: deployer.objectId,
+      description: `Lets the Terraform identity write cell ${p.cellId}'s signing secret`,
+    });
+    this.signingSecretStore = new KeyVaultSecret(this, "signing-secret", {
+      name: names.signingSecret,
+      keyVaultId: this.keyVault.id,
+      value: password.result,
+      contentType: `HMAC-SHA256 key ${this.signingKeyId}`,
+      dependsOn: [deployerSecretsOfficer],
+    });
+
+    // --- package storage ----------------------------------------------------------------------
+    this.storageAccount = new StorageAccount(this, "storage", {
+      ...placement,
+      name: names.storageAccount,
+      accountKind: "StorageV2",
+      accountTier: "Standard",
+      accountReplicationType: "LRS",
+      minTlsVersion: "TLS1_2",
+      httpsTrafficOnlyEnabled: true,
+      allowNestedItemsToBePublic: false,
+      // Every client (the app, the platform, Terraform) authenticates with Entra ID.
+      sharedAccessKeyEnabled: false,
+      defaultToOauthAuthentication: true,
+      crossTenantReplicationEnabled: false,
+      publicNetworkAccessEnabled: true,
+    });
+    const container = new StorageContainer(this, "package-container", {
+      name: names.packageContainer,
+      storageAccountId: this.storageAccount.id,
+      containerAccessType: "private",
+    });
+    const deployerPackageWriter = new RoleAssignment(this, "deployer-package-writer", {
+      scope: container.resourceManagerId,
+      roleDefinitionName: "Storage Blob Data Contributor",
+      principalId: deployer.objectId,
+      description: `Lets the Terraform identity upload cell ${p.cellId}'s function package`,
+    });
+
+    this.code = bundle(AZURE_CELL_BUNDLE);
+    const asset = new TerraformAsset(this, "package", { path: this.code.dir, type: AssetType.ARCHIVE, assetHash: this.code.hash });
+    this.packageBlob = new StorageBlob(this, "package-blob", {
+      // Flex reads a fixed name from its deployment container; Linux Consumption runs from the blob's
+      // URL, so there the name is content-addressed and a new package never overwrites a running one.
+      name: flex ? FLEX_PACKAGE_BLOB_NAME : `azure-cell-function-${this.code.hash.slice(0, 16)}.zip`,
+      storageAccountName: this.storageAccount.name,
+      storageContainerName: container.name,
+      type: "Block",
+      source: asset.path,
+      contentType: "application/zip",
+      dependsOn: [deployerPackageWriter],
+      lifecycle: flex ? undefined : { createBeforeDestroy: true },
+    });
+
+    // --- compute ------------------------------------------------------------------------------
+    const plan = new ServicePlan(this, "plan", { ...placement, name: names.servicePlan, osType: "Linux", skuName: flex ? "FC1" : "Y1" });
+    const appSettings: Record<string, string> = {
+      [AZURE_CELL_ENV.cellId]: p.cellId,
+      [AZURE_CELL_ENV.cosmosEndpoint]: this.cosmosAccount.endpoint,
+      [AZURE_CELL_ENV.cosmosDatabase]: database.name,
+      [AZURE_CELL_ENV.cosmosContainer]: this.cosmosContainer.name,
+      [AZURE_CELL_ENV.signingKeyId]: this.signingKeyId,
+      [AZURE_CELL_ENV.signingSecret]: keyVaultReference(this.signingSecretStore.versionlessId),
+      [PACKAGE_HASH_SETTING]: this.code.hash,
+    };
+    const siteConfig = {
+      minimumTlsVersion: "1.2",
+      scmMinimumTlsVersion: "1.2",
+      remoteDebuggingEnabled: false,
+      http2Enabled: true,
+      applicationInsightsConnectionString: insights.connectionString,
+    };
+    const common = {
+      ...placement,
+      name: names.functionApp,
+      servicePlanId: plan.id,
+      httpsOnly: true,
+      publicNetworkAccessEnabled: true,
+      webdeployPublishBasicAuthenticationEnabled: false,
+      identity: { type: "SystemAssigned" },
+    };
+    this.functionApp = flex
+      ? new FunctionAppFlexConsumption(this, "function", {
+          ...common,
+          runtimeName: "node",
+          runtimeVersion: p.nodeVersion,
+          instanceMemoryInMb: p.instanceMemoryMiB,
+          maximumInstanceCount: p.maximumInstanceCount,
+          storageContainerType: "blobContainer",
+          storageContainerEndpoint: `${this.storageAccount.primaryBlobEndpoint}${container.name}`,
+          storageAuthenticationType: "SystemAssignedIdentity",
+          siteConfig,
+          appSettings: {
+            ...appSettings,
+            // azurerm 4.55 writes a key-based `AzureWebJobsStorage` (with an empty key) even for identity
+            // auth (provider issue #29693); blank it so the host uses the identity-based settings.
+            AzureWebJobsStorage: "",
+            AzureWebJobsStorage__accountName: this.storageAccount.name,
+            AzureWebJobsStorage__credential: "managedidentity",
+          },
+          // The first start finds its package in the deployment container.
+          dependsOn: [this.packageBlob],
+        })
+      : new LinuxFunctionApp(this, "function", {
+          ...common,
+          functionsExtensionVersion: "~4",
+          storageAccountName: this.storageAccount.name,
+          storageUsesManagedIdentity: true,
+          ftpPublishBasicAuthenticationEnabled: false,
+          builtinLoggingEnabled: false,
+          siteConfig: { ...siteConfig, ftpsState: "Disabled", applicationStack: { nodeVersion: p.nodeVersion } },
+          appSettings: { ...appSettings, WEBSITE_RUN_FROM_PACKAGE: this.packageBlob.url },
+        });
+    const principalId = this.functionApp.identity.principalId;
+
+    // --- the app's rights, each scoped to this cell's resource --------------------------------
+    new RoleAssignment(this, "function-storage", {
+      scope: this.storageAccount.id,
+      roleDefinitionName: "Storage Blob Data Owner",
+      principalId,
+      principalType: "ServicePrincipal",
+      description: `Host storage and package of cell ${p.cellId}'s Function App`,
+    });
+    new RoleAssignment(this, "function-secrets-user", {
+      scope: this.keyVault.id,
+      roleDefinitionName: "Key Vault Secrets User",
+      principalId,
+      principalType: "ServicePrincipal",
+      description: `Lets cell ${p.cellId}'s Function App resolve its signing-secret reference`,
+    });
+    new CosmosdbSqlRoleAssignment(this, "function-cosmos", {
+      resourceGroupName: this.resourceGroup.name,
+      accountName: this.cosmosAccount.name,
+      roleDefinitionId: `${this.cosmosAccount.id}/sqlRoleDefinitions/${COSMOS_BUILT_IN_DATA_CONTRIBUTOR}`,
+      principalId,
+      scope: this.cosmosAccount.id,
+    });
+
+    this.endpointUrl = `https://${this.functionApp.defaultHostname}`;
+  }
+}
