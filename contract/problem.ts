@@ -29,6 +29,8 @@ export const PROBLEMS = {
   registry_invalid: { status: 502, title: "Registry entry is invalid" },
   cell_unavailable: { status: 503, title: "Cell is not accepting requests" },
   tenant_not_writable: { status: 503, title: "Tenant is not accepting writes" },
+  tenant_migrating: { status: 503, title: "Tenant is moving to another cell" },
+  registry_unavailable: { status: 503, title: "Tenant registry could not be read" },
   gateway_timeout: { status: 504, title: "Cell did not answer in time" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

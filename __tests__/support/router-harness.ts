@@ -1,0 +1,121 @@
+import { readFileSync } from "node:fs";
+import { Miniflare, type RequestInit as MiniflareRequestInit } from "miniflare";
+import { bundle, type Bundle } from "../../constructs/bundling";
+import { buildRegistryEntries, type CellPlacement, type SigningKey, type TenantPlacement } from "../../contract";
+import { REGISTRY_BINDING, cellKeyBinding, cellKeyValue, type SettingBindings } from "../../router/bindings";
+import { ROUTER_BUNDLE } from "../../router/bundle-spec";
+
+/** The compatibility date the tests run the Worker with; the edge stack should deploy with the same. */
+export const ROUTER_COMPATIBILITY_DATE = "2025-09-01";
+
+/** One KV namespace id shared by every router instance in a harness, so they all read one registry. */
+const REGISTRY_NAMESPACE_ID = "edge-registry";
+
+type SettingName = (typeof SettingBindings)[keyof typeof SettingBindings];
+
+/** One instance of the bundled router with its own settings and keys (all share the registry). */
+export interface RouterInstance {
+  readonly name: string;
+  /** Plain-text settings bindings, e.g. `{ ROUTER_MODE: "local", CELL_TIMEOUT_MS: "300" }`. */
+  readonly settings: Partial<Record<SettingName, string>>;
+  /** Cell id -> the key bound as `CELL_KEY_<ID>`. */
+  readonly keys: Readonly<Record<string, SigningKey>>;
+  /** Raw extra bindings, to bind what `keys` cannot express (a malformed key value). */
+  readonly extraBindings?: Readonly<Record<string, string>>;
+}
+
+/** A router answer, read completely. */
+export interface RouterReply {
+  readonly status: number;
+  /** Header names lower-cased. */
+  readonly headers: Record<string, string>;
+  readonly body: string;
+  /** The body parsed as JSON, or undefined when it is not JSON. */
+  readonly json: any;
+}
+
+/** A structured log line the Worker wrote (`msg: "edge.request"`). */
+export type RouterLogLine = Record<string, unknown>;
+
+/** A running router (one workerd process, several instances) and its registry. */
+export interface RouterHarness {
+  readonly bundle: Bundle;
+  readonly mf: Miniflare;
+  /** Sends a request to router instance `name` (through workerd, as a client would reach the Worker). */
+  send(name: string, path: string, init?: MiniflareRequestInit): Promise<RouterReply>;
+  /** Writes the registry as the edge stack would, with the contract's builder. */
+  seed(cells: readonly CellPlacement[], tenants: readonly TenantPlacement[]): Promise<void>;
+  putRaw(key: string, value: string): Promise<void>;
+  deleteKey(key: string): Promise<void>;
+  /** Log lines written so far. */
+  readonly logs: RouterLogLine[];
+  dispose(): Promise<void>;
+}
+
+function bindingsOf(instance: RouterInstance): Record<string, string> {
+  const keys = Object.fromEntries(Object.entries(instance.keys).map(([cellId, key]) => [cellKeyBinding(cellId), cellKeyValue(key)]));
+  const settings = Object.fromEntries(Object.entries(instance.settings).filter((e): e is [string, string] => e[1] !== undefined));
+  return { ...settings, ...keys, ...(instance.extraBindings ?? {}) };
+}
+
+/**
+ * Starts the router as it is deployed: the `bundle(ROUTER_BUNDLE)` artifact, in workerd through
+ * Miniflare, with a KV namespace bound as `REGISTRY`, the cell keys and the settings as bindings.
+ * Several instances (different settings) run in one workerd process and share one registry.
+ */
+export async function startRouter(instances: readonly RouterInstance[]): Promise<RouterHarness> {
+  if (instances.length === 0) throw new Error("startRouter needs at least one instance");
+  const built = bundle(ROUTER_BUNDLE);
+  const script = readFileSync(built.file, "utf8");
+  const logs: RouterLogLine[] = [];
+  const mf = new Miniflare({
+    handleStructuredLogs: ({ message }) => {
+      for (const line of message.split("\n")) {
+        try {
+          const parsed: unknown = JSON.parse(line);
+          if (typeof parsed === "object" && parsed !== null && (parsed as RouterLogLine).msg === "edge.request") logs.push(parsed as RouterLogLine);
+        } catch {
+          // workerd's own lines are not JSON
+        }
+      }
+    },
+    workers: instances.map((instance) => ({
+      name: instance.name,
+      modules: true,
+      script,
+      compatibilityDate: ROUTER_COMPATIBILITY_DATE,
+      kvNamespaces: { [REGISTRY_BINDING]: REGISTRY_NAMESPACE_ID },
+      bindings: bindingsOf(instance),
+    })),
+  });
+  await mf.ready;
+  const kv = await mf.getKVNamespace(REGISTRY_BINDING, instances[0]!.name);
+
+  return {
+    bundle: built,
+    mf,
+    logs,
+    async send(name, path, init = {}) {
+      const worker = await mf.getWorker(name);
+      const response = await worker.fetch(`https://router.test${path}`, init);
+      const body = await response.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(body);
+      } catch {
+        json = undefined;
+      }
+      const headers: Record<string, string> = {};
+      response.headers.forEach((value, key) => {
+        headers[key.toLowerCase()] = value;
+      });
+      return { status: response.status, headers, body, json };
+    },
+    async seed(cells, tenants) {
+      for (const { key, value } of buildRegistryEntries(cells, tenants)) await kv.put(key, value);
+    },
+    putRaw: (key, value) => kv.put(key, value),
+    deleteKey: (key) => kv.delete(key),
+    dispose: () => mf.dispose(),
+  };
+}

@@ -1,0 +1,35 @@
+import type { Cloud } from "../contract";
+
+/**
+ * How a request ended, for dashboards and alerts: `proxied` (the cell answered, whatever its status),
+ * `rejected` (the router refused the request: 4xx of its own, 503 by registry status),
+ * `registry_error` (missing, malformed or unreadable registry data, or no key for the cell),
+ * `upstream_error` (unreachable cell or an answer the router would not pass on), `timeout`,
+ * `internal` (a bug or a misconfigured setting).
+ */
+export type Outcome = "proxied" | "rejected" | "registry_error" | "upstream_error" | "timeout" | "internal";
+
+/** One request's log line. Fields the router never learned (no tenant yet) are null, so every line has the same shape. */
+export interface RequestLog {
+  readonly requestId: string;
+  readonly method: string;
+  readonly path: string;
+  readonly tenantId: string | null;
+  readonly cellId: string | null;
+  readonly cloud: Cloud | null;
+  readonly status: number;
+  readonly outcome: Outcome;
+  readonly durationMs: number;
+  /** Why the router answered with an error; for the operator, never sent to the client. */
+  readonly error?: string;
+  /** How many times the cell was called (2 when a read was retried after a connection error). */
+  readonly attempts?: number;
+}
+
+/**
+ * One JSON line per request, which Workers Logs and Logpush ingest as structured fields. Only ids,
+ * the path and outcomes are logged: never bodies, query strings, headers or keys.
+ */
+export function formatRequestLog(entry: RequestLog): string {
+  return JSON.stringify({ msg: "edge.request", ...entry });
+}

@@ -1,0 +1,193 @@
+import { Headers as H, problem, problemResponse, type Cloud, type ProblemCode } from "../contract";
+import type { KeyLookup } from "./cell-keys";
+import { forwardToCell, type CellFetch, type HeaderReader } from "./forward";
+import type { Outcome } from "./log";
+import { readBody, type BodyRead, type ByteStream } from "./read-body";
+import type { Lookup, Registry } from "./registry";
+import { resolveTenant } from "./tenant";
+
+/** What the routing logic sees of an incoming request (a Fetch API `Request` in workerd or Node). */
+export interface IncomingRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: HeaderReader;
+  readonly body: ByteStream | null;
+}
+
+/** What the routing logic needs, injected so it runs the same in workerd and in unit tests. */
+export interface RouterDeps {
+  readonly registry: Registry;
+  readonly keys: KeyLookup;
+  readonly fetch: CellFetch;
+  /** Epoch milliseconds. */
+  readonly now: () => number;
+  readonly cellTimeoutMs: number;
+  readonly maxBodyBytes: number;
+  /** @default MAX_RESPONSE_BYTES */
+  readonly maxResponseBytes?: number;
+}
+
+/** The router's answer and what the log line needs to know about it. */
+export interface Routed {
+  readonly response: Response;
+  readonly requestId: string;
+  readonly tenantId: string | null;
+  readonly cellId: string | null;
+  readonly cloud: Cloud | null;
+  readonly outcome: Outcome;
+  /** Why the router answered with an error, for the log only. */
+  readonly error?: string;
+  readonly attempts?: number;
+}
+
+/**
+ * Largest cell answer the router buffers, bytes: a full page of the list API (100 records of at most
+ * 256 KiB) fits, and the isolate's 128 MB memory limit is far away.
+ */
+export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+/** `Retry-After` seconds for each 503 the router gives. */
+export const RETRY_AFTER_SECONDS = {
+  /** A draining or down cell: operators are at work; a tenant move takes at least a cache TTL to be seen. */
+  cellUnavailable: 30,
+  /** A read-only tenant (maintenance, or the first phase of a move). */
+  tenantReadOnly: 30,
+  /** A tenant moving between cells: short, the move's cut-over is quick. */
+  tenantMigrating: 10,
+  /** Workers KV could not be read. */
+  registryUnavailable: 5,
+} as const;
+
+const READ_METHODS = new Set(["GET", "HEAD"]);
+
+/**
+ * Routes one request: finds its tenant, looks the tenant and its cell up in the registry, refuses what
+ * the registry's statuses forbid, signs the request with the cell's own key and forwards it. Every
+ * failure is a problem+json answer from the contract's catalog; nothing here throws for a bad request,
+ * a bad registry entry or a bad cell.
+ *
+ * @param requestId the router's id for this request (client-supplied ids are never trusted); it goes
+ *   to the cell, into every answer and into the log line.
+ */
+export async function routeRequest(request: IncomingRequest, requestId: string, deps: RouterDeps): Promise<Routed> {
+  const method = request.method.toUpperCase();
+  const url = new URL(request.url);
+  let tenantId: string | null = null;
+  let cellId: string | null = null;
+  let cloud: Cloud | null = null;
+
+  const refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra: { retryAfter?: number; error?: string; extensions?: Record<string, unknown> } = {}): Routed => ({
+    response: problemResponse(problem(code, detail, requestId, extra.extensions), {
+      [H.requestId]: requestId,
+      ...(extra.retryAfter === undefined ? {} : { [H.retryAfter]: String(extra.retryAfter) }),
+      ...(cellId === null ? {} : { [H.cellId]: cellId }),
+    }),
+    requestId,
+    tenantId,
+    cellId,
+    cloud,
+    outcome,
+    error: extra.error ?? detail,
+  });
+
+  // 1. The body, within the limit: the declared length is checked before reading, the bytes that arrive while reading.
+  let body: Uint8Array = new Uint8Array(0);
+  if (!READ_METHODS.has(method)) {
+    const declared = request.headers.get("content-length");
+    if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared.trim()) > deps.maxBodyBytes) {
+      return refuse("payload_too_large", `the request body is ${declared.trim()} bytes; the limit is ${deps.maxBodyBytes}`, "rejected");
+    }
+    let read: BodyRead;
+    try {
+      read = await readBody(request.body, deps.maxBodyBytes);
+    } catch (error) {
+      return refuse("invalid_request", "the request body could not be read to its end", "rejected", { error: `reading the request body failed: ${String(error)}` });
+    }
+    if (!read.ok) return refuse("payload_too_large", `the request body is larger than the limit of ${deps.maxBodyBytes} bytes`, "rejected");
+    body = read.bytes;
+  }
+
+  // 2. The tenant.
+  const resolved = resolveTenant({ header: request.headers.get(H.tenantId), path: url.pathname, body });
+  if (!resolved.ok) return refuse(resolved.code, resolved.detail, "rejected");
+  tenantId = resolved.tenantId;
+
+  // 3. Its placement.
+  const tenant = await deps.registry.tenant(tenantId);
+  if (tenant.kind !== "found") {
+    if (tenant.kind === "not_found") return refuse("unknown_tenant", `tenant '${tenantId}' is not registered`, "rejected");
+    return registryFailure(refuse, tenant, `tenant:${tenantId}`);
+  }
+  const placement = tenant.value;
+  cellId = placement.cellId;
+  if (placement.status === "migrating") {
+    return refuse("tenant_migrating", `tenant '${tenantId}' is moving to another cell; retry after ${RETRY_AFTER_SECONDS.tenantMigrating} s`, "rejected", {
+      retryAfter: RETRY_AFTER_SECONDS.tenantMigrating,
+    });
+  }
+  if (placement.status === "read_only" && !READ_METHODS.has(method)) {
+    return refuse("tenant_not_writable", `tenant '${tenantId}' is read-only; ${method} is a write, GET and HEAD still work`, "rejected", {
+      retryAfter: RETRY_AFTER_SECONDS.tenantReadOnly,
+    });
+  }
+
+  // 4. Its cell.
+  const cellLookup = await deps.registry.cell(placement.cellId);
+  if (cellLookup.kind !== "found") {
+    if (cellLookup.kind === "not_found") {
+      return refuse("registry_invalid", `tenant '${tenantId}' is placed on cell '${placement.cellId}', which has no registry entry 'cell:${placement.cellId}'`, "registry_error", {
+        extensions: { registryKey: `cell:${placement.cellId}` },
+      });
+    }
+    return registryFailure(refuse, cellLookup, `cell:${placement.cellId}`);
+  }
+  const cell = cellLookup.value;
+  cloud = cell.cloud;
+  if (cell.status !== "active") {
+    return refuse("cell_unavailable", `cell '${cell.cellId}' is ${cell.status}; retry after ${RETRY_AFTER_SECONDS.cellUnavailable} s`, "rejected", {
+      retryAfter: RETRY_AFTER_SECONDS.cellUnavailable,
+    });
+  }
+  const key = deps.keys(cell.cellId);
+  if (!key.ok) {
+    return refuse("registry_invalid", `cell '${cell.cellId}' is registered but the router has no signing key for it`, "registry_error", { error: key.error });
+  }
+
+  // 5. The call.
+  const result = await forwardToCell(
+    { requestId, method, path: url.pathname, query: url.search.slice(1), headers: request.headers, body, tenantId, cell, key: key.value },
+    { fetch: deps.fetch, now: deps.now, timeoutMs: deps.cellTimeoutMs, maxResponseBytes: deps.maxResponseBytes ?? MAX_RESPONSE_BYTES },
+  );
+  const done = { requestId, tenantId, cellId, cloud, attempts: result.attempts };
+  if (result.kind === "timeout") {
+    return { ...refuse("gateway_timeout", `cell '${cell.cellId}' did not answer within ${deps.cellTimeoutMs} ms`, "timeout"), attempts: result.attempts };
+  }
+  if (result.kind === "bad_gateway") {
+    const extensions = result.upstreamStatus === undefined ? {} : { upstreamStatus: result.upstreamStatus };
+    return { ...refuse("bad_gateway", result.detail, "upstream_error", { extensions, error: result.cause ?? result.detail }), attempts: result.attempts };
+  }
+  const headers = new Headers(result.headers);
+  headers.set(H.requestId, requestId);
+  headers.set(H.cellId, cell.cellId);
+  headers.set(H.processedByCloud, cell.cloud);
+  return { ...done, response: new Response(result.body, { status: result.status, headers }), outcome: "proxied" };
+}
+
+type Refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra?: { retryAfter?: number; error?: string; extensions?: Record<string, unknown> }) => Routed;
+
+/**
+ * A registry entry that is malformed (502: the router will not guess where to send the request) or a
+ * registry that cannot be read (503, retry). The client learns which entry; the log gets the parser's reason.
+ */
+function registryFailure(refuse: Refuse, lookup: Exclude<Lookup<unknown>, { kind: "found" } | { kind: "not_found" }>, registryKey: string): Routed {
+  if (lookup.kind === "unavailable") {
+    return refuse("registry_unavailable", `registry entry '${registryKey}' could not be read; retry after ${RETRY_AFTER_SECONDS.registryUnavailable} s`, "registry_error", {
+      retryAfter: RETRY_AFTER_SECONDS.registryUnavailable,
+      error: lookup.error,
+    });
+  }
+  return refuse("registry_invalid", `registry entry '${registryKey}' is invalid, so the router will not route to it`, "registry_error", {
+    error: lookup.error,
+    extensions: { registryKey },
+  });
+}

@@ -1,0 +1,98 @@
+import { TENANT_ID_PATTERN, isTenantId } from "../contract";
+
+/** Where a request named its tenant. */
+export type TenantSource = "header" | "path" | "body";
+
+/** What tenant resolution sees of a request. */
+export interface TenantInput {
+  /** The raw `X-Tenant-Id` header value, or null when absent. */
+  readonly header: string | null;
+  /** The URL path, e.g. `/api/tenants/T-100/records/r1`. */
+  readonly path: string;
+  /** The request body bytes; empty for requests without one (GET, HEAD). */
+  readonly body: Uint8Array;
+}
+
+/** The tenant, with every source that named it, or the problem to answer with. */
+export type TenantResolution =
+  | { readonly ok: true; readonly tenantId: string; readonly sources: readonly TenantSource[] }
+  | {
+      readonly ok: false;
+      readonly code: "missing_tenant" | "tenant_conflict" | "invalid_json" | "invalid_request";
+      readonly detail: string;
+    };
+
+const PATH_TENANT = /^\/api\/tenants\/([^/]*)(?:\/|$)/;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+type BodyTenant = { readonly kind: "absent" } | { readonly kind: "invalid_json" } | { readonly kind: "named"; readonly value: unknown };
+
+/** The body's top-level `tenant_id`, if the body is a JSON object that has one. */
+function bodyTenant(body: Uint8Array): BodyTenant {
+  if (body.byteLength === 0) return { kind: "absent" };
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(body));
+  } catch {
+    return { kind: "invalid_json" };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value) || !("tenant_id" in value)) return { kind: "absent" };
+  return { kind: "named", value: (value as { tenant_id: unknown }).tenant_id };
+}
+
+const invalid = (where: string, value: unknown) =>
+  ({ ok: false, code: "invalid_request", detail: `tenant id in the ${where} must match ${TENANT_ID_PATTERN}, got ${JSON.stringify(value)}` }) as const;
+
+/**
+ * Finds the request's tenant. A request may name it in the `X-Tenant-Id` header, in the path
+ * (`/api/tenants/{id}/...`), or as `tenant_id` in a JSON object body (the seed's `POST /api/process`).
+ * Every source present must name the same, valid tenant:
+ *
+ * - none => `missing_tenant`; two that disagree => `tenant_conflict`; an id that breaks
+ *   `TENANT_ID_PATTERN` => `invalid_request`;
+ * - a body that is not JSON is `invalid_json` only when the body is the only place the tenant could be;
+ *   when the header or path names the tenant, the body is the cell's business (it may not be JSON at all).
+ */
+export function resolveTenant(input: TenantInput): TenantResolution {
+  const named: Array<{ source: TenantSource; tenantId: string }> = [];
+
+  if (input.header !== null) {
+    const value = input.header.trim();
+    if (!isTenantId(value)) return invalid("X-Tenant-Id header", input.header);
+    named.push({ source: "header", tenantId: value });
+  }
+
+  const pathMatch = PATH_TENANT.exec(input.path);
+  if (pathMatch) {
+    const value = decodeSegment(pathMatch[1] ?? "");
+    if (!isTenantId(value)) return invalid("path", pathMatch[1]);
+    named.push({ source: "path", tenantId: value });
+  }
+
+  const body = bodyTenant(input.body);
+  if (body.kind === "invalid_json" && named.length === 0) {
+    return { ok: false, code: "invalid_json", detail: "the request names no tenant in the X-Tenant-Id header or the path, and its body is not valid JSON in UTF-8" };
+  }
+  if (body.kind === "named") {
+    if (!isTenantId(body.value)) return invalid("body's tenant_id", body.value);
+    named.push({ source: "body", tenantId: body.value });
+  }
+
+  const first = named[0];
+  if (first === undefined) {
+    return { ok: false, code: "missing_tenant", detail: "name the tenant in the X-Tenant-Id header, the path (/api/tenants/{id}/...) or the body's tenant_id" };
+  }
+  const other = named.find((n) => n.tenantId !== first.tenantId);
+  if (other !== undefined) {
+    return { ok: false, code: "tenant_conflict", detail: `the ${first.source} names tenant '${first.tenantId}' but the ${other.source} names '${other.tenantId}'` };
+  }
+  return { ok: true, tenantId: first.tenantId, sources: named.map((n) => n.source) };
+}
