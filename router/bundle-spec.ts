@@ -13,3 +13,9 @@ export const ROUTER_BUNDLE: BundleSpec = {
   format: "esm",
   outFile: "worker.js",
 };
+
+/**
+ * The workerd compatibility date the Worker is tested and deployed with (Miniflare in the tests and
+ * the sandbox, `compatibility_date` on the deployed script), so both run the same runtime behaviour.
+ */
+export const ROUTER_COMPATIBILITY_DATE = "2025-09-01";

@@ -3,10 +3,8 @@ import { Miniflare, type RequestInit as MiniflareRequestInit } from "miniflare";
 import { bundle, type Bundle } from "../../constructs/bundling";
 import { buildRegistryEntries, type CellPlacement, type SigningKey, type TenantPlacement } from "../../contract";
 import { REGISTRY_BINDING, cellKeyBinding, cellKeyValue, type SettingBindings } from "../../router/bindings";
-import { ROUTER_BUNDLE } from "../../router/bundle-spec";
+import { ROUTER_BUNDLE, ROUTER_COMPATIBILITY_DATE } from "../../router/bundle-spec";
 
-/** The compatibility date the tests run the Worker with; the edge stack should deploy with the same. */
-export const ROUTER_COMPATIBILITY_DATE = "2025-09-01";
 
 /** One KV namespace id shared by every router instance in a harness, so they all read one registry. */
 const REGISTRY_NAMESPACE_ID = "edge-registry";

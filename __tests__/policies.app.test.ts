@@ -1,0 +1,39 @@
+import { ALL_RULES, evaluatePolicies } from "../policies";
+import { workerCloudMode } from "../policies/rules/cloudflare/worker-cloud-mode";
+import { workerKeysSecret } from "../policies/rules/cloudflare/worker-keys-secret";
+import { synthApp } from "./support/app";
+
+const script = (bindings: unknown[]) => ({ resource: { cloudflare_workers_script: { router: { bindings } } } });
+
+describe("Cloudflare policy rules", () => {
+  test("CF-WKR-1 passes secret key bindings and flags a plain-text one", () => {
+    expect(evaluatePolicies(script([{ type: "secret_text", name: "CELL_KEY_ALPHA", text: "x" }]), [workerKeysSecret])).toEqual([]);
+    expect(evaluatePolicies(script([{ type: "plain_text", name: "CELL_KEY_ALPHA", text: "x" }]), [workerKeysSecret])).toEqual([
+      { ruleId: "CF-WKR-1", address: "cloudflare_workers_script.router", message: "cell key bindings must be secret_text: CELL_KEY_ALPHA" },
+    ]);
+  });
+
+  test("CF-WKR-2 passes cloud mode and flags local mode", () => {
+    expect(evaluatePolicies(script([{ type: "plain_text", name: "ROUTER_MODE", text: "cloud" }]), [workerCloudMode])).toEqual([]);
+    expect(evaluatePolicies(script([{ type: "plain_text", name: "ROUTER_MODE", text: "local" }]), [workerCloudMode])).toHaveLength(1);
+  });
+
+  test("a suppression needs a reason", () => {
+    const bad = script([{ type: "plain_text", name: "ROUTER_MODE", text: "local" }]);
+    expect(() => evaluatePolicies(bad, [workerCloudMode], [{ ruleId: "CF-WKR-2", address: "cloudflare_workers_script.router", reason: "" }])).toThrow(/needs a reason/);
+    expect(evaluatePolicies(bad, [workerCloudMode], [{ ruleId: "CF-WKR-2", address: "cloudflare_workers_script.router", reason: "staging router pointed at a VPN loopback" }])).toEqual([]);
+  });
+});
+
+describe("the real app", () => {
+  test("every synthesized stack passes every policy rule, with no suppressions", () => {
+    const app = synthApp();
+    const violations = Object.entries(app.stacks).flatMap(([name, stack]) => evaluatePolicies(stack, ALL_RULES).map((v) => ({ stack: name, ...v })));
+    expect(violations).toEqual([]);
+    // The rules did look at something in every stack.
+    for (const stack of Object.values(app.stacks)) {
+      const types = Object.keys(stack.resource);
+      expect(ALL_RULES.some((rule) => types.includes(rule.resourceType))).toBe(true);
+    }
+  });
+});

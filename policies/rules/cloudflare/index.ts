@@ -1,0 +1,6 @@
+import type { PolicyRule } from "../../engine";
+import { workerCloudMode } from "./worker-cloud-mode";
+import { workerKeysSecret } from "./worker-keys-secret";
+
+/** Rules for Cloudflare resources, one file each in this folder. */
+export const CLOUDFLARE_RULES: readonly PolicyRule[] = [workerKeysSecret, workerCloudMode];
