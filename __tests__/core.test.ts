@@ -81,7 +81,7 @@ describe("idempotency edges", () => {
   test("a key still held by a running request is a 409, and the second write does not run", async () => {
     const h = harness();
     const t = aTenantId("T");
-    await h.deps.idempotency.claim(t, "busy", { fingerprint: "x", leaseUntilMs: Date.now() + 60_000, expiresAtSec: Date.now() / 1000 + 60 }, Date.now());
+    await h.deps.idempotency.claim(t, "busy", { claimId: "other", fingerprint: "x", leaseUntilMs: Date.now() + 60_000, expiresAtSec: Date.now() / 1000 + 60 }, Date.now());
     const reply = await h.put(t, "r1", { data: {} }, { [Headers.idempotencyKey]: "busy" });
     expect(reply.status).toBe(409);
     expect(reply.json.type).toMatch(/idempotency_in_progress$/);

@@ -48,9 +48,10 @@ describe("Cosmos DB item layout", () => {
   test("an idempotency key carries a ttl when claimed and when completed", async () => {
     const tenantId = aTenantId();
     const store = new CosmosIdempotencyStore(emulator.container, { clock: { now: () => NOW_SEC * 1000 + 500 } });
-    await store.claim(tenantId, "k1", { fingerprint: "fp", leaseUntilMs: NOW_SEC * 1000 + 30_000, expiresAtSec: NOW_SEC + 86_400 }, NOW_SEC * 1000);
+    const claim = { claimId: "c1", fingerprint: "fp", leaseUntilMs: NOW_SEC * 1000 + 30_000, expiresAtSec: NOW_SEC + 86_400 };
+    await store.claim(tenantId, "k1", claim, NOW_SEC * 1000);
     expect(await raw(idempotencyItemId("k1"), tenantId)).toEqual(expect.objectContaining({ kind: "idempotency", state: "pending", ttl: 86_400 + TTL_MARGIN_SECONDS }));
-    await store.complete(tenantId, "k1", "fp", { status: 201, body: "{}" }, NOW_SEC + 86_400);
+    await store.complete(tenantId, "k1", claim, { status: 201, body: "{}" });
     expect(await raw(idempotencyItemId("k1"), tenantId)).toEqual(
       expect.objectContaining({ state: "completed", outcome: { status: 201, body: "{}" }, ttl: 86_400 + TTL_MARGIN_SECONDS }),
     );

@@ -51,10 +51,11 @@ describe("DynamoDB store adapters on dynalite", () => {
     const tenantId = aTenantId();
     const idempotency = new DynamoDbIdempotencyStore({ client: db.client, tableName: db.tableName });
     const nonces = new DynamoDbNonceStore({ client: db.client, tableName: db.tableName });
-    await idempotency.claim(tenantId, "k1", { fingerprint: "fp", leaseUntilMs: 1_780_000_030_000, expiresAtSec: 1_780_086_400 }, 1_780_000_000_000);
+    const claim = { claimId: "c1", fingerprint: "fp", leaseUntilMs: 1_780_000_030_000, expiresAtSec: 1_780_086_400 };
+    await idempotency.claim(tenantId, "k1", claim, 1_780_000_000_000);
     expect((await rawItem(`I#${tenantId}#k1`, "I"))?.[TABLE_SCHEMA.ttlAttribute]).toEqual({ N: "1780086400" });
-    await idempotency.complete(tenantId, "k1", "fp", { status: 200, body: "" }, 1_780_090_000);
-    expect((await rawItem(`I#${tenantId}#k1`, "I"))?.[TABLE_SCHEMA.ttlAttribute]).toEqual({ N: "1780090000" });
+    await idempotency.complete(tenantId, "k1", claim, { status: 200, body: "" });
+    expect(await rawItem(`I#${tenantId}#k1`, "I")).toEqual(expect.objectContaining({ state: { S: "completed" }, [TABLE_SCHEMA.ttlAttribute]: { N: "1780086400" } }));
     await nonces.claim(tenantId, "n-0123456789abcdef", 1_780_000_061, 1_780_000_000);
     expect((await rawItem(`N#${tenantId}#n-0123456789abcdef`, "N"))?.[TABLE_SCHEMA.ttlAttribute]).toEqual({ N: "1780000061" });
   });
@@ -62,9 +63,9 @@ describe("DynamoDB store adapters on dynalite", () => {
   test("a completed outcome with an empty body reads back exactly", async () => {
     const tenantId = aTenantId();
     const idempotency = new DynamoDbIdempotencyStore({ client: db.client, tableName: db.tableName });
-    const claim = { fingerprint: "fp", leaseUntilMs: 1_780_000_030_000, expiresAtSec: 1_780_086_400 };
+    const claim = { claimId: "c1", fingerprint: "fp", leaseUntilMs: 1_780_000_030_000, expiresAtSec: 1_780_086_400 };
     await idempotency.claim(tenantId, "k", claim, 1_780_000_000_000);
-    await idempotency.complete(tenantId, "k", "fp", { status: 204, body: "" }, 1_780_086_400);
+    await idempotency.complete(tenantId, "k", claim, { status: 204, body: "" });
     expect(await idempotency.claim(tenantId, "k", claim, 1_780_000_001_000)).toEqual({ kind: "completed", fingerprint: "fp", outcome: { status: 204, body: "" } });
   });
 });

@@ -142,7 +142,9 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
     });
 
     describe("IdempotencyStore", () => {
+      let claims = 0;
       const claim = (overrides: { fingerprint?: string; leaseUntilMs?: number; expiresAtSec?: number } = {}) => ({
+        claimId: `claim-${++claims}`,
         fingerprint: "fp-1",
         leaseUntilMs: NOW_MS + 30_000,
         expiresAtSec: NOW_SEC + 86_400,
@@ -157,9 +159,10 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
 
       test("a completed key returns its first fingerprint and outcome", async () => {
         const t = aTenantId();
-        await s.idempotency.claim(t, "k1", claim(), NOW_MS);
+        const mine = claim();
+        await s.idempotency.claim(t, "k1", mine, NOW_MS);
         const outcome = { status: 201, body: JSON.stringify({ record_id: "r", note: "ünïcode" }) };
-        await s.idempotency.complete(t, "k1", "fp-1", outcome, NOW_SEC + 86_400);
+        await s.idempotency.complete(t, "k1", mine, outcome);
         expect(await s.idempotency.claim(t, "k1", claim({ fingerprint: "fp-other" }), NOW_MS + 5000)).toEqual({ kind: "completed", fingerprint: "fp-1", outcome });
       });
 
@@ -171,15 +174,34 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
 
       test("a released key can be claimed again", async () => {
         const t = aTenantId();
-        await s.idempotency.claim(t, "k1", claim(), NOW_MS);
-        await s.idempotency.release(t, "k1");
+        const mine = claim();
+        await s.idempotency.claim(t, "k1", mine, NOW_MS);
+        await s.idempotency.release(t, "k1", mine);
         expect(await s.idempotency.claim(t, "k1", claim(), NOW_MS)).toEqual({ kind: "claimed" });
+      });
+
+      test("a claim that was taken over can neither complete nor release the new holder's claim", async () => {
+        const t = aTenantId();
+        const slow = claim({ leaseUntilMs: NOW_MS + 1000 });
+        const taker = claim({ fingerprint: "fp-taker" });
+        await s.idempotency.claim(t, "k1", slow, NOW_MS);
+        expect(await s.idempotency.claim(t, "k1", taker, NOW_MS + 2000)).toEqual({ kind: "claimed" });
+        await s.idempotency.complete(t, "k1", slow, { status: 200, body: "stale" });
+        await s.idempotency.release(t, "k1", slow);
+        expect(await s.idempotency.claim(t, "k1", claim(), NOW_MS + 3000)).toEqual({ kind: "pending" });
+        await s.idempotency.complete(t, "k1", taker, { status: 201, body: "fresh" });
+        expect(await s.idempotency.claim(t, "k1", claim(), NOW_MS + 4000)).toEqual({
+          kind: "completed",
+          fingerprint: "fp-taker",
+          outcome: { status: 201, body: "fresh" },
+        });
       });
 
       test("an expired completed key is forgotten, even before the store's TTL sweeper runs", async () => {
         const t = aTenantId();
-        await s.idempotency.claim(t, "k1", claim(), NOW_MS);
-        await s.idempotency.complete(t, "k1", "fp-1", { status: 200, body: "{}" }, NOW_SEC + 10);
+        const mine = claim({ expiresAtSec: NOW_SEC + 10 });
+        await s.idempotency.claim(t, "k1", mine, NOW_MS);
+        await s.idempotency.complete(t, "k1", mine, { status: 200, body: "{}" });
         expect(await s.idempotency.claim(t, "k1", claim(), NOW_MS + 11_000)).toEqual({ kind: "claimed" });
       });
 

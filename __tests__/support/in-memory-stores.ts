@@ -61,12 +61,20 @@ export class InMemoryIdempotencyStore implements IdempotencyStore {
     return { kind: "pending" };
   }
 
-  async complete(tenantId: string, key: string, fingerprint: string, outcome: StoredOutcome, expiresAtSec: number) {
-    this.rows.set(`${tenantId}\u0000${key}`, { fingerprint, leaseUntilMs: 0, expiresAtSec, state: "completed", outcome: copy(outcome) });
+  async complete(tenantId: string, key: string, claim: IdempotencyClaim, outcome: StoredOutcome) {
+    const id = `${tenantId}\u0000${key}`;
+    if (!this.holds(id, claim)) return;
+    this.rows.set(id, { ...claim, leaseUntilMs: 0, state: "completed", outcome: copy(outcome) });
   }
 
-  async release(tenantId: string, key: string) {
-    this.rows.delete(`${tenantId}\u0000${key}`);
+  async release(tenantId: string, key: string, claim: IdempotencyClaim) {
+    const id = `${tenantId}\u0000${key}`;
+    if (this.holds(id, claim)) this.rows.delete(id);
+  }
+
+  private holds(id: string, claim: IdempotencyClaim): boolean {
+    const row = this.rows.get(id);
+    return row?.state === "pending" && row.claimId === claim.claimId;
   }
 }
 

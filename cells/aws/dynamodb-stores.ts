@@ -181,6 +181,13 @@ const idempotencyKey = (tenantId: string, key: string): Item => ({ [PK]: S(`I#${
 /** How often `claim` re-reads and retries when the item changed between its conditional write and its read. */
 const CLAIM_ATTEMPTS = 3;
 
+/** The condition that a pending claim with this id still holds the key. */
+const holding = (claim: IdempotencyClaim) => ({
+  ConditionExpression: "#state = :pending AND #claimId = :claimId",
+  ExpressionAttributeNames: { "#state": "state", "#claimId": "claimId" },
+  ExpressionAttributeValues: { ":pending": S("pending"), ":claimId": S(claim.claimId) },
+});
+
 /**
  * `IdempotencyStore` on DynamoDB. A claim is one conditional `PutItem` that succeeds only when the key
  * is free: absent, expired (`expiresAt <= now`, whether or not TTL has swept it), or pending with a
@@ -199,6 +206,7 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
             Item: {
               ...idempotencyKey(tenantId, key),
               state: S("pending"),
+              claimId: S(claim.claimId),
               fingerprint: S(claim.fingerprint),
               leaseUntilMs: N(claim.leaseUntilMs),
               [TTL]: N(claim.expiresAtSec),
@@ -230,23 +238,34 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
    * Stores the outcome as JSON (`{status, body}`) in one string attribute, so any body, empty ones
    * included, reads back exactly.
    */
-  async complete(tenantId: string, key: string, fingerprint: string, outcome: StoredOutcome, expiresAtSec: number): Promise<void> {
-    await this.options.client.send(
+  async complete(tenantId: string, key: string, claim: IdempotencyClaim, outcome: StoredOutcome): Promise<void> {
+    await this.whileHolding(
       new PutItemCommand({
         TableName: this.options.tableName,
         Item: {
           ...idempotencyKey(tenantId, key),
           state: S("completed"),
-          fingerprint: S(fingerprint),
+          claimId: S(claim.claimId),
+          fingerprint: S(claim.fingerprint),
           outcome: S(JSON.stringify({ status: outcome.status, body: outcome.body })),
-          [TTL]: N(expiresAtSec),
+          [TTL]: N(claim.expiresAtSec),
         },
+        ...holding(claim),
       }),
     );
   }
 
-  async release(tenantId: string, key: string): Promise<void> {
-    await this.options.client.send(new DeleteItemCommand({ TableName: this.options.tableName, Key: idempotencyKey(tenantId, key) }));
+  async release(tenantId: string, key: string, claim: IdempotencyClaim): Promise<void> {
+    await this.whileHolding(new DeleteItemCommand({ TableName: this.options.tableName, Key: idempotencyKey(tenantId, key), ...holding(claim) }));
+  }
+
+  /** Runs a write conditioned on still holding the claim; losing the claim means there is nothing to do. */
+  private async whileHolding(command: PutItemCommand | DeleteItemCommand): Promise<void> {
+    try {
+      await this.options.client.send(command as PutItemCommand);
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
   }
 }
 

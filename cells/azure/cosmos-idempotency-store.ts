@@ -10,6 +10,8 @@ interface IdempotencyItem {
   readonly tenantId: string;
   readonly kind: typeof ITEM_KINDS.idempotency;
   readonly state: "pending" | "completed";
+  /** The claim that holds (or completed) the key. */
+  readonly claimId: string;
   readonly fingerprint: string;
   /** Epoch ms until which a pending claim blocks others. */
   readonly leaseUntilMs: number;
@@ -48,6 +50,7 @@ export class CosmosIdempotencyStore implements IdempotencyStore {
       tenantId,
       kind: ITEM_KINDS.idempotency,
       state: "pending",
+      claimId: claim.claimId,
       fingerprint: claim.fingerprint,
       leaseUntilMs: claim.leaseUntilMs,
       expiresAt: claim.expiresAtSec,
@@ -80,26 +83,37 @@ export class CosmosIdempotencyStore implements IdempotencyStore {
     return { kind: "pending" };
   }
 
-  async complete(tenantId: string, key: string, fingerprint: string, outcome: StoredOutcome, expiresAtSec: number): Promise<void> {
+  async complete(tenantId: string, key: string, claim: IdempotencyClaim, outcome: StoredOutcome): Promise<void> {
     const completed: IdempotencyItem = {
       id: idempotencyItemId(key),
       tenantId,
       kind: ITEM_KINDS.idempotency,
       state: "completed",
-      fingerprint,
+      claimId: claim.claimId,
+      fingerprint: claim.fingerprint,
       leaseUntilMs: 0,
-      expiresAt: expiresAtSec,
+      expiresAt: claim.expiresAtSec,
       outcome: { status: outcome.status, body: outcome.body },
-      ttl: ttlSeconds(expiresAtSec, this.clock.now() / 1000),
+      ttl: ttlSeconds(claim.expiresAtSec, this.clock.now() / 1000),
     };
-    await this.container.items.upsert(completed);
+    await this.whileHolding(tenantId, key, claim, (etag) => this.container.item(completed.id, tenantId).replace(completed, ifMatch(etag)));
   }
 
-  async release(tenantId: string, key: string): Promise<void> {
+  async release(tenantId: string, key: string, claim: IdempotencyClaim): Promise<void> {
+    await this.whileHolding(tenantId, key, claim, (etag) => this.container.item(idempotencyItemId(key), tenantId).delete(ifMatch(etag)));
+  }
+
+  /**
+   * Runs `write` (conditioned on the ETag read) only while `claim` still holds the key. Losing the key
+   * in between (a takeover, a sweep) means there is nothing left to do.
+   */
+  private async whileHolding(tenantId: string, key: string, claim: IdempotencyClaim, write: (etag: string) => Promise<unknown>): Promise<void> {
+    const current = await readItem<IdempotencyItem>(this.container, idempotencyItemId(key), tenantId);
+    if (!current || current.item.state !== "pending" || current.item.claimId !== claim.claimId) return;
     try {
-      await this.container.item(idempotencyItemId(key), tenantId).delete();
+      await write(current.etag);
     } catch (error) {
-      if (!hasStatus(error, COSMOS_STATUS.notFound)) throw error;
+      if (!hasStatus(error, COSMOS_STATUS.preconditionFailed) && !hasStatus(error, COSMOS_STATUS.notFound)) throw error;
     }
   }
 }

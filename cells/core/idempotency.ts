@@ -6,8 +6,12 @@ import type { CellRequest } from "./request";
 export const IDEMPOTENCY_KEY_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 /** How long a key is remembered. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
-/** How long a claimed-but-unfinished key blocks a retry before the retry may take over. */
-export const IDEMPOTENCY_LEASE_MS = 30_000;
+/**
+ * How long a claimed-but-unfinished key blocks a retry before the retry may take over. Well above the
+ * longest a cell may run a request (Lambda timeout at most 29 s, Functions `functionTimeout` 25 s), so
+ * a takeover only happens once the first execution is dead; claim ids fence the rare exception.
+ */
+export const IDEMPOTENCY_LEASE_MS = 60_000;
 
 /** Same key + same fingerprint = same request. Method, canonical path and query, and the body bytes. */
 async function fingerprint(req: CellRequest): Promise<string> {
@@ -38,7 +42,8 @@ export async function runIdempotent(
   const print = await fingerprint(req);
   const nowMs = deps.clock.now();
   const expiresAtSec = Math.floor(nowMs / 1000) + IDEMPOTENCY_TTL_SECONDS;
-  const claim = await deps.store.claim(tenantId, key, { fingerprint: print, leaseUntilMs: nowMs + IDEMPOTENCY_LEASE_MS, expiresAtSec }, nowMs);
+  const mine = { claimId: crypto.randomUUID(), fingerprint: print, leaseUntilMs: nowMs + IDEMPOTENCY_LEASE_MS, expiresAtSec };
+  const claim = await deps.store.claim(tenantId, key, mine, nowMs);
   if (claim.kind === "pending") throw new IdempotencyInProgressError(`idempotency key '${key}' is held by a request still running; retry later`);
   if (claim.kind === "completed") {
     if (claim.fingerprint !== print) throw new IdempotencyKeyReusedError(`idempotency key '${key}' was first used with a different request`);
@@ -48,10 +53,10 @@ export async function runIdempotent(
   try {
     outcome = await execute();
   } catch (error) {
-    await deps.store.release(tenantId, key);
+    await deps.store.release(tenantId, key, mine);
     throw error;
   }
-  if (outcome.status >= 500) await deps.store.release(tenantId, key);
-  else await deps.store.complete(tenantId, key, print, outcome, expiresAtSec);
+  if (outcome.status >= 500) await deps.store.release(tenantId, key, mine);
+  else await deps.store.complete(tenantId, key, mine, outcome);
   return { outcome, replayed: false };
 }

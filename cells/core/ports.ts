@@ -32,6 +32,8 @@ export interface StoredOutcome {
 }
 
 export interface IdempotencyClaim {
+  /** Random id of this claim: completing or releasing a key requires still holding this claim. */
+  readonly claimId: string;
   /** Hash of the request the key was first used with. */
   readonly fingerprint: string;
   /** Until when (epoch ms) this claim blocks others; a crashed writer's claim can be taken over after it. */
@@ -51,10 +53,13 @@ export interface IdempotencyStore {
    * pending with a lease that ended before `nowMs`. Otherwise reports what is there.
    */
   claim(tenantId: string, key: string, claim: IdempotencyClaim, nowMs: number): Promise<ClaimResult>;
-  /** Records the outcome of a claimed execution. */
-  complete(tenantId: string, key: string, fingerprint: string, outcome: StoredOutcome, expiresAtSec: number): Promise<void>;
-  /** Gives up a claim (the execution failed in a way worth retrying). */
-  release(tenantId: string, key: string): Promise<void>;
+  /**
+   * Records the outcome of a claimed execution, if `claim` still holds the key. A claim that was taken
+   * over after its lease ended changes nothing, so it can never overwrite the new holder's result.
+   */
+  complete(tenantId: string, key: string, claim: IdempotencyClaim, outcome: StoredOutcome): Promise<void>;
+  /** Gives up a claim (the execution failed in a way worth retrying), if `claim` still holds the key. */
+  release(tenantId: string, key: string, claim: IdempotencyClaim): Promise<void>;
 }
 
 export interface NonceStore {
