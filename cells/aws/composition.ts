@@ -1,7 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { CELL_ID_PATTERN, KEY_ID_PATTERN, isCellId, isKeyId } from "../../contract";
-import { createCellHandler, jsonLineLogger, logChangeFeed, systemClock, type ChangeFeed, type Clock, type KeySource, type Logger } from "../core";
+import { SettingsReader, createCellHandler, jsonLineLogger, logChangeFeed, systemClock, type ChangeFeed, type Clock, type KeySource, type Logger } from "../core";
 import { apiGatewayHandler, internalError, type ApiGatewayHandler } from "./api-gateway";
 import { AWS_CELL_ENV } from "./config";
 import { DynamoDbIdempotencyStore, DynamoDbNonceStore, DynamoDbRecordStore } from "./dynamodb-stores";
@@ -51,25 +50,13 @@ const LOCAL_REGION = "us-east-1";
  * one failed cold start lists all of them. Empty values count as unset.
  */
 export function readAwsCellConfig(env: AwsCellEnv): AwsCellConfig {
-  const problems: string[] = [];
-  const read = (name: string): string | undefined => {
-    const value = env[name];
-    return value === undefined || value === "" ? undefined : value;
-  };
-  const required = (name: string): string => {
-    const value = read(name);
-    if (value === undefined) problems.push(`${name} is not set`);
-    return value ?? "";
-  };
+  const settings = new SettingsReader(env);
+  const { problems } = settings;
+  const read = (name: string) => settings.read(name);
 
-  const cellId = required(AWS_CELL_ENV.cellId);
-  if (cellId && !isCellId(cellId)) problems.push(`${AWS_CELL_ENV.cellId} must match ${CELL_ID_PATTERN}, got '${cellId}'`);
-
-  const tableName = required(AWS_CELL_ENV.tableName);
-  if (tableName && !TABLE_NAME_PATTERN.test(tableName)) problems.push(`${AWS_CELL_ENV.tableName} must match ${TABLE_NAME_PATTERN}, got '${tableName}'`);
-
-  const signingKeyId = required(AWS_CELL_ENV.signingKeyId);
-  if (signingKeyId && !isKeyId(signingKeyId)) problems.push(`${AWS_CELL_ENV.signingKeyId} must match ${KEY_ID_PATTERN}, got '${signingKeyId}'`);
+  const cellId = settings.cellId(AWS_CELL_ENV.cellId);
+  const tableName = settings.matching(AWS_CELL_ENV.tableName, TABLE_NAME_PATTERN);
+  const signingKeyId = settings.keyId(AWS_CELL_ENV.signingKeyId);
 
   const secretArn = read(AWS_CELL_ENV.signingSecretArn);
   const secret = read(AWS_CELL_ENV.signingSecret);

@@ -1,7 +1,6 @@
 import { CosmosClient, type CosmosClientOptions } from "@azure/cosmos";
 import { ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
-import { CELL_ID_PATTERN, KEY_ID_PATTERN, isCellId, isKeyId } from "../../contract";
-import { createCellHandler, jsonLineLogger, logChangeFeed, systemClock, type Clock, type KeySource, type Logger } from "../core";
+import { SettingsReader, createCellHandler, jsonLineLogger, logChangeFeed, systemClock, type Clock, type KeySource, type Logger } from "../core";
 import { AZURE_CELL_ENV } from "./config";
 import { CosmosIdempotencyStore } from "./cosmos-idempotency-store";
 import { CosmosNonceStore } from "./cosmos-nonce-store";
@@ -46,19 +45,12 @@ const KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\(/i;
  * portal both write empty strings for "unset").
  */
 export function readAzureCellSettings(env: AzureCellEnv): AzureCellSettings {
-  const problems: string[] = [];
-  const read = (name: string): string | undefined => {
-    const value = env[name];
-    return value === undefined || value === "" ? undefined : value;
-  };
-  const required = (name: string): string => {
-    const value = read(name);
-    if (value === undefined) problems.push(`${name} is not set`);
-    return value ?? "";
-  };
+  const settings = new SettingsReader(env);
+  const { problems } = settings;
+  const read = (name: string) => settings.read(name);
+  const required = (name: string) => settings.required(name);
 
-  const cellId = required(AZURE_CELL_ENV.cellId);
-  if (cellId && !isCellId(cellId)) problems.push(`${AZURE_CELL_ENV.cellId} must match ${CELL_ID_PATTERN}, got '${cellId}'`);
+  const cellId = settings.cellId(AZURE_CELL_ENV.cellId);
 
   const cosmosEndpoint = required(AZURE_CELL_ENV.cosmosEndpoint);
   if (cosmosEndpoint) {
@@ -72,8 +64,7 @@ export function readAzureCellSettings(env: AzureCellEnv): AzureCellSettings {
     if (value && !COSMOS_ID_PATTERN.test(value)) problems.push(`${name} must be 1 to 255 characters without / \\ # ?, got '${value}'`);
   }
 
-  const signingKeyId = required(AZURE_CELL_ENV.signingKeyId);
-  if (signingKeyId && !isKeyId(signingKeyId)) problems.push(`${AZURE_CELL_ENV.signingKeyId} must match ${KEY_ID_PATTERN}, got '${signingKeyId}'`);
+  const signingKeyId = settings.keyId(AZURE_CELL_ENV.signingKeyId);
 
   const signingSecret = required(AZURE_CELL_ENV.signingSecret);
   if (KEY_VAULT_REFERENCE.test(signingSecret)) {

@@ -9,3 +9,4 @@ export * from "./request";
 export * from "./verify";
 export * from "./problems";
 export * from "./system";
+export * from "./settings";
