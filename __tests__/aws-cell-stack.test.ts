@@ -88,7 +88,7 @@ describe("AwsCellStack function code", () => {
     const fn = single(alpha.json, "aws_lambda_function").config;
     expect(alpha.stack.cell.code.hash).toBe(built.hash);
     expect(fn.source_code_hash).toBe(Buffer.from(built.hash, "hex").toString("base64"));
-    expect(fn.filename).toMatch(new RegExp(`^assets/[^/]+/${built.hash}/archive\\.zip$`));
+    expect(fn.filename).toMatch(new RegExp(`^assets/[^/]+/${built.hash}/${built.hash.slice(0, 16)}\\.zip$`));
   });
 
   test("source_code_hash and the asset path change when the bundle changes", () => {
@@ -97,8 +97,9 @@ describe("AwsCellStack function code", () => {
     try {
       const synthWith = (code: string) => {
         writeFileSync(path.join(dir, "index.js"), code);
+        writeFileSync(path.join(dir, "package.zip"), `zip of ${code}`);
         const hash = createHash("sha256").update(code).digest("hex");
-        spy.mockReturnValue({ dir, file: path.join(dir, "index.js"), hash, bytes: code.length });
+        spy.mockReturnValue({ dir, file: path.join(dir, "index.js"), hash, bytes: code.length, zipFile: path.join(dir, "package.zip") });
         return single(synthAwsCellStack().json, "aws_lambda_function").config;
       };
       const v1 = synthWith("exports.handler = async () => 1;");
@@ -122,6 +123,7 @@ describe("AwsCellStack function code", () => {
       format: "cjs",
       outFile: "index.js",
       external: ["@aws-sdk/*"],
+      archive: true,
     });
     expect(single(alpha.json, "aws_lambda_function").config.handler).toBe("index.handler");
   });

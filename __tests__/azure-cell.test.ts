@@ -124,7 +124,7 @@ describe("AzureCell (Flex Consumption, the default)", () => {
     expect(synth).toHaveResourceWithProperties(StorageContainer, { name: "deployments", container_access_type: "private" });
     const blob = only(synth, "azurerm_storage_blob");
     expect(blob).toMatchObject({ name: FLEX_PACKAGE_BLOB_NAME, type: "Block", storage_account_name: ref(cell.storageAccount, "name") });
-    expect(blob.source).toMatch(new RegExp(`^assets/[^/]+/${cell.code.hash}/archive\\.zip$`));
+    expect(blob.source).toMatch(new RegExp(`^assets/[^/]+/${cell.code.hash}/${cell.code.hash.slice(0, 16)}\\.zip$`));
     expect(cell.code.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(app().app_settings[PACKAGE_HASH_SETTING]).toBe(cell.code.hash);
     expect(app().depends_on).toContain(`azurerm_storage_blob.${cell.packageBlob.friendlyUniqueId}`);

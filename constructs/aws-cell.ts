@@ -15,9 +15,9 @@ import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmana
 import { Password } from "@cdktf/provider-random/lib/password";
 import { AssetType, TerraformAsset, Token } from "cdktf";
 import { Construct } from "constructs";
-import { AWS_CELL_ENV, AWS_LAMBDA_ENTRY, TABLE_SCHEMA } from "../cells/aws/config";
+import { AWS_CELL_ENV, AWS_LAMBDA_ENTRY, TABLE_SCHEMA, awsCellTableName } from "../cells/aws/config";
 import type { Cloud } from "../contract";
-import { bundle, type Bundle, type BundleSpec } from "./bundling";
+import { bundle, packageOf, type Bundle, type BundleSpec } from "./bundling";
 import type { ICell } from "./cell";
 import { ValidationErrors } from "./validation";
 
@@ -68,6 +68,7 @@ export const AWS_CELL_BUNDLE: BundleSpec = {
   outFile: "index.js",
   // The Node.js runtimes ship AWS SDK v3; bundling it would only grow the cold start.
   external: ["@aws-sdk/*"],
+  archive: true,
 };
 
 /** Configuration of one AWS cell. Only `cellId` and `region` are required. */
@@ -202,7 +203,7 @@ export function resolveAwsCellProps(props: AwsCellProps): ResolvedAwsCellProps {
 export function awsCellNames(cellId: string) {
   const functionName = `cells-${cellId}-api`;
   return {
-    table: `cells-${cellId}-records`,
+    table: awsCellTableName(cellId),
     function: functionName,
     role: `cells-${cellId}-api`,
     api: `cells-${cellId}`,
@@ -360,7 +361,7 @@ export class AwsCell extends Construct implements ICell {
 
     // --- compute ----------------------------------------------------------------------------
     this.code = bundle(AWS_CELL_BUNDLE);
-    const asset = new TerraformAsset(this, "code", { path: this.code.dir, type: AssetType.ARCHIVE, assetHash: this.code.hash });
+    const asset = new TerraformAsset(this, "code", { path: packageOf(this.code), type: AssetType.FILE, assetHash: this.code.hash });
     this.function = new LambdaFunction(this, "function", {
       functionName: names.function,
       description: `API of cell ${p.cellId}`,

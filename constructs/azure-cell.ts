@@ -21,7 +21,7 @@ import { Construct } from "constructs";
 import { createHash } from "node:crypto";
 import { AZURE_CELL_ENV, AZURE_FUNCTION_ENTRY, CONTAINER_SCHEMA, FUNCTION_HOST_JSON, FUNCTION_PACKAGE_JSON } from "../cells/azure/config";
 import type { Cloud } from "../contract";
-import { bundle, type Bundle, type BundleSpec } from "./bundling";
+import { bundle, packageOf, type Bundle, type BundleSpec } from "./bundling";
 import type { ICell } from "./cell";
 import { ValidationErrors } from "./validation";
 
@@ -91,6 +91,7 @@ export const AZURE_CELL_BUNDLE: BundleSpec = {
     "host.json": JSON.stringify(FUNCTION_HOST_JSON),
     "package.json": JSON.stringify(FUNCTION_PACKAGE_JSON),
   },
+  archive: true,
 };
 
 /**
@@ -507,7 +508,7 @@ export class AzureCell extends Construct implements ICell {
     });
 
     this.code = bundle(AZURE_CELL_BUNDLE);
-    const asset = new TerraformAsset(this, "package", { path: this.code.dir, type: AssetType.ARCHIVE, assetHash: this.code.hash });
+    const asset = new TerraformAsset(this, "package", { path: packageOf(this.code), type: AssetType.FILE, assetHash: this.code.hash });
     this.packageBlob = new StorageBlob(this, "package-blob", {
       // Flex reads a fixed name from its deployment container; Linux Consumption runs from the blob's
       // URL, so there the name is content-addressed and a new package never overwrites a running one.

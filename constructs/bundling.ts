@@ -2,6 +2,7 @@ import { buildSync, type BuildOptions } from "esbuild";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { zipFolder } from "./zip";
 
 /** Repository root: bundles are built from here and written under `.build/`. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
@@ -21,6 +22,8 @@ export interface BundleSpec {
   readonly extraFiles?: Readonly<Record<string, string>>;
   /** esbuild `conditions`/`mainFields` tweaks for the Worker. */
   readonly conditions?: readonly string[];
+  /** Also write a deterministic zip of the folder (`Bundle.zipFile`), for code shipped as a package. */
+  readonly archive?: boolean;
 }
 
 export interface Bundle {
@@ -31,6 +34,8 @@ export interface Bundle {
   /** SHA-256 (hex) of every file in the folder, in name order: changes exactly when the artifact changes. */
   readonly hash: string;
   readonly bytes: number;
+  /** With `archive`: absolute path of the folder's deterministic zip, beside the folder. */
+  readonly zipFile?: string;
 }
 
 const cache = new Map<string, Bundle>();
@@ -92,7 +97,25 @@ export function bundle(spec: BundleSpec): Bundle {
       if (!existsSync(dir)) throw error; // another process won the race with the same bytes otherwise
     }
   }
-  const built: Bundle = { dir, file: path.join(dir, spec.outFile), hash: digest, bytes: files.reduce((n, [, c]) => n + c.length, 0) };
+  const zipFile = spec.archive ? writeZipOnce(dir) : undefined;
+  const built: Bundle = { dir, file: path.join(dir, spec.outFile), hash: digest, bytes: files.reduce((n, [, c]) => n + c.length, 0), zipFile };
   cache.set(cacheKey, built);
   return built;
+}
+
+/** `<dir>.zip`, written atomically (temp file and rename) unless a process already wrote the same bytes. */
+function writeZipOnce(dir: string): string {
+  const zipFile = `${dir}.zip`;
+  if (!existsSync(zipFile)) {
+    const temp = `${zipFile}.${process.pid}.tmp`;
+    writeFileSync(temp, zipFolder(dir));
+    renameSync(temp, zipFile);
+  }
+  return zipFile;
+}
+
+/** The zip of a bundle built with `archive: true` (what a Lambda or a Function App runs). */
+export function packageOf(built: Bundle): string {
+  if (built.zipFile === undefined) throw new Error(`bundle ${built.dir} was built without archive: true`);
+  return built.zipFile;
 }

@@ -1,6 +1,6 @@
 import { CELL_ID_PATTERN, KEY_ID_PATTERN } from "../../contract";
 
-/** An environment: names to values (`process.env` fits; tests pass plain objects). */
+/** An environment: names to values (the process environment fits; tests pass plain objects). */
 export type SettingsSource = Readonly<Record<string, string | undefined>>;
 
 /**
