@@ -38,6 +38,21 @@ const rules: Array<{ folder: string; allowed: RegExp[] }> = [
   { folder: "cells/aws", allowed: [/^contract(\/|$)/, /^cells\/(core|aws)(\/|$)/, /^@aws-sdk\//, /^aws-lambda$/, /^node:/] },
   { folder: "cells/azure", allowed: [/^contract(\/|$)/, /^cells\/(core|azure)(\/|$)/, /^@azure\//, /^node:/] },
   { folder: "router", allowed: [/^contract(\/|$)/, /^router\//, /^@cloudflare\/workers-types/, /^constructs\/bundling$/] },
+  {
+    folder: "sandbox",
+    allowed: [
+      /^contract(\/|$)/,
+      /^cells\//,
+      /^router\/(bindings|bundle-spec|settings)$/,
+      /^constructs\/bundling$/,
+      /^topology$/,
+      /^sandbox\//,
+      /^node:/,
+      /^(miniflare|dynalite|@vercel\/cosmosdb-server|aws-lambda)$/,
+      /^@aws-sdk\//,
+      /^@azure\//,
+    ],
+  },
 ];
 
 describe("layering", () => {
@@ -59,6 +74,17 @@ describe("layering", () => {
   test("the cell core and the contract never read process.env", () => {
     const offending = [...sourceFiles("cells/core"), ...sourceFiles("contract"), ...sourceFiles("router")].filter((file) =>
       /process\.env/.test(readFileSync(path.join(ROOT, file), "utf8")),
+    );
+    expect(offending).toEqual([]);
+  });
+
+  test("product code never imports test code", () => {
+    const folders = ["contract", "cells", "router", "constructs", "stacks", "policies", "sandbox", "bench"];
+    const offending = folders.flatMap(sourceFiles).flatMap((file) =>
+      importsOf(file)
+        .map((spec) => target(file, spec))
+        .filter((t) => t.startsWith("__tests__/"))
+        .map((t) => `${file} -> ${t}`),
     );
     expect(offending).toEqual([]);
   });

@@ -1,21 +1,15 @@
-import { readFileSync } from "node:fs";
 import { Miniflare, type RequestInit as MiniflareRequestInit } from "miniflare";
 import { bundle, type Bundle } from "../../constructs/bundling";
-import { buildRegistryEntries, type CellPlacement, type SigningKey, type TenantPlacement } from "../../contract";
-import { REGISTRY_BINDING, cellKeyBinding, cellKeyValue, type SettingBindings } from "../../router/bindings";
-import { ROUTER_BUNDLE, ROUTER_COMPATIBILITY_DATE } from "../../router/bundle-spec";
-
-
-/** One KV namespace id shared by every router instance in a harness, so they all read one registry. */
-const REGISTRY_NAMESPACE_ID = "edge-registry";
-
-type SettingName = (typeof SettingBindings)[keyof typeof SettingBindings];
+import type { CellPlacement, SigningKey, TenantPlacement } from "../../contract";
+import { REGISTRY_BINDING } from "../../router/bindings";
+import { ROUTER_BUNDLE } from "../../router/bundle-spec";
+import { routerScript, routerWorkerOptions, seedRegistry, structuredLogLines, type RouterSettingValues } from "../../sandbox/router";
 
 /** One instance of the bundled router with its own settings and keys (all share the registry). */
 export interface RouterInstance {
   readonly name: string;
   /** Plain-text settings bindings, e.g. `{ ROUTER_MODE: "local", CELL_TIMEOUT_MS: "300" }`. */
-  readonly settings: Partial<Record<SettingName, string>>;
+  readonly settings: RouterSettingValues;
   /** Cell id -> the key bound as `CELL_KEY_<ID>`. */
   readonly keys: Readonly<Record<string, SigningKey>>;
   /** Raw extra bindings, to bind what `keys` cannot express (a malformed key value). */
@@ -50,12 +44,6 @@ export interface RouterHarness {
   dispose(): Promise<void>;
 }
 
-function bindingsOf(instance: RouterInstance): Record<string, string> {
-  const keys = Object.fromEntries(Object.entries(instance.keys).map(([cellId, key]) => [cellKeyBinding(cellId), cellKeyValue(key)]));
-  const settings = Object.fromEntries(Object.entries(instance.settings).filter((e): e is [string, string] => e[1] !== undefined));
-  return { ...settings, ...keys, ...(instance.extraBindings ?? {}) };
-}
-
 /**
  * Starts the router as it is deployed: the `bundle(ROUTER_BUNDLE)` artifact, in workerd through
  * Miniflare, with a KV namespace bound as `REGISTRY`, the cell keys and the settings as bindings.
@@ -64,26 +52,21 @@ function bindingsOf(instance: RouterInstance): Record<string, string> {
 export async function startRouter(instances: readonly RouterInstance[]): Promise<RouterHarness> {
   if (instances.length === 0) throw new Error("startRouter needs at least one instance");
   const built = bundle(ROUTER_BUNDLE);
-  const script = readFileSync(built.file, "utf8");
+  const script = routerScript();
   const logs: RouterLogLine[] = [];
   const mf = new Miniflare({
-    handleStructuredLogs: ({ message }) => {
-      for (const line of message.split("\n")) {
-        try {
-          const parsed: unknown = JSON.parse(line);
-          if (typeof parsed === "object" && parsed !== null && (parsed as RouterLogLine).msg === "edge.request") logs.push(parsed as RouterLogLine);
-        } catch {
-          // workerd's own lines are not JSON
-        }
+    handleStructuredLogs: structuredLogLines((line) => {
+      try {
+        const parsed: unknown = JSON.parse(line);
+        if (typeof parsed === "object" && parsed !== null && (parsed as RouterLogLine).msg === "edge.request") logs.push(parsed as RouterLogLine);
+      } catch {
+        // workerd's own lines are not JSON
       }
-    },
+    }),
+    // Every instance gets the default registry namespace id, so they all read one registry.
     workers: instances.map((instance) => ({
       name: instance.name,
-      modules: true,
-      script,
-      compatibilityDate: ROUTER_COMPATIBILITY_DATE,
-      kvNamespaces: { [REGISTRY_BINDING]: REGISTRY_NAMESPACE_ID },
-      bindings: bindingsOf(instance),
+      ...routerWorkerOptions({ script, settings: instance.settings, keys: instance.keys, extraBindings: instance.extraBindings }),
     })),
   });
   await mf.ready;
@@ -109,9 +92,7 @@ export async function startRouter(instances: readonly RouterInstance[]): Promise
       });
       return { status: response.status, headers, body, json };
     },
-    async seed(cells, tenants) {
-      for (const { key, value } of buildRegistryEntries(cells, tenants)) await kv.put(key, value);
-    },
+    seed: (cells, tenants) => seedRegistry(kv, cells, tenants),
     putRaw: (key, value) => kv.put(key, value),
     deleteKey: (key) => kv.delete(key),
     dispose: () => mf.dispose(),

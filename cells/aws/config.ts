@@ -24,3 +24,6 @@ export const TABLE_SCHEMA = {
   sortKey: "sk",
   ttlAttribute: "expiresAt",
 } as const;
+
+/** The cell's DynamoDB table name: derived from the cell id only, so it is stable API (renaming it loses data). */
+export const awsCellTableName = (cellId: string): string => `cells-${cellId}-records`;

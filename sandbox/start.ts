@@ -1,0 +1,104 @@
+import { TOPOLOGY } from "../topology";
+import { DEFAULT_ROUTER_PORT, startSandbox, type Sandbox } from "./sandbox";
+
+/**
+ * `npm start`: the deployed topology on this machine, until Ctrl-C. Prints the router URL, the cells
+ * and curl commands to paste into another shell.
+ *
+ * Environment (this entry point is the only sandbox file that reads it):
+ * - `SANDBOX_PORT`: the router's port (default 8787; 0 picks a free one);
+ * - `SANDBOX_LOG=1`: print the router's and the cells' log lines.
+ */
+
+function routerPort(raw: string | undefined): number {
+  if (raw === undefined || raw === "") return DEFAULT_ROUTER_PORT;
+  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
+  if (!(port >= 0 && port <= 65535)) throw new Error(`SANDBOX_PORT must be a port number from 0 to 65535, got '${raw}'`);
+  return port;
+}
+
+/** Shell-quotes a value for the printed commands. */
+const q = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
+
+function guide(sandbox: Sandbox): string {
+  const lines: string[] = [];
+  lines.push(`Sandbox running. Router (edge Worker in workerd): ${sandbox.routerUrl}`, "", "Cells (signed requests only; go through the router):");
+  for (const cell of Object.values(sandbox.cells)) lines.push(`  ${cell.cellId.padEnd(8)} ${cell.cloud.padEnd(6)} ${cell.url}`);
+  lines.push("", "Tenants:");
+  for (const tenant of TOPOLOGY.tenants) lines.push(`  ${tenant.tenantId.padEnd(8)} -> ${tenant.cellId} (${sandbox.cells[tenant.cellId]?.cloud ?? "?"})`);
+  lines.push("", "Try it from another shell:", "", `  export ROUTER=${sandbox.routerUrl}`);
+  for (const { tenantId } of TOPOLOGY.tenants) {
+    const records = `$ROUTER/api/tenants/${tenantId}/records/hello`;
+    lines.push(
+      "",
+      `  # ${tenantId}: write a record, then read it (see X-Processed-By-Cloud and X-Cell-Id)`,
+      `  curl -sS -X PUT ${records} -H 'content-type: application/json' -d ${q(JSON.stringify({ data: { msg: "hi" } }))}`,
+      `  curl -sS -i ${records}`,
+      `  # the seed's shape`,
+      `  curl -sS -X POST $ROUTER/api/process -H 'content-type: application/json' -d ${q(JSON.stringify({ tenant_id: tenantId }))}`,
+    );
+  }
+  lines.push(
+    "",
+    "  # an unknown tenant is a 404 problem; a second PUT of the same record without expected_version is a 409",
+    `  curl -sS -i $ROUTER/api/tenants/T-999/records/hello`,
+    "",
+    "Ctrl-C stops everything.",
+  );
+  return lines.join("\n");
+}
+
+const SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
+
+/**
+ * Makes `handler` the only visible answer to SIGINT and SIGTERM. Miniflare's exit hook answers both
+ * with an immediate `process.exit(130 / 143)`, which would cut `close()` short (cells, stores and
+ * workerd not stopped in order, exit code not 0). Its `exit` hook stays: it still stops workerd should
+ * the process ever exit without closing. tsx's own signal relay is hidden from `process.listeners`
+ * and stays too.
+ */
+function ownSignals(handler: (signal: NodeJS.Signals) => void): void {
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) if (listener !== handler) process.removeListener(signal, listener);
+  }
+}
+
+async function main(): Promise<void> {
+  const log = process.env.SANDBOX_LOG === "1" ? (line: string) => console.log(line) : undefined;
+  const starting = startSandbox({ topology: TOPOLOGY, routerPort: routerPort(process.env.SANDBOX_PORT), log });
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.error(`\n${signal} again: exiting without cleaning up`);
+      process.exit(130);
+    }
+    stopping = true;
+    console.log(`\n${signal}: stopping the sandbox (again to force)...`);
+    starting
+      .then((sandbox) => sandbox.close())
+      .then(
+        () => {
+          console.log("Sandbox stopped.");
+          process.exit(0);
+        },
+        (error: unknown) => {
+          console.error("Sandbox did not stop cleanly:", error);
+          process.exit(1);
+        },
+      );
+  };
+  for (const signal of SIGNALS) process.on(signal, stop);
+
+  console.log("Starting the sandbox: store emulators, cells, router...");
+  const sandbox = await starting;
+  ownSignals(stop);
+  if (!stopping) console.log(`\n${guide(sandbox)}`);
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`The sandbox could not start: ${message}`);
+  if (/address already in use/i.test(message)) console.error("Another port: SANDBOX_PORT=8788 npm start (0 picks any free port).");
+  process.exit(1);
+});
