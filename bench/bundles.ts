@@ -1,0 +1,88 @@
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
+import { gzipSync } from "node:zlib";
+import { formatTable, kib, round } from "./table";
+import { filesOf, zipFolder } from "../constructs/zip";
+
+/**
+ * Section 4: the deployed artifacts' sizes. Each bundle is built with the same `bundle()` and spec
+ * the constructs use (so these are the bytes that ship), then measured: the main file raw and
+ * gzipped (level 9), the whole folder raw, and the deterministic zip of the folder that the cell
+ * stacks ship (`constructs/zip.ts`, deflate level 9). The Worker ships as one file, so its zip column
+ * is what a zip would be, not what is uploaded; Cloudflare counts its gzip size.
+ */
+
+export interface BundleRow {
+  readonly artifact: string;
+  readonly spec: string;
+  readonly mainFile: string;
+  /** First `bundle()` call in this process: an esbuild build. */
+  readonly buildMs: number;
+  readonly files: readonly string[];
+  readonly mainBytes: number;
+  readonly mainGzipBytes: number;
+  readonly folderBytes: number;
+  readonly zipBytes: number;
+  readonly hash: string;
+}
+
+export interface BundlesSection {
+  readonly rows: readonly BundleRow[];
+}
+
+export async function runBundlesSection(): Promise<BundlesSection> {
+  const { bundle } = require("../constructs/bundling") as typeof import("../constructs/bundling");
+  const { AWS_CELL_BUNDLE } = require("../constructs/aws-cell") as typeof import("../constructs/aws-cell");
+  const { AZURE_CELL_BUNDLE } = require("../constructs/azure-cell") as typeof import("../constructs/azure-cell");
+  const { ROUTER_BUNDLE } = require("../router/bundle-spec") as typeof import("../router/bundle-spec");
+  const artifacts = [
+    { artifact: "Worker (edge router)", spec: ROUTER_BUNDLE },
+    { artifact: "Lambda (AWS cell)", spec: AWS_CELL_BUNDLE },
+    { artifact: "Function package (Azure cell)", spec: AZURE_CELL_BUNDLE },
+  ];
+  const rows: BundleRow[] = [];
+  for (const { artifact, spec } of artifacts) {
+    const start = performance.now();
+    const built = bundle(spec);
+    const buildMs = performance.now() - start;
+    const main = readFileSync(built.file);
+    const files = filesOf(built.dir);
+    rows.push({
+      artifact,
+      spec: spec.name,
+      mainFile: path.basename(built.file),
+      buildMs,
+      files: files.map((f) => f.name),
+      mainBytes: main.length,
+      mainGzipBytes: gzipSync(main, { level: 9 }).length,
+      folderBytes: files.reduce((n, f) => n + readFileSync(f.file).length, 0),
+      zipBytes: zipFolder(built.dir).length,
+      hash: built.hash.slice(0, 16),
+    });
+  }
+  return { rows };
+}
+
+export function formatBundlesSection(section: BundlesSection): { table: string; summary: string[] } {
+  const table = formatTable<BundleRow>(
+    [
+      { header: "artifact", value: (r) => r.artifact, align: "left" },
+      { header: "files", value: (r) => r.files.join(" + "), align: "left" },
+      { header: "main bytes", value: (r) => r.mainBytes },
+      { header: "main KiB", value: (r) => kib(r.mainBytes) },
+      { header: "main gzip", value: (r) => r.mainGzipBytes },
+      { header: "gzip KiB", value: (r) => kib(r.mainGzipBytes) },
+      { header: "folder bytes", value: (r) => r.folderBytes },
+      { header: "zip bytes", value: (r) => r.zipBytes },
+      { header: "zip KiB", value: (r) => kib(r.zipBytes) },
+      { header: "build ms", value: (r) => round(r.buildMs, 0) },
+    ],
+    section.rows,
+  );
+  const [worker, lambda, fn] = section.rows;
+  const summary = [
+    `gzip = level 9 of the main file; zip = deflate (level 9) zip of the whole bundle folder, the same deterministic zip the cell stacks ship (constructs/zip.ts). build ms = esbuild via bundle(), first call in this process.`,
+    `bundles: Worker ${kib(worker!.mainGzipBytes)} KiB gzipped, Lambda ${kib(lambda!.zipBytes)} KiB zipped, Function package ${kib(fn!.zipBytes)} KiB zipped (all minified; the Lambda leaves @aws-sdk/* to the runtime, the Function package bundles its SDKs: @azure/functions, @azure/cosmos, @azure/identity).`,
+  ];
+  return { table, summary };
+}

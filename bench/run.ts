@@ -1,0 +1,143 @@
+/**
+ * `npm run bench`: the numbers behind ARCHITECTURE.md's "Performance budgets", measured, never asserted.
+ *
+ *     npm run bench                          # every section
+ *     npm run bench -- --quick               # fewer repeats and requests (about 1.5 minutes)
+ *     npm run bench -- --only=synth,imports  # some sections: synth, imports, router, bundles
+ *
+ * Sections:
+ * 1. synth    - synth time and peak RSS for the real app and 2/10/50/100-cell topologies, each in a
+ *               fresh process (bench/synth.ts, bench/synth-child.ts), and the per-cell slope;
+ * 2. imports  - provider packages loaded from their root vs the deep paths this project imports,
+ *               each in a fresh plain node process (bench/imports.ts, bench/import-child.cjs);
+ * 3. router   - latency percentiles and throughput through the edge router vs straight to the cell,
+ *               on the local sandbox (bench/router-overhead.ts);
+ * 4. bundles  - Worker, Lambda and Function package sizes, raw, gzip and zip (bench/bundles.ts).
+ *
+ * Tables go to stdout, progress to stderr, and everything (with node version, CPU, date, commit) to
+ * bench/results/latest.json. Runs offline with no cloud account.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { formatBundlesSection, runBundlesSection } from "./bundles";
+import { ROOT } from "./child";
+import { benchEnvironment } from "./environment";
+import { formatImportsSection, runImportsSection } from "./imports";
+import { formatRouterSection, runRouterSection } from "./router-overhead";
+import { formatSynthSection, runSynthSection } from "./synth";
+import { printSection, round } from "./table";
+
+const SECTIONS = ["synth", "imports", "router", "bundles"] as const;
+type Section = (typeof SECTIONS)[number];
+
+export const RESULTS_FILE = path.join(ROOT, "bench", "results", "latest.json");
+
+interface Args {
+  readonly quick: boolean;
+  readonly only: readonly Section[];
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  let quick = false;
+  let only: Section[] = [...SECTIONS];
+  for (const arg of argv) {
+    if (arg === "--quick") quick = true;
+    else if (arg.startsWith("--only=")) {
+      const names = arg.slice("--only=".length).split(",").map((s) => s.trim()).filter(Boolean);
+      const unknown = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+      if (unknown.length > 0 || names.length === 0) throw new Error(`--only takes a comma-separated list of ${SECTIONS.join(", ")}; got '${arg.slice(7)}'`);
+      only = SECTIONS.filter((s) => names.includes(s));
+    } else if (arg === "--help" || arg === "-h") {
+      console.log("usage: npm run bench -- [--quick] [--only=synth,imports,router,bundles]");
+      process.exit(0);
+    } else throw new Error(`unknown argument '${arg}'; usage: npm run bench -- [--quick] [--only=${SECTIONS.join(",")}]`);
+  }
+  return { quick, only };
+}
+
+/** What each section runs with; `--quick` trades precision for time. */
+function settings(quick: boolean) {
+  return {
+    synth: { sizes: [2, 10, 50, 100], repeats: quick ? 1 : 3 },
+    imports: { repeats: quick ? 1 : 3 },
+    router: quick
+      ? { requests: 200, warmup: 50, concurrency: 16, throughputRequests: 400, blockSize: 50 }
+      : { requests: 1000, warmup: 200, concurrency: 16, throughputRequests: 2000, blockSize: 50 },
+  };
+}
+
+/** JSON replacer: fractions to 3 decimals (µs for ms values), which is more than these numbers can tell. */
+const roundNumbers = (_key: string, value: unknown): unknown => (typeof value === "number" && !Number.isInteger(value) ? round(value, 3) : value);
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const config = settings(args.quick);
+  const environment = benchEnvironment();
+  const started = performance.now();
+  const log = (line: string) => process.stderr.write(`[bench ${round((performance.now() - started) / 1000, 1)}s] ${line}\n`);
+
+  console.log(`cells benchmark - ${environment.date}`);
+  console.log(
+    `node ${environment.node} on ${environment.cpuModel} x${environment.cpuCount}, ${environment.totalMemoryMiB} MiB, ${environment.platform}; ` +
+      `load average at start ${environment.loadAverageAtStart.join(" / ")}; commit ${environment.git ? `${environment.git.commit.slice(0, 12)}${environment.git.dirty ? " (+ uncommitted changes)" : ""}` : "unknown"}`,
+  );
+  console.log(`sections: ${args.only.join(", ")}${args.quick ? " (--quick)" : ""}`);
+
+  const results: Record<string, unknown> = {};
+  const failures: string[] = [];
+  const run = async (section: Section, body: () => Promise<void>) => {
+    if (!args.only.includes(section)) return;
+    const sectionStart = performance.now();
+    try {
+      await body();
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      failures.push(section);
+      results[section] = { error: message };
+      console.log(`\n== ${section}: FAILED\n${message}`);
+    }
+    log(`${section} done in ${round((performance.now() - sectionStart) / 1000, 1)} s`);
+  };
+
+  await run("synth", async () => {
+    const section = await runSynthSection({ ...config.synth, log });
+    results.synth = section;
+    const { table, summary } = formatSynthSection(section);
+    printSection("1. Synth cost and how it grows", table, summary);
+  });
+  await run("imports", async () => {
+    const section = await runImportsSection({ ...config.imports, log });
+    results.imports = section;
+    const { table, summary } = formatImportsSection(section);
+    printSection("2. Provider import cost: package root vs deep paths", table, summary);
+  });
+  await run("router", async () => {
+    const section = await runRouterSection({ ...config.router, log });
+    results.router = section;
+    const { table, summary } = formatRouterSection(section);
+    printSection("3. Router overhead: through the edge router vs straight to the cell", table, summary);
+  });
+  await run("bundles", async () => {
+    const section = await runBundlesSection();
+    results.bundles = section;
+    const { table, summary } = formatBundlesSection(section);
+    printSection("4. Bundle sizes", table, summary);
+  });
+
+  const totalSeconds = (performance.now() - started) / 1000;
+  mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
+  writeFileSync(
+    RESULTS_FILE,
+    `${JSON.stringify({ environment, arguments: { quick: args.quick, only: args.only }, settings: config, totalSeconds, failures, results }, roundNumbers, 2)}\n`,
+  );
+  console.log(`\nresults: ${path.relative(process.cwd(), RESULTS_FILE)} (${round(totalSeconds, 0)} s in all)`);
+  if (failures.length > 0) {
+    console.log(`failed sections: ${failures.join(", ")}`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});
