@@ -21,7 +21,6 @@ export const PROBLEMS = {
   version_conflict: { status: 409, title: "Record version conflict" },
   idempotency_in_progress: { status: 409, title: "A request with this idempotency key is still in progress" },
   payload_too_large: { status: 413, title: "Request body is too large" },
-  unsupported_media_type: { status: 415, title: "Request body must be application/json" },
   misdirected_request: { status: 421, title: "Request was signed for another cell" },
   idempotency_key_reused: { status: 422, title: "Idempotency key was used for a different request" },
   internal: { status: 500, title: "Internal error" },
