@@ -4,7 +4,7 @@ import { ROOT, runNode } from "./child";
 import { formatTable, median, round } from "./table";
 
 /**
- * Section 2: the cost of loading a provider package from its root (`require("@cdktf/provider-aws")`,
+ * Section 2: the cost of loading a provider package from its root (a `require` of the bare package name,
  * which loads every resource class of the provider) against loading exactly the deep paths this
  * project imports (`@cdktf/provider-aws/lib/dynamodb-table`, ...). Each measurement is a fresh plain
  * `node bench/import-child.cjs <modules...>` process: no tsx, no TypeScript, nothing else loaded.
