@@ -157,8 +157,7 @@ export const AWS_CELL_DEFAULTS = {
 export function validateAwsCellProps(props: AwsCellProps): void {
   const errors = new ValidationErrors("AwsCell");
   errors.cellId(props.cellId);
-  if (props.region === undefined || props.region === "") errors.add(`region is required, e.g. 'eu-west-1'`);
-  else errors.pattern("region", props.region, AWS_REGION_PATTERN);
+  errors.requiredPattern("region", props.region, AWS_REGION_PATTERN, "eu-west-1");
   errors.oneOf("lambdaRuntime", props.lambdaRuntime, AWS_CELL_LAMBDA_RUNTIMES);
   errors.oneOf("architecture", props.architecture, AWS_CELL_ARCHITECTURES);
   errors.integer("memorySizeMiB", props.memorySizeMiB, 128, 10_240);

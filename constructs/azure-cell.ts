@@ -201,8 +201,7 @@ const isLiteral = (value: unknown): boolean => !(typeof value === "string" || ty
 export function validateAzureCellProps(props: AzureCellProps): void {
   const errors = new ValidationErrors("AzureCell");
   errors.cellId(props.cellId);
-  if (props.location === undefined || props.location === "") errors.add(`location is required, e.g. 'eastus'`);
-  else errors.pattern("location", props.location, AZURE_LOCATION_PATTERN);
+  errors.requiredPattern("location", props.location, AZURE_LOCATION_PATTERN, "eastus");
   errors.pattern("namePrefix", props.namePrefix, AZURE_NAME_PREFIX_PATTERN);
   errors.oneOf("hostingPlan", props.hostingPlan, AZURE_CELL_HOSTING_PLANS);
   errors.oneOf("nodeVersion", props.nodeVersion, AZURE_CELL_NODE_VERSIONS);

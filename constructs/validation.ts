@@ -21,6 +21,12 @@ export class ValidationErrors {
     if (!pattern.test(value)) this.add(`${field} must match ${pattern}, got '${value}'`);
   }
 
+  /** A required `field` that must match `pattern`; `example` shows a valid value when it is missing. */
+  requiredPattern(field: string, value: string | undefined, pattern: RegExp, example: string): void {
+    if (value === undefined || value === "") this.add(`${field} is required, e.g. '${example}'`);
+    else this.pattern(field, value, pattern);
+  }
+
   /** `field` must be one of `allowed`. */
   oneOf<T>(field: string, value: T | undefined, allowed: readonly T[]): void {
     if (value === undefined || (typeof value === "string" && Token.isUnresolved(value))) return;
