@@ -1,7 +1,10 @@
-/** The wire contract between edge router and cells. Pure TypeScript and Web Crypto: no Node, no SDKs. */
+/** The wire contract between edge router, cells and control plane. Pure TypeScript and Web Crypto: no Node, no SDKs. */
+export * from "./change-event";
 export * from "./headers";
+export * from "./http";
 export * from "./ids";
 export * from "./limits";
+export * from "./ownership";
 export * from "./problem";
 export * from "./registry";
 export * from "./result";

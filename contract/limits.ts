@@ -6,3 +6,17 @@ export const MAX_BODY_BYTES = 256 * 1024;
 
 /** How far a signed request's timestamp may be from the cell's clock, either way. */
 export const SIGNATURE_WINDOW_SECONDS = 60;
+
+/**
+ * Deepest nesting of JSON a cell accepts in a request body (objects and arrays, the body itself is
+ * level 1). Cosmos DB refuses documents nested deeper than 128 levels and a record sits two levels
+ * down in its stored item; 32 leaves room on both clouds and is far beyond any sane record.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * Largest stored form of one item a cell writes, bytes (record, tombstone or idempotency outcome).
+ * DynamoDB's item limit is 400 KB (names and values); Cosmos DB's is 2 MB. A write whose stored
+ * form would exceed this is refused with 413 before anything is written.
+ */
+export const MAX_STORED_ITEM_BYTES = 380_000;

@@ -11,7 +11,13 @@ export const AWS_CELL_ENV = {
   signingSecretArn: "SIGNING_SECRET_ARN",
   /** The signing secret itself: local sandbox and tests only, never set by the construct. */
   signingSecret: "SIGNING_SECRET",
-  /** DynamoDB endpoint override: local sandbox and tests only (dynalite). */
+  /** Id of the cell's admin key (`<cellId>-admin-v<n>`): the key `cellctl` signs admin API calls with. */
+  adminKeyId: "ADMIN_KEY_ID",
+  /** ARN of the Secrets Manager secret holding the admin secret (in the cloud). */
+  adminSecretArn: "ADMIN_SECRET_ARN",
+  /** The admin secret itself: local sandbox and tests only, never set by the construct. */
+  adminSecret: "ADMIN_SECRET",
+  /** DynamoDB endpoint override: local sandbox and tests only (DynamoDB Local). */
   dynamodbEndpoint: "DYNAMODB_ENDPOINT",
 } as const;
 

@@ -11,6 +11,16 @@ export const AZURE_CELL_ENV = {
   signingKeyId: "SIGNING_KEY_ID",
   /** In the cloud a Key Vault reference (`@Microsoft.KeyVault(SecretUri=...)`) that the platform resolves. */
   signingSecret: "SIGNING_SECRET",
+  /** Id of the cell's admin key (`<cellId>-admin-v<n>`): the key `cellctl` signs admin API calls with. */
+  adminKeyId: "ADMIN_KEY_ID",
+  /** The admin secret itself (local sandbox and tests); in the cloud it is read from Key Vault at run time. */
+  adminSecret: "ADMIN_SECRET",
+  /** Key Vault URI (`https://<vault>.vault.azure.net/`) the app reads its secrets from at run time, with its identity. */
+  keyVaultUrl: "KEY_VAULT_URL",
+  /** Name of the Key Vault secret holding the signing secret (with `KEY_VAULT_URL`). */
+  signingSecretName: "SIGNING_SECRET_NAME",
+  /** Name of the Key Vault secret holding the admin secret (with `KEY_VAULT_URL`). */
+  adminSecretName: "ADMIN_SECRET_NAME",
   /** Cosmos DB account key: local emulator only. In the cloud the app uses its managed identity. */
   cosmosKey: "COSMOS_KEY",
 } as const;
