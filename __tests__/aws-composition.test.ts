@@ -3,11 +3,14 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { AwsCellConfigError, createAwsCell, lazyAwsCellHandler, readAwsCellConfig, type AwsCellEnv } from "../cells/aws/composition";
-import { SecretsManagerKeySource, staticKeySource } from "../cells/aws/secrets-key-source";
+import { DynamoDbTenantStore } from "../cells/aws/dynamodb-tenant-store";
+import { SecretsManagerKeySource } from "../cells/aws/secrets-key-source";
+import { staticKeySource } from "../cells/core";
 import { PROBLEM_CONTENT_TYPE, problemCode } from "../contract";
 import { apiGatewayEvent } from "../sandbox/hosts/api-gateway-event";
-import { LOCAL_CREDENTIALS, startDynalite, type Dynalite } from "../sandbox/emulators/dynalite";
-import { aTenantId } from "./support/mothers";
+import { LOCAL_CREDENTIALS } from "../sandbox/emulators/dynamodb-local";
+import { openDynamoTable, type DynamoTable } from "./support/dynamodb";
+import { aTenantId, anOwnership } from "./support/mothers";
 import { signed } from "./support/signing";
 
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cell-alpha-signing-AbCdEf";
@@ -30,6 +33,9 @@ describe("AWS cell configuration", () => {
       region: "eu-west-1",
       signingKeyId: "alpha-v1",
       signingSecret: { kind: "secrets-manager", secretArn: SECRET_ARN },
+      adminKeyId: undefined,
+      adminSecret: undefined,
+      storeTimeoutMs: 2500,
       dynamodbEndpoint: undefined,
     });
   });
@@ -193,22 +199,27 @@ describe("Secrets Manager key source (real SDK, loopback Secrets Manager)", () =
   });
 
   test("the in-env key source knows only its own key id", async () => {
-    const keys = staticKeySource("alpha-v1", secret);
+    const keys = staticKeySource({ "alpha-v1": secret });
     expect(await keys.secretFor("alpha-v1")).toBe(secret);
     expect(await keys.secretFor("alpha-v2")).toBeUndefined();
   });
 
   describe("wired by the composition root", () => {
-    let db: Dynalite;
+    let db: DynamoTable;
     beforeAll(async () => {
-      db = await startDynalite();
+      db = await openDynamoTable("composition");
     });
     afterAll(async () => db?.close());
+    const activeTenant = async () => {
+      const t = aTenantId("T");
+      await new DynamoDbTenantStore({ client: db.client, tableName: db.tableName }).setOwnership(anOwnership(t), undefined);
+      return t;
+    };
 
     test("a cell configured with SIGNING_SECRET_ARN verifies requests with the Secrets Manager secret, fetched once", async () => {
       const cell = createAwsCell(anEnv({ TABLE_NAME: db.tableName, DYNAMODB_ENDPOINT: db.endpoint }), { secretsManager: client, logger: { log: () => {} } });
       try {
-        const t = aTenantId("T");
+        const t = await activeTenant();
         for (let i = 0; i < 2; i++) {
           const spec = await signed({ method: "GET", path: `/api/tenants/${t}/records` }, { tenantId: t, cellId: "alpha", key: { keyId: "alpha-v1", secret } });
           const result = await cell.handler(apiGatewayEvent(spec));
@@ -226,7 +237,7 @@ describe("Secrets Manager key source (real SDK, loopback Secrets Manager)", () =
       sm.secrets = {};
       const cell = createAwsCell(anEnv({ TABLE_NAME: db.tableName, DYNAMODB_ENDPOINT: db.endpoint }), { secretsManager: client, logger: { log: () => {} } });
       try {
-        const t = aTenantId("T");
+        const t = await activeTenant();
         const request = async () =>
           cell.handler(apiGatewayEvent(await signed({ method: "GET", path: `/api/tenants/${t}/records` }, { tenantId: t, cellId: "alpha", key: { keyId: "alpha-v1", secret } })));
         const failed = await request();

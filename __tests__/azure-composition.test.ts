@@ -6,7 +6,8 @@ import { AZURE_CELL_ENV } from "../cells/azure/config";
 import { AzureCellConfigError, cosmosClientOptions, createAzureCell, readAzureCellSettings, type AzureCellEnv } from "../cells/azure/composition";
 import { problemCode, type SigningKey } from "../contract";
 import { startCosmosEmulator, type CosmosEmulator } from "../sandbox/emulators/cosmos";
-import { aTenantId } from "./support/mothers";
+import { CosmosTenantStore } from "../cells/azure/cosmos-tenant-store";
+import { aTenantId, anOwnership } from "./support/mothers";
 import { signed, type RequestSpec } from "./support/signing";
 
 /** Object mother: a complete, valid set of app settings for cell "beta" (cloud shape: no COSMOS_KEY). */
@@ -41,6 +42,7 @@ describe("Azure cell settings", () => {
       cosmosContainer: "records",
       signingKeyId: "beta-v1",
       signingSecret: "a-signing-secret-of-enough-length",
+      storeTimeoutMs: 2500,
     });
   });
 
@@ -142,6 +144,7 @@ describe("Cosmos DB authentication", () => {
       );
       try {
         const t = aTenantId("T");
+        await new CosmosTenantStore(emulator.container).setOwnership(anOwnership(t), undefined);
         const spec = await signed({ method: "PUT", path: `/api/tenants/${t}/records/r1`, body: JSON.stringify({ data: { n: 1 } }) }, { tenantId: t, cellId: "beta", key });
         const response = await cell.handler(toHttpRequest(spec), new InvocationContext({ functionName: "cell", logHandler: () => {} }));
         return response.status ?? 200;

@@ -1,20 +1,22 @@
 import { randomBytes } from "node:crypto";
 import { apiGatewayHandler, toApiGatewayResult, toCellRequest } from "../cells/aws/api-gateway";
 import { createAwsCell, type AwsCell } from "../cells/aws/composition";
+import { DynamoDbTenantStore } from "../cells/aws/dynamodb-tenant-store";
 import { Headers, PROBLEM_CONTENT_TYPE, type SigningKey } from "../contract";
 import { describeCellHttpContract } from "./contracts/cell-http.contract";
 import { apiGatewayEvent, type EventOptions } from "../sandbox/hosts/api-gateway-event";
 import { apiGatewayReply } from "../sandbox/hosts/aws-cell-host";
-import { startDynalite, type Dynalite } from "../sandbox/emulators/dynalite";
-import { aTenantId } from "./support/mothers";
+import { openDynamoTable, type DynamoTable } from "./support/dynamodb";
+import { aTenantId, anOwnership } from "./support/mothers";
 import { signed, type RequestSpec } from "./support/signing";
 
 const toCellReply = apiGatewayReply;
 
-/** The real composition root on dynalite, configured through its environment like the deployed Lambda. */
-async function startAwsCell(): Promise<{ db: Dynalite; cell: AwsCell; key: SigningKey; logs: Array<Record<string, unknown>> }> {
-  const db = await startDynalite();
+/** The real composition root on DynamoDB Local, configured through its environment like the deployed Lambda. */
+async function startAwsCell(): Promise<{ db: DynamoTable; cell: AwsCell; key: SigningKey; adminKey: SigningKey; logs: Array<Record<string, unknown>> }> {
+  const db = await openDynamoTable("http");
   const key = { keyId: "alpha-v1", secret: randomBytes(32).toString("hex") };
+  const adminKey = { keyId: "alpha-admin-v1", secret: randomBytes(32).toString("hex") };
   const logs: Array<Record<string, unknown>> = [];
   const cell = createAwsCell(
     {
@@ -22,20 +24,23 @@ async function startAwsCell(): Promise<{ db: Dynalite; cell: AwsCell; key: Signi
       TABLE_NAME: db.tableName,
       SIGNING_KEY_ID: key.keyId,
       SIGNING_SECRET: key.secret,
+      ADMIN_KEY_ID: adminKey.keyId,
+      ADMIN_SECRET: adminKey.secret,
       DYNAMODB_ENDPOINT: db.endpoint,
       AWS_REGION: "us-east-1",
     },
     { logger: { log: (entry) => void logs.push(entry) } },
   );
-  return { db, cell, key, logs };
+  return { db, cell, key, adminKey, logs };
 }
 
 describeCellHttpContract("AWS Lambda handler (API Gateway v2 events)", async () => {
-  const { db, cell, key } = await startAwsCell();
+  const { db, cell, key, adminKey } = await startAwsCell();
   return {
     cellId: "alpha",
     cloud: "aws",
     key,
+    adminKey,
     send: async (spec) => toCellReply(await cell.handler(apiGatewayEvent(spec))),
     close: async () => {
       cell.close();
@@ -93,7 +98,7 @@ describe("API Gateway v2 translation", () => {
   });
 });
 
-describe("AWS Lambda handler on dynalite: body encodings", () => {
+describe("AWS Lambda handler on DynamoDB Local: body encodings", () => {
   let started: Awaited<ReturnType<typeof startAwsCell>>;
   beforeAll(async () => {
     started = await startAwsCell();
@@ -105,9 +110,14 @@ describe("AWS Lambda handler on dynalite: body encodings", () => {
 
   const send = async (spec: RequestSpec, tenantId: string, options: EventOptions) =>
     toCellReply(await started.cell.handler(apiGatewayEvent(await signed(spec, { tenantId, cellId: "alpha", key: started.key }), options)));
+  const activeTenant = async () => {
+    const t = aTenantId("T");
+    await new DynamoDbTenantStore({ client: started.db.client, tableName: started.db.tableName }).setOwnership(anOwnership(t), undefined);
+    return t;
+  };
 
   test.each([["text", "text"], ["base64", "base64"]] as const)("a signed JSON write delivered as %s is verified and stored", async (_label, bodyEncoding) => {
-    const t = aTenantId("T");
+    const t = await activeTenant();
     const body = JSON.stringify({ data: { note: "ünïcode ✓", n: 0.1 } });
     const created = await send({ method: "PUT", path: `/api/tenants/${t}/records/r1`, body, headers: { "content-type": "application/json" } }, t, { bodyEncoding });
     expect(created.status).toBe(201);
@@ -117,8 +127,8 @@ describe("AWS Lambda handler on dynalite: body encodings", () => {
   });
 
   test("every change is logged as a structured record.changed line", async () => {
-    const t = aTenantId("T");
+    const t = await activeTenant();
     await send({ method: "PUT", path: `/api/tenants/${t}/records/logged`, body: JSON.stringify({ data: {} }) }, t, {});
-    expect(started.logs).toContainEqual(expect.objectContaining({ msg: "record.changed", tenantId: t, recordId: "logged", version: 1, kind: "created", cellId: "alpha" }));
+    expect(started.logs).toContainEqual(expect.objectContaining({ msg: "record.changed", tenant_id: t, record_id: "logged", version: 1, kind: "created", cell_id: "alpha", cloud: "aws" }));
   });
 });

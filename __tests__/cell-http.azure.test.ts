@@ -5,7 +5,8 @@ import { PROBLEM_CONTENT_TYPE, problemCode, type SigningKey } from "../contract"
 import { describeCellHttpContract } from "./contracts/cell-http.contract";
 import { startCosmosEmulator, type CosmosEmulator } from "../sandbox/emulators/cosmos";
 import { functionsHttpRequest, functionsReply, invocationContext } from "../sandbox/hosts/azure-cell-host";
-import { aTenantId } from "./support/mothers";
+import { CosmosTenantStore } from "../cells/azure/cosmos-tenant-store";
+import { aTenantId, anOwnership } from "./support/mothers";
 import { signed, type RequestSpec } from "./support/signing";
 
 const HOST = "https://beta-cell.azurewebsites.net";
@@ -15,9 +16,10 @@ const toReply = functionsReply;
 const anInvocationContext = (logs: unknown[][] = []) => invocationContext((level, ...args) => void logs.push([level, ...args]));
 
 /** The Azure cell "beta" as its composition root builds it, on the emulator, with a per-run secret. */
-async function openAzureCell(): Promise<{ emulator: CosmosEmulator; cell: AzureCell; key: SigningKey }> {
+async function openAzureCell(): Promise<{ emulator: CosmosEmulator; cell: AzureCell; key: SigningKey; adminKey: SigningKey }> {
   const emulator = await startCosmosEmulator();
   const key: SigningKey = { keyId: "beta-v1", secret: randomBytes(32).toString("hex") };
+  const adminKey: SigningKey = { keyId: "beta-admin-v1", secret: randomBytes(32).toString("hex") };
   const cell = createAzureCell(
     {
       CELL_ID: "beta",
@@ -27,18 +29,21 @@ async function openAzureCell(): Promise<{ emulator: CosmosEmulator; cell: AzureC
       COSMOS_KEY: emulator.key,
       SIGNING_KEY_ID: key.keyId,
       SIGNING_SECRET: key.secret,
+      ADMIN_KEY_ID: adminKey.keyId,
+      ADMIN_SECRET: adminKey.secret,
     },
     { cosmosClientOptions: emulator.clientOptions, logger: { log: () => {} } },
   );
-  return { emulator, cell, key };
+  return { emulator, cell, key, adminKey };
 }
 
 describeCellHttpContract("Azure Functions v4 handler (HttpRequest)", async () => {
-  const { emulator, cell, key } = await openAzureCell();
+  const { emulator, cell, key, adminKey } = await openAzureCell();
   return {
     cellId: "beta",
     cloud: "azure",
     key,
+    adminKey,
     send: async (spec) => toReply(await cell.handler(toHttpRequest(spec), anInvocationContext())),
     close: async () => {
       cell.dispose();
@@ -59,9 +64,14 @@ describe("Functions v4 adapter", () => {
 
   const send = async (spec: RequestSpec, tenantId: string) =>
     toReply(await opened.cell.handler(toHttpRequest(await signed(spec, { tenantId, cellId: "beta", key: opened.key })), anInvocationContext()));
+  const activeTenant = async () => {
+    const t = aTenantId("T");
+    await new CosmosTenantStore(opened.emulator.container).setOwnership(anOwnership(t), undefined);
+    return t;
+  };
 
   test("a query the URL parser re-encodes still verifies, because the signature is over the canonical form", async () => {
-    const t = aTenantId("T");
+    const t = await activeTenant();
     // `'` is percent-encoded by the WHATWG URL serializer in special-scheme queries, `+` is kept.
     const reply = await send({ method: "GET", path: `/api/tenants/${t}/records`, query: "limit=5&note=it's+ok" }, t);
     expect(reply.status).toBe(200);
@@ -69,7 +79,7 @@ describe("Functions v4 adapter", () => {
   });
 
   test("the body bytes reach the core unchanged, multi-byte UTF-8 included", async () => {
-    const t = aTenantId("T");
+    const t = await activeTenant();
     const body = JSON.stringify({ data: { text: "héllo ✓ 🚀", n: 0.1 } });
     const created = await send({ method: "PUT", path: `/api/tenants/${t}/records/r1`, body: new TextEncoder().encode(body) }, t);
     expect(created.status).toBe(201);
@@ -77,7 +87,7 @@ describe("Functions v4 adapter", () => {
   });
 
   test("header names arrive lower-cased whatever case the client used", async () => {
-    const t = aTenantId("T");
+    const t = await activeTenant();
     const spec = await signed({ method: "GET", path: `/api/tenants/${t}/records` }, { tenantId: t, cellId: "beta", key: opened.key });
     const shouted = Object.fromEntries(Object.entries({ ...spec.headers, "X-Request-Id": "Req-Upper-1" }).map(([k, v]) => [k.toUpperCase(), v]));
     const reply = await toReply(await opened.cell.handler(toHttpRequest({ ...spec, headers: shouted }), anInvocationContext()));
@@ -89,7 +99,7 @@ describe("Functions v4 adapter", () => {
     const logs: unknown[][] = [];
     const context = anInvocationContext(logs);
     const failing = functionsHttpHandler(async () => {
-      throw new Error("cosmos exploded at /srv/app/cells/azure/cosmos-record-store.ts:42");
+      throw new Error("cosmos exploded at /srv/app/cells/azure/cosmos-tenant-store.ts:42");
     });
     const reply = await toReply(await failing(toHttpRequest({ method: "GET", path: "/healthz" }), context));
     expect(reply.status).toBe(500);

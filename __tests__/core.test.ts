@@ -1,11 +1,11 @@
-import { Headers } from "../contract";
-import { VersionConflictError, type CellRequest, type RecordStore } from "../cells/core";
+import { Headers, MAX_STORED_ITEM_BYTES } from "../contract";
+import { PayloadTooLargeError, StoreUnavailableError, checkStoredSize, jsonDepth, type CellRequest, type RecordWrite, type TenantStore } from "../cells/core";
 import { coreCell } from "./support/core-cell";
-import { InMemoryRecordStore } from "./support/in-memory-stores";
+import { InMemoryTenantStore } from "./support/in-memory-stores";
 import { aTenantId } from "./support/mothers";
 import { bytes, signed, type RequestSpec } from "./support/signing";
 
-/** The core's own behaviour beyond the shared HTTP contract: change events, idempotency edges, failure handling. */
+/** The core's own behaviour beyond the shared HTTP contract: change events, keyed writes under store failures, failure handling. */
 
 function harness(overrides: Parameters<typeof coreCell>[0] = {}) {
   const cell = coreCell(overrides);
@@ -18,27 +18,48 @@ function harness(overrides: Parameters<typeof coreCell>[0] = {}) {
   };
   const put = (t: string, id: string, body: unknown, headers: Record<string, string> = {}) =>
     send({ method: "PUT", path: `/api/tenants/${t}/records/${id}`, body: JSON.stringify(body), headers }, t);
-  return { ...cell, send, put };
+  const tenant = async () => {
+    const t = aTenantId("T");
+    await cell.activate(t);
+    return t;
+  };
+  return { ...cell, send, put, tenant };
+}
+
+/** A store whose `commit` fails the way a cut connection does: `applied` says whether the write reached the store first. */
+function faultyCommits(inner: InMemoryTenantStore, faults: Array<{ applied: boolean }>): TenantStore {
+  return new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop !== "commit") return Reflect.get(target, prop, receiver);
+      return async (write: RecordWrite) => {
+        const fault = faults.shift();
+        if (fault === undefined) return target.commit(write);
+        if (fault.applied) await target.commit(write);
+        throw new StoreUnavailableError("connection reset by peer");
+      };
+    },
+  });
 }
 
 describe("change events", () => {
-  test("create, update and delete each publish one event, in version order", async () => {
+  test("create, replace and delete each publish one event in version order, with the new data", async () => {
     const h = harness();
-    const t = aTenantId("T");
+    const t = await h.tenant();
     await h.put(t, "r1", { data: { a: 1 } });
     await h.put(t, "r1", { data: { a: 2 }, expected_version: 1 });
     await h.send({ method: "DELETE", path: `/api/tenants/${t}/records/r1` }, t);
-    expect(h.changes.map((c) => [c.kind, c.version, c.tenantId, c.recordId, c.cellId])).toEqual([
-      ["created", 1, t, "r1", "alpha"],
-      ["updated", 2, t, "r1", "alpha"],
-      ["deleted", 3, t, "r1", "alpha"],
+    expect(h.changes.map((c) => [c.kind, c.version, c.tenant_id, c.record_id, c.cell_id, c.cloud, c.data])).toEqual([
+      ["created", 1, t, "r1", "alpha", "aws", { a: 1 }],
+      ["replaced", 2, t, "r1", "alpha", "aws", { a: 2 }],
+      ["deleted", 3, t, "r1", "alpha", "aws", null],
     ]);
-    for (const c of h.changes) expect(c.at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    expect(h.changes.map((c) => c.id)).toEqual([`${t}/r1/1`, `${t}/r1/2`, `${t}/r1/3`]);
+    for (const c of h.changes) expect(c.committed_at).toMatch(/^\d{4}-\d{2}-\d{2}T/);
   });
 
   test("a conflicting write, a read and an idempotent replay publish nothing", async () => {
     const h = harness();
-    const t = aTenantId("T");
+    const t = await h.tenant();
     await h.put(t, "r1", { data: {} }, { [Headers.idempotencyKey]: "k" });
     await h.put(t, "r1", { data: {} }, { [Headers.idempotencyKey]: "k" });
     await h.put(t, "r1", { data: {}, expected_version: 9 });
@@ -48,108 +69,151 @@ describe("change events", () => {
 
   test("a failing change feed does not fail the write, and is logged", async () => {
     const h = harness({ overrides: { changes: { publish: async () => Promise.reject(new Error("feed down")) } } });
-    const t = aTenantId("T");
+    const t = await h.tenant();
     expect((await h.put(t, "r1", { data: {} })).status).toBe(201);
     expect(h.logs).toEqual([expect.objectContaining({ level: "error", msg: "change feed publish failed" })]);
   });
 });
 
-describe("idempotency edges", () => {
-  test("a write that fails unexpectedly releases its key, so the retry runs", async () => {
-    let failNext = true;
-    const store = new InMemoryRecordStore();
-    const flaky: RecordStore = {
-      get: (t, id) => store.get(t, id),
-      list: (t, o) => store.list(t, o),
-      delete: (t, id, v) => store.delete(t, id, v),
-      put: async (r, v) => {
-        if (failNext) {
-          failNext = false;
-          throw new Error("throttled");
-        }
-        return store.put(r, v);
-      },
-    };
-    const h = harness({ overrides: { records: flaky } });
+describe("keyed writes under store failures", () => {
+  const KEY = { [Headers.idempotencyKey]: "k-1" };
+
+  test("a write the store applied although its answer was lost is answered with its own result, not a 5xx", async () => {
+    const inner = new InMemoryTenantStore();
+    const h = harness({ overrides: { store: faultyCommits(inner, [{ applied: true }]) } });
     const t = aTenantId("T");
-    expect((await h.put(t, "r1", { data: {} }, { [Headers.idempotencyKey]: "k" })).status).toBe(500);
-    const retry = await h.put(t, "r1", { data: {} }, { [Headers.idempotencyKey]: "k" });
-    expect(retry.status).toBe(201);
-    expect(retry.headers["idempotent-replayed"]).toBeUndefined();
+    await h.activate(t);
+    const reply = await h.put(t, "r1", { data: { n: 1 } }, KEY);
+    expect(reply.status).toBe(201);
+    expect(reply.json.version).toBe(1);
+    expect(h.logs).toContainEqual(expect.objectContaining({ level: "warn", msg: expect.stringContaining("committed although the store call failed") }));
+    const retry = await h.put(t, "r1", { data: { n: 1 } }, KEY);
+    expect({ status: retry.status, replayed: retry.headers["idempotent-replayed"], body: retry.json }).toEqual({ status: 201, replayed: "true", body: reply.json });
   });
 
-  test("a key still held by a running request is a 409, and the second write does not run", async () => {
-    const h = harness();
+  test("a write the store never applied is a 503 with Retry-After, and one retry with the key writes it exactly once", async () => {
+    const inner = new InMemoryTenantStore();
+    const h = harness({ overrides: { store: faultyCommits(inner, [{ applied: false }]) } });
     const t = aTenantId("T");
-    await h.deps.idempotency.claim(t, "busy", { claimId: "other", fingerprint: "x", leaseUntilMs: Date.now() + 60_000, expiresAtSec: Date.now() / 1000 + 60 }, Date.now());
-    const reply = await h.put(t, "r1", { data: {} }, { [Headers.idempotencyKey]: "busy" });
-    expect(reply.status).toBe(409);
-    expect(reply.json.type).toMatch(/idempotency_in_progress$/);
-    expect(await h.deps.records.get(t, "r1")).toBeUndefined();
+    await h.activate(t);
+    const failed = await h.put(t, "r1", { data: { n: 1 } }, KEY);
+    expect(failed.status).toBe(503);
+    expect(failed.json.type).toMatch(/store_unavailable$/);
+    expect(failed.headers[Headers.retryAfter]).toBe("1");
+    expect(await inner.getItem(t, "r1")).toBeUndefined();
+    const retry = await h.put(t, "r1", { data: { n: 1 } }, KEY);
+    expect({ status: retry.status, version: retry.json.version, replayed: retry.headers["idempotent-replayed"] }).toEqual({ status: 201, version: 1, replayed: undefined });
+    expect((await inner.getItem(t, "r1"))?.version).toBe(1);
   });
 
-  test("a final 4xx outcome is replayed to a retry with the same key", async () => {
+  test("concurrent requests with one key write once and all get the same answer", async () => {
     const h = harness();
-    const t = aTenantId("T");
+    const t = await h.tenant();
+    const replies = await Promise.all(Array.from({ length: 5 }, () => h.put(t, "r1", { data: { n: 1 } }, KEY)));
+    expect(new Set(replies.map((r) => `${r.status} ${JSON.stringify(r.json)}`)).size).toBe(1);
+    expect(replies[0]!.status).toBe(201);
+    expect(h.changes).toHaveLength(1);
+  });
+
+  test("a refusal (4xx) is stored against the key and replayed; an ownership refusal is not", async () => {
+    const h = harness();
+    const t = await h.tenant();
     await h.put(t, "r1", { data: {} });
     const first = await h.put(t, "r1", { data: { x: 1 }, expected_version: 5 }, { [Headers.idempotencyKey]: "k4" });
     const retry = await h.put(t, "r1", { data: { x: 1 }, expected_version: 5 }, { [Headers.idempotencyKey]: "k4" });
-    expect(first.status).toBe(409);
-    expect(retry.status).toBe(409);
+    expect([first.status, retry.status]).toEqual([409, 409]);
     expect(retry.body).toBe(first.body);
     expect(retry.headers["idempotent-replayed"]).toBe("true");
+
+    const unknown = aTenantId("T");
+    expect((await h.put(unknown, "r1", { data: {} }, { [Headers.idempotencyKey]: "k5" })).status).toBe(404);
+    await h.activate(unknown);
+    expect((await h.put(unknown, "r1", { data: {} }, { [Headers.idempotencyKey]: "k5" })).status).toBe(201);
   });
 });
 
 describe("failure handling", () => {
   test("an unexpected store error is a 500 problem without internals; the stack goes to the log only", async () => {
-    const broken: RecordStore = {
-      get: async () => {
-        throw new Error("connect ECONNREFUSED 10.0.0.7:443 secret-hostname");
-      },
-      put: async () => {},
-      delete: async () => {},
-      list: async () => [],
-    };
-    const h = harness({ overrides: { records: broken } });
+    const inner = new InMemoryTenantStore();
+    const broken = new Proxy(inner, {
+      get: (target, prop, receiver) =>
+        prop === "getItem"
+          ? async () => {
+              throw new TypeError("cannot read properties of undefined (reading 'S') at secret-hostname");
+            }
+          : Reflect.get(target, prop, receiver),
+    });
+    const h = harness({ overrides: { store: broken } });
     const t = aTenantId("T");
+    await h.activate(t);
     const reply = await h.send({ method: "GET", path: `/api/tenants/${t}/records/r1`, headers: { [Headers.requestId]: "req-err" } }, t);
     expect(reply.status).toBe(500);
-    expect(reply.body).not.toMatch(/ECONNREFUSED|secret-hostname|at /);
+    expect(reply.body).not.toMatch(/secret-hostname|at /);
     expect(reply.json).toEqual(expect.objectContaining({ status: 500, requestId: "req-err" }));
-    expect(h.logs).toEqual([expect.objectContaining({ level: "error", requestId: "req-err", error: expect.stringContaining("ECONNREFUSED") })]);
+    expect(h.logs).toEqual([expect.objectContaining({ level: "error", requestId: "req-err", error: expect.stringContaining("secret-hostname") })]);
   });
 
-  test("a store conflict is reported with the version the store holds now", async () => {
-    const store = new InMemoryRecordStore();
-    const racing: RecordStore = {
-      get: (t, id) => store.get(t, id),
-      list: (t, o) => store.list(t, o),
-      delete: (t, id, v) => store.delete(t, id, v),
-      // Another writer gets in between the core's read and its conditional write.
-      put: async (r, v) => {
-        const cur = await store.get(r.tenantId, r.recordId);
-        if (cur) await store.put({ ...cur, version: cur.version + 1 }, cur.version);
-        return store.put(r, v);
-      },
-    };
-    const h = harness({ overrides: { records: racing } });
+  test("a store that does not answer is a 503 with Retry-After on reads and writes, never a 500", async () => {
+    const inner = new InMemoryTenantStore();
+    const down = new Proxy(inner, {
+      get: (target, prop, receiver) =>
+        typeof Reflect.get(target, prop, receiver) === "function" && prop !== "setOwnership"
+          ? async () => {
+              throw new StoreUnavailableError("ETIMEDOUT");
+            }
+          : Reflect.get(target, prop, receiver),
+    });
+    const h = harness({ overrides: { store: down } });
     const t = aTenantId("T");
-    await store.put({ tenantId: t, recordId: "r1", version: 1, data: {}, createdAt: "x", updatedAt: "x" }, 0);
+    await h.activate(t);
+    for (const reply of [await h.send({ method: "GET", path: `/api/tenants/${t}/records` }, t), await h.put(t, "r", { data: {} }), await h.put(t, "r", { data: {} }, { [Headers.idempotencyKey]: "k" })]) {
+      expect({ status: reply.status, type: reply.json.type, retryAfter: reply.headers[Headers.retryAfter] }).toEqual({ status: 503, type: expect.stringMatching(/store_unavailable$/), retryAfter: "1" });
+    }
+  });
+
+  test("a write that loses a race is reported with the version the store holds now", async () => {
+    const inner = new InMemoryTenantStore();
+    const racing = new Proxy(inner, {
+      get(target, prop, receiver) {
+        if (prop !== "commit") return Reflect.get(target, prop, receiver);
+        // Another writer commits between the core's read and its own commit.
+        return async (write: RecordWrite) => {
+          const current = await target.getItem(write.item.tenantId, write.item.recordId);
+          if (current && !("deleted" in current)) await target.commit({ ...write, item: { ...current, version: current.version + 1 }, previousVersion: current.version, outcome: undefined });
+          return target.commit(write);
+        };
+      },
+    });
+    const h = harness({ overrides: { store: racing } });
+    const t = aTenantId("T");
+    await h.activate(t);
+    await inner.commit({ item: { tenantId: t, recordId: "r1", version: 1, data: {}, createdAt: "x", updatedAt: "x", committedBy: "alpha" }, previousVersion: undefined, change: {} as never });
     const reply = await h.put(t, "r1", { data: { mine: true }, expected_version: 1 });
     expect(reply.status).toBe(409);
     expect(reply.json.currentVersion).toBe(2);
-    await expect(store.put({ tenantId: t, recordId: "r1", version: 9, data: {}, createdAt: "x", updatedAt: "x" }, 1)).rejects.toBeInstanceOf(VersionConflictError);
   });
 
   test("a nonce is not spent by a request with a bad signature", async () => {
     const h = harness();
-    const t = aTenantId("T");
+    const t = await h.tenant();
     const good = await signed({ method: "PUT", path: `/api/tenants/${t}/records/r1`, body: JSON.stringify({ data: {} }) }, { tenantId: t, cellId: "alpha", key: h.key });
     const lower = (s: RequestSpec) => Object.fromEntries(Object.entries(s.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     const forged = { ...lower(good), [Headers.signature]: "00".repeat(32) };
     const req = (headers: Record<string, string>): CellRequest => ({ method: "PUT", path: good.path, query: "", headers, body: bytes(good.body) });
     expect((await h.handler(req(forged))).status).toBe(401);
     expect((await h.handler(req(lower(good)))).status).toBe(201);
+  });
+});
+
+describe("input limits", () => {
+  test("JSON depth is counted outside strings only", () => {
+    expect(jsonDepth('{"a":[{"b":"[[[[{{{"}]}')).toBe(3);
+    expect(jsonDepth('"just a string with \\" [ {"')).toBe(0);
+    expect(jsonDepth("[[[]]]")).toBe(3);
+  });
+
+  test("a record whose stored form passes the item limit is refused before anything is written", () => {
+    expect(() => checkStoredSize("x".repeat(MAX_STORED_ITEM_BYTES))).not.toThrow();
+    expect(() => checkStoredSize("é".repeat(MAX_STORED_ITEM_BYTES / 2 + 1))).toThrow(PayloadTooLargeError);
   });
 });

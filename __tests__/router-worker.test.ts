@@ -75,8 +75,8 @@ async function eventually(send: () => Promise<RouterReply>, done: (reply: Router
 }
 
 beforeAll(async () => {
-  const alphaCell = coreCell({ cellId: "alpha", cloud: "aws", key: ALPHA_KEY });
-  const betaCell = coreCell({ cellId: "beta", cloud: "azure", key: BETA_KEY });
+  const alphaCell = coreCell({ cellId: "alpha", cloud: "aws", key: ALPHA_KEY, activeTenants: "all" });
+  const betaCell = coreCell({ cellId: "beta", cloud: "azure", key: BETA_KEY, activeTenants: "all" });
   alpha = await startHttpCell(alphaCell.handler);
   beta = await startHttpCell(betaCell.handler);
 

@@ -1,71 +1,71 @@
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
-import { DynamoDbIdempotencyStore, DynamoDbNonceStore, DynamoDbRecordStore } from "../cells/aws/dynamodb-stores";
 import { TABLE_SCHEMA } from "../cells/aws/config";
+import { DynamoDbNonceStore } from "../cells/aws/dynamodb-nonce-store";
+import { DynamoDbTenantStore } from "../cells/aws/dynamodb-tenant-store";
 import { describeStoreContract } from "./contracts/store.contract";
-import { startDynalite, type Dynalite } from "../sandbox/emulators/dynalite";
-import { aRecord, aTenantId } from "./support/mothers";
+import { openDynamoTable, type DynamoTable } from "./support/dynamodb";
+import { aRecord, aTenantId, aTombstone, aWrite, anOutcome, anOwnership } from "./support/mothers";
 
-describeStoreContract("DynamoDB (dynalite)", async () => {
-  const db = await startDynalite();
-  const options = { client: db.client, tableName: db.tableName };
+describeStoreContract("DynamoDB (DynamoDB Local)", async () => {
+  const table = await openDynamoTable("contract");
+  const options = { client: table.client, tableName: table.tableName };
   return {
-    stores: {
-      records: new DynamoDbRecordStore(options),
-      idempotency: new DynamoDbIdempotencyStore(options),
-      nonces: new DynamoDbNonceStore(options),
-    },
-    close: () => db.close(),
+    stores: { tenants: new DynamoDbTenantStore(options), nonces: new DynamoDbNonceStore(options) },
+    close: () => table.close(),
   };
 });
 
 /** What the contract cannot see: DynamoDB's own limits and the table layout the deployed data lives in. */
-describe("DynamoDB store adapters on dynalite", () => {
-  let db: Dynalite;
-  let records: DynamoDbRecordStore;
+describe("DynamoDB store adapter on DynamoDB Local", () => {
+  let table: DynamoTable;
+  let store: DynamoDbTenantStore;
   beforeAll(async () => {
-    db = await startDynalite();
-    records = new DynamoDbRecordStore({ client: db.client, tableName: db.tableName });
+    table = await openDynamoTable("layout");
+    store = new DynamoDbTenantStore({ client: table.client, tableName: table.tableName });
   });
-  afterAll(async () => db?.close());
+  afterAll(async () => table?.close());
 
   const rawItem = async (pk: string, sk: string) =>
-    (await db.client.send(new GetItemCommand({ TableName: db.tableName, Key: { [TABLE_SCHEMA.partitionKey]: { S: pk }, [TABLE_SCHEMA.sortKey]: { S: sk } }, ConsistentRead: true }))).Item;
+    (await table.client.send(new GetItemCommand({ TableName: table.tableName, Key: { [TABLE_SCHEMA.partitionKey]: { S: pk }, [TABLE_SCHEMA.sortKey]: { S: sk } }, ConsistentRead: true }))).Item;
 
-  test("list fills a page of large records although one Query returns at most 1 MB", async () => {
+  const activeTenant = async () => {
     const tenantId = aTenantId();
-    const ids = ["a", "b", "c", "d", "e", "f", "g"];
+    await store.setOwnership(anOwnership(tenantId), undefined);
+    return tenantId;
+  };
+
+  test("list fills a page of large records although one Query returns at most 1 MB, skipping tombstones", async () => {
+    const tenantId = await activeTenant();
+    const ids = ["a", "b", "c", "d", "e", "f", "g", "h"];
     // ~250 KB each: a single Query stops after four of them.
-    for (const recordId of ids) await records.put(aRecord({ tenantId, recordId, data: { blob: recordId.repeat(250_000) } }), 0);
-    expect((await records.list(tenantId, { limit: 6 })).map((r) => r.recordId)).toEqual(ids.slice(0, 6));
-    expect((await records.list(tenantId, { limit: 6, after: "b" })).map((r) => r.recordId)).toEqual(ids.slice(2));
+    for (const recordId of ids) await store.commit(aWrite(aRecord({ tenantId, recordId, data: { blob: recordId.repeat(250_000) } }), undefined));
+    await store.commit(aWrite(aTombstone({ tenantId, recordId: "b", version: 1 }), 1));
+    expect((await store.listItems(tenantId, { limit: 6 })).map((r) => r.recordId)).toEqual(["a", "c", "d", "e", "f", "g"]);
+    expect((await store.listItems(tenantId, { limit: 6, after: "c" })).map((r) => r.recordId)).toEqual(["d", "e", "f", "g", "h"]);
   });
 
-  test("records live under pk T#<tenant>, sk R#<record>, with data as a JSON string", async () => {
-    const record = aRecord({ data: { n: 0.1 } });
-    await records.put(record, 0);
-    const item = await rawItem(`T#${record.tenantId}`, `R#${record.recordId}`);
-    expect(item).toEqual(expect.objectContaining({ version: { N: "1" }, data: { S: '{"n":0.1}' } }));
+  test("a tenant's ownership, records and keyed answers share its partition; data is JSON text and answers carry the TTL", async () => {
+    const tenantId = await activeTenant();
+    await store.commit(aWrite(aRecord({ tenantId, data: { n: 0.1 } }), undefined, anOutcome({ key: "k1", expiresAtSec: 1_780_086_400 })));
+    expect(await rawItem(`T#${tenantId}`, "O")).toEqual(expect.objectContaining({ state: { S: "active" }, [TABLE_SCHEMA.ownershipIndex.partitionKey]: { S: "O" } }));
+    expect(await rawItem(`T#${tenantId}`, "R#rec-1")).toEqual(expect.objectContaining({ version: { N: "1" }, data: { S: '{"n":0.1}' } }));
+    expect((await rawItem(`T#${tenantId}`, "I#k1"))?.[TABLE_SCHEMA.ttlAttribute]).toEqual({ N: "1780086400" });
   });
 
-  test("idempotency and nonce items carry the TTL attribute in epoch seconds, so DynamoDB sweeps them", async () => {
+  test("nonce items live in their own partition with the TTL attribute and the claim's token", async () => {
+    const nonces = new DynamoDbNonceStore({ client: table.client, tableName: table.tableName });
     const tenantId = aTenantId();
-    const idempotency = new DynamoDbIdempotencyStore({ client: db.client, tableName: db.tableName });
-    const nonces = new DynamoDbNonceStore({ client: db.client, tableName: db.tableName });
-    const claim = { claimId: "c1", fingerprint: "fp", leaseUntilMs: 1_780_000_030_000, expiresAtSec: 1_780_086_400 };
-    await idempotency.claim(tenantId, "k1", claim, 1_780_000_000_000);
-    expect((await rawItem(`I#${tenantId}#k1`, "I"))?.[TABLE_SCHEMA.ttlAttribute]).toEqual({ N: "1780086400" });
-    await idempotency.complete(tenantId, "k1", claim, { status: 200, body: "" });
-    expect(await rawItem(`I#${tenantId}#k1`, "I")).toEqual(expect.objectContaining({ state: { S: "completed" }, [TABLE_SCHEMA.ttlAttribute]: { N: "1780086400" } }));
     await nonces.claim(tenantId, "n-0123456789abcdef", 1_780_000_061, 1_780_000_000);
-    expect((await rawItem(`N#${tenantId}#n-0123456789abcdef`, "N"))?.[TABLE_SCHEMA.ttlAttribute]).toEqual({ N: "1780000061" });
+    expect(await rawItem(`N#${tenantId}#n-0123456789abcdef`, "N")).toEqual(
+      expect.objectContaining({ [TABLE_SCHEMA.ttlAttribute]: { N: "1780000061" }, token: { S: expect.stringMatching(/^[0-9a-f-]{36}$/) } }),
+    );
   });
 
-  test("a completed outcome with an empty body reads back exactly", async () => {
+  test("an import larger than one transaction (100 items) lands whole", async () => {
     const tenantId = aTenantId();
-    const idempotency = new DynamoDbIdempotencyStore({ client: db.client, tableName: db.tableName });
-    const claim = { claimId: "c1", fingerprint: "fp", leaseUntilMs: 1_780_000_030_000, expiresAtSec: 1_780_086_400 };
-    await idempotency.claim(tenantId, "k", claim, 1_780_000_000_000);
-    await idempotency.complete(tenantId, "k", claim, { status: 204, body: "" });
-    expect(await idempotency.claim(tenantId, "k", claim, 1_780_000_001_000)).toEqual({ kind: "completed", fingerprint: "fp", outcome: { status: 204, body: "" } });
+    await store.setOwnership(anOwnership(tenantId, { state: "importing" }), undefined);
+    const items = Array.from({ length: 250 }, (_, i) => aRecord({ tenantId, recordId: `r-${String(i).padStart(3, "0")}`, version: 1 + (i % 4) }));
+    expect(await store.importItems(tenantId, items)).toEqual({ written: 250, skipped: 0 });
+    expect(await store.listItems(tenantId, { limit: 300 })).toEqual(items);
   });
 });

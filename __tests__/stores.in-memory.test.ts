@@ -1,7 +1,7 @@
 import { describeStoreContract } from "./contracts/store.contract";
-import { InMemoryIdempotencyStore, InMemoryNonceStore, InMemoryRecordStore } from "./support/in-memory-stores";
+import { InMemoryNonceStore, InMemoryTenantStore } from "./support/in-memory-stores";
 
 describeStoreContract("in-memory fake", async () => ({
-  stores: { records: new InMemoryRecordStore(), idempotency: new InMemoryIdempotencyStore(), nonces: new InMemoryNonceStore() },
-  close: async () => {},
+  stores: { tenants: new InMemoryTenantStore(), nonces: new InMemoryNonceStore() },
+  close: async () => undefined,
 }));

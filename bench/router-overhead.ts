@@ -252,7 +252,7 @@ export async function runRouterSection(options: RouterOptions): Promise<RouterSe
     }
     const { log: _log, ...rest } = options;
     return {
-      setup: "startSandbox({ routerPort: 0 }) from sandbox/sandbox.ts in a child process: TOPOLOGY's cells on dynalite / cosmosdb-server, the router bundle in workerd (Miniflare); this process is the client",
+      setup: "startSandbox({ routerPort: 0 }) from sandbox/sandbox.ts in a child process: TOPOLOGY's cells on DynamoDB Local / cosmosdb-server, the router bundle in workerd (Miniflare); this process is the client",
       options: rest,
       clientSigningUs,
       cells: results,

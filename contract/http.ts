@@ -28,7 +28,6 @@ export const PATHS = {
   adminImport: "/admin/tenants/{tenantId}/import",
   adminDigest: "/admin/tenants/{tenantId}/digest",
   adminPurge: "/admin/tenants/{tenantId}/purge",
-  adminChanges: "/admin/tenants/{tenantId}/changes",
 } as const;
 
 /** The prefix every tenant data path starts with: `/api/tenants/`. */
@@ -69,7 +68,7 @@ export type CellRoute =
   | { readonly name: "records"; readonly tenantId: string }
   | { readonly name: "record"; readonly tenantId: string; readonly recordId: string }
   | { readonly name: "adminTenants" }
-  | { readonly name: "adminOwnership" | "adminExport" | "adminImport" | "adminDigest" | "adminPurge" | "adminChanges"; readonly tenantId: string };
+  | { readonly name: "adminOwnership" | "adminExport" | "adminImport" | "adminDigest" | "adminPurge"; readonly tenantId: string };
 
 /** A path that matched a template but carries an id that breaks its pattern. */
 export type RouteMatch = { readonly ok: true; readonly route: CellRoute } | { readonly ok: false; readonly reason: "no_route" } | { readonly ok: false; readonly reason: "invalid_id"; readonly detail: string };
@@ -80,7 +79,6 @@ const ADMIN_TENANT_ROUTES = {
   import: "adminImport",
   digest: "adminDigest",
   purge: "adminPurge",
-  changes: "adminChanges",
 } as const;
 
 /** Matches a raw URL path against `PATHS`. */

@@ -20,3 +20,9 @@ export const MAX_JSON_DEPTH = 32;
  * form would exceed this is refused with 413 before anything is written.
  */
 export const MAX_STORED_ITEM_BYTES = 380_000;
+
+/**
+ * Largest body of an admin API call (`cellctl` to a cell), bytes: an import page carries whole
+ * records, each up to `MAX_BODY_BYTES`, plus their envelope. Lambda accepts 6 MB per invocation.
+ */
+export const MAX_ADMIN_BODY_BYTES = 4 * 1024 * 1024;

@@ -7,47 +7,70 @@ import type { Cloud, SigningKey } from "../contract";
 import { regionOf, type CellSpec } from "../topology";
 import { closeInReverse } from "./close-in-reverse";
 import { startCosmosEmulator } from "./emulators/cosmos";
-import { startDynalite } from "./emulators/dynalite";
+import { createCellTable, localDynamoDbClient } from "./emulators/dynamodb-local";
+import { startFaultProxy, type FaultProxy } from "./fault-proxy";
 import { awsCellResponder } from "./hosts/aws-cell-host";
 import { azureCellResponder } from "./hosts/azure-cell-host";
 import { startHttpHost, type HttpHost } from "./hosts/http-host";
 
 /**
- * One cell of the topology running on this machine: its own store emulator (its own failure domain),
- * the cloud's real composition root configured the way the deployed function is (through its
- * environment), and that function's platform stand-in served over HTTP on loopback.
+ * One cell of the topology running on this machine: its own store (a table on DynamoDB Local, or its
+ * own Cosmos DB emulator) behind a fault proxy, the cloud's real composition root configured the way
+ * the deployed function is (through its environment), and that function's platform stand-in served
+ * over HTTP on loopback.
  */
 export interface LocalCell {
   readonly cellId: string;
   readonly cloud: Cloud;
   readonly region: string;
-  /** The cell's compute: stop it to take the cell down (its store keeps running), start it to bring it back. */
+  /** The cell's compute: stop it to take the cell down (its store keeps its data), start it to bring it back. */
   readonly host: HttpHost;
+  /** The key the router signs data requests with. */
   readonly key: SigningKey;
-  /** Stops the host, the composition's clients and the store emulator, in that order. */
+  /** The key `cellctl` signs admin requests with. */
+  readonly adminKey: SigningKey;
+  /** The TCP proxy between the cell and its store: inject faults (slow, frozen, refused, lost answers) here. */
+  readonly storeProxy: FaultProxy;
+  /** Stops the host, the composition's clients, the proxy and the store, in that order. */
   close(): Promise<void>;
 }
 
 /** What a local cell gets besides its spec. */
 export interface LocalCellOptions {
-  /** The key the cell verifies the router's signatures with. */
   readonly key: SigningKey;
-  /** The cell's log. */
+  readonly adminKey: SigningKey;
   readonly logger: Logger;
+  /** The DynamoDB Local the AWS cells keep their tables on. */
+  readonly dynamodbEndpoint: string;
+  /** Budget of one store call, ms (short in tests that freeze a store). @default the cell's own default */
+  readonly storeTimeoutMs?: number;
 }
 
-/** An AWS cell: dynalite + `createAwsCell` (the Lambda's composition root) behind an API Gateway stand-in. */
+const hostPort = (endpoint: string) => {
+  const url = new URL(endpoint);
+  return { host: url.hostname, port: Number(url.port) };
+};
+
+/** An AWS cell: a table on DynamoDB Local + `createAwsCell` (the Lambda's composition root) behind an API Gateway stand-in. */
 async function startAwsCell(spec: Extract<CellSpec, { cloud: "aws" }>, options: LocalCellOptions): Promise<LocalCell> {
-  const store = await startDynalite(awsCellTableName(spec.cellId));
-  const closers: Array<() => unknown> = [() => store.close()];
+  const closers: Array<() => unknown> = [];
   try {
+    const tableName = `${awsCellTableName(spec.cellId)}-${Date.now().toString(36)}`;
+    const admin = localDynamoDbClient(options.dynamodbEndpoint);
+    closers.push(() => admin.destroy());
+    await createCellTable(admin, tableName);
+    const storeProxy = await startFaultProxy(hostPort(options.dynamodbEndpoint));
+    closers.push(() => storeProxy.close());
     const cell = createAwsCell(
       {
         [AWS_CELL_ENV.cellId]: spec.cellId,
-        [AWS_CELL_ENV.tableName]: store.tableName,
+        [AWS_CELL_ENV.tableName]: tableName,
         [AWS_CELL_ENV.signingKeyId]: options.key.keyId,
         [AWS_CELL_ENV.signingSecret]: options.key.secret,
-        [AWS_CELL_ENV.dynamodbEndpoint]: store.endpoint,
+        [AWS_CELL_ENV.adminKeyId]: options.adminKey.keyId,
+        [AWS_CELL_ENV.adminSecret]: options.adminKey.secret,
+        [AWS_CELL_ENV.dynamodbEndpoint]: `http://127.0.0.1:${storeProxy.port}`,
+        [AWS_CELL_ENV.storeTimeoutMs]: options.storeTimeoutMs === undefined ? undefined : String(options.storeTimeoutMs),
         AWS_REGION: spec.region,
       },
       { logger: options.logger },
@@ -55,7 +78,7 @@ async function startAwsCell(spec: Extract<CellSpec, { cloud: "aws" }>, options: 
     closers.push(() => cell.close());
     const host = await startHttpHost(awsCellResponder(cell.handler), { name: spec.cellId });
     closers.push(() => host.stop());
-    return { cellId: spec.cellId, cloud: "aws", region: spec.region, host, key: options.key, close: () => closeInReverse(closers) };
+    return { cellId: spec.cellId, cloud: "aws", region: spec.region, host, key: options.key, adminKey: options.adminKey, storeProxy, close: () => closeInReverse(closers) };
   } catch (error) {
     await closeInReverse(closers);
     throw error;
@@ -67,22 +90,27 @@ async function startAzureCell(spec: Extract<CellSpec, { cloud: "azure" }>, optio
   const store = await startCosmosEmulator();
   const closers: Array<() => unknown> = [() => store.close()];
   try {
+    const storeProxy = await startFaultProxy(hostPort(store.endpoint));
+    closers.push(() => storeProxy.close());
     const cell = createAzureCell(
       {
         [AZURE_CELL_ENV.cellId]: spec.cellId,
-        [AZURE_CELL_ENV.cosmosEndpoint]: store.endpoint,
+        [AZURE_CELL_ENV.cosmosEndpoint]: `https://127.0.0.1:${storeProxy.port}`,
         [AZURE_CELL_ENV.cosmosDatabase]: store.databaseId,
         [AZURE_CELL_ENV.cosmosContainer]: store.containerId,
         [AZURE_CELL_ENV.cosmosKey]: store.key,
         [AZURE_CELL_ENV.signingKeyId]: options.key.keyId,
         [AZURE_CELL_ENV.signingSecret]: options.key.secret,
+        [AZURE_CELL_ENV.adminKeyId]: options.adminKey.keyId,
+        [AZURE_CELL_ENV.adminSecret]: options.adminKey.secret,
+        [AZURE_CELL_ENV.storeTimeoutMs]: options.storeTimeoutMs === undefined ? undefined : String(options.storeTimeoutMs),
       },
       { cosmosClientOptions: store.clientOptions, logger: options.logger },
     );
     closers.push(() => cell.dispose());
     const host = await startHttpHost(azureCellResponder(cell.handler), { name: spec.cellId });
     closers.push(() => host.stop());
-    return { cellId: spec.cellId, cloud: "azure", region: regionOf(spec), host, key: options.key, close: () => closeInReverse(closers) };
+    return { cellId: spec.cellId, cloud: "azure", region: regionOf(spec), host, key: options.key, adminKey: options.adminKey, storeProxy, close: () => closeInReverse(closers) };
   } catch (error) {
     await closeInReverse(closers);
     throw error;

@@ -1,15 +1,22 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../cells/core";
 import type { CellPlacement, Cloud, SigningKey } from "../contract";
+import { AdminClient } from "../control/admin-client";
+import type { Connection } from "../control/connection";
+import { REGISTRY_BINDING } from "../router/bindings";
 import { TOPOLOGY, type Topology } from "../topology";
 import { closeInReverse } from "./close-in-reverse";
+import { startDynamoDbLocal } from "./emulators/dynamodb-local";
+import type { Faults, FaultProxy } from "./fault-proxy";
 import { startLocalCell, type LocalCell } from "./local-cells";
+import { startRegistryServer, type KvNamespaceLike } from "./registry-server";
 import { localRouterSettings, startLocalRouter } from "./router";
 
 /**
- * The whole system on one machine: every cell of a topology with its own store emulator and its real
- * composition root behind a loopback stand-in for its platform, and the bundled edge router in
- * workerd in front of them, its registry seeded with the contract's builder. `npm start` runs it, the
+ * The whole system on one machine: every cell of a topology with its own store (behind a fault
+ * proxy) and its real composition root behind a loopback stand-in for its platform, and the bundled
+ * edge router in workerd in front of them, its registry seeded with the contract's builder and each
+ * seeded tenant's ownership written to its cell through the admin API. `npm start` runs it, the
  * end-to-end tests and the benchmark start it in-process.
  */
 
@@ -23,6 +30,13 @@ export interface SandboxOptions {
   readonly cellTimeoutMs?: number;
   /** How long the router caches registry entries, ms. @default the Worker's default (10 s) */
   readonly registryCacheTtlMs?: number;
+  /**
+   * A running DynamoDB Local for the AWS cells' tables (the tests share one per run).
+   * @default - the sandbox starts its own (one JVM) when the topology has an AWS cell
+   */
+  readonly dynamodbEndpoint?: string;
+  /** Budget of one store call in every cell, ms (short in tests that freeze a store). @default the cells' own */
+  readonly storeTimeoutMs?: number;
   /** Receives the cells' and the router's log lines (JSON, one object per line). @default dropped */
   readonly log?: (line: string) => void;
 }
@@ -33,10 +47,14 @@ export interface SandboxCell {
   readonly cloud: Cloud;
   /** The cell's own endpoint, `http://127.0.0.1:<port>`: what its registry entry points at. It accepts signed requests only. */
   readonly url: string;
-  /** The key the cell verifies signatures with (fresh for every sandbox), so a test can sign requests as the router does. */
+  /** The key the router signs with (fresh for every sandbox), so a test can sign requests as the router does. */
   readonly key: SigningKey;
+  /** The cell's admin key (fresh for every sandbox), as `cellctl` uses it. */
+  readonly adminKey: SigningKey;
   /** False between `stopCell` and `startCell`. */
   readonly running: boolean;
+  /** The fault proxy in front of the cell's store. */
+  readonly storeProxy: FaultProxy;
 }
 
 /** A running sandbox. */
@@ -45,14 +63,21 @@ export interface Sandbox {
   readonly routerUrl: string;
   /** Cell id -> cell. */
   readonly cells: Readonly<Record<string, SandboxCell>>;
+  /** The router's Workers KV namespace (the registry), for tests that change placements directly. */
+  readonly registry: KvNamespaceLike;
+  /** What `cellctl` needs to operate this sandbox; `npm start` writes it to `.sandbox/connection.json`. */
+  readonly connection: Connection;
   /**
    * Takes a cell's compute down, as an outage would: its port refuses connections and open ones are
-   * cut. Its store keeps running and keeps its data. Does nothing when the cell is stopped already;
-   * throws for a cell the topology does not have, or once the sandbox is closed.
+   * cut. With `store: true` its store becomes unreachable too (the fault proxy refuses), as in a
+   * whole-region outage; the store keeps its data either way. Does nothing when the cell is stopped
+   * already; throws for a cell the topology does not have, or once the sandbox is closed.
    */
-  stopCell(cellId: string): Promise<void>;
-  /** Brings a stopped cell's compute back on the same port, so its registry entry is right again. Throws once the sandbox is closed. */
+  stopCell(cellId: string, options?: { readonly store?: boolean }): Promise<void>;
+  /** Brings a stopped cell (and its store) back on the same ports, so its registry entry is right again. Throws once the sandbox is closed. */
   startCell(cellId: string): Promise<void>;
+  /** Injects faults between a cell and its store (`{}` clears them). */
+  setStoreFaults(cellId: string, faults: Faults): Promise<void>;
   /** Stops the router, then every cell with its store, last started first. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -63,15 +88,19 @@ export const DEFAULT_ROUTER_PORT = 8787;
 /** A fresh per-run signing key: 32 random bytes as hex, under the key id the deployed cell uses (`<cellId>-v1`). */
 export const freshSigningKey = (cellId: string): SigningKey => ({ keyId: `${cellId}-v1`, secret: randomBytes(32).toString("hex") });
 
+/** A fresh per-run admin key, under the key id the deployed cell uses (`<cellId>-admin-v1`). */
+export const freshAdminKey = (cellId: string): SigningKey => ({ keyId: `${cellId}-admin-v1`, secret: randomBytes(32).toString("hex") });
+
 /** A cell's log: JSON lines tagged with the cell, to `log`; nowhere without one. */
 function cellLogger(cellId: string, log: ((line: string) => void) | undefined): Logger {
   return { log: (entry) => log?.(JSON.stringify({ time: new Date().toISOString(), cellId, ...entry })) };
 }
 
 /**
- * Starts every cell of the topology (each with its own store), then the router in front of them.
- * Throws at once on a router setting out of range; if a part fails to start, what did start is
- * stopped again before the error is thrown.
+ * Starts every cell of the topology (each with its own store), then the router in front of them,
+ * writes the registry and each seeded tenant's ownership (active at its epoch, on its cell). Throws
+ * at once on a router setting out of range; if a part fails to start, what did start is stopped
+ * again before the error is thrown.
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const topology = options.topology ?? TOPOLOGY;
@@ -79,8 +108,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const closers: Array<() => unknown> = [];
   const cells = new Map<string, LocalCell>();
   try {
+    let dynamodbEndpoint = options.dynamodbEndpoint;
+    if (dynamodbEndpoint === undefined && topology.cells.some((c) => c.cloud === "aws")) {
+      const db = await startDynamoDbLocal();
+      closers.push(() => db.close());
+      dynamodbEndpoint = db.endpoint;
+    }
     for (const spec of topology.cells) {
-      const cell = await startLocalCell(spec, { key: freshSigningKey(spec.cellId), logger: cellLogger(spec.cellId, options.log) });
+      const cell = await startLocalCell(spec, {
+        key: freshSigningKey(spec.cellId),
+        adminKey: freshAdminKey(spec.cellId),
+        logger: cellLogger(spec.cellId, options.log),
+        dynamodbEndpoint: dynamodbEndpoint ?? "",
+        storeTimeoutMs: options.storeTimeoutMs,
+      });
       closers.push(() => cell.close());
       cells.set(cell.cellId, cell);
     }
@@ -95,14 +136,28 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       log: options.log,
     });
     closers.push(() => router.close());
-    return sandboxOf(router.url, cells, closers);
+    for (const tenant of topology.tenants) {
+      const cell = cells.get(tenant.cellId)!;
+      await new AdminClient({ cellId: cell.cellId, url: cell.host.url, key: cell.adminKey }).setOwnership(tenant.tenantId, { epoch: tenant.epoch ?? 1, state: "active", expected: null });
+    }
+    const registry = (await router.mf.getKVNamespace(REGISTRY_BINDING)) as unknown as KvNamespaceLike;
+    const registryServer = await startRegistryServer(registry);
+    closers.push(() => registryServer.close());
+    const connection: Connection = {
+      v: 1,
+      kind: "sandbox",
+      router: { url: router.url },
+      registry: { kind: "sandbox", url: registryServer.url, token: registryServer.token },
+      cells: Object.fromEntries([...cells.values()].map((c) => [c.cellId, { url: c.host.url, adminKey: c.adminKey }])),
+    };
+    return sandboxOf(router.url, cells, registry, connection, closers);
   } catch (error) {
     await closeInReverse(closers).catch(() => undefined);
     throw error;
   }
 }
 
-function sandboxOf(routerUrl: string, running: ReadonlyMap<string, LocalCell>, closers: Array<() => unknown>): Sandbox {
+function sandboxOf(routerUrl: string, running: ReadonlyMap<string, LocalCell>, registry: KvNamespaceLike, connection: Connection, closers: Array<() => unknown>): Sandbox {
   const cellOf = (cellId: string): LocalCell => {
     const cell = running.get(cellId);
     if (!cell) throw new Error(`no cell '${cellId}' in this sandbox; cells: ${[...running.keys()].join(", ")}`);
@@ -116,6 +171,8 @@ function sandboxOf(routerUrl: string, running: ReadonlyMap<string, LocalCell>, c
         cloud: cell.cloud,
         url: cell.host.url,
         key: cell.key,
+        adminKey: cell.adminKey,
+        storeProxy: cell.storeProxy,
         get running() {
           return cell.host.running;
         },
@@ -129,13 +186,23 @@ function sandboxOf(routerUrl: string, running: ReadonlyMap<string, LocalCell>, c
   return {
     routerUrl,
     cells,
-    stopCell: async (cellId) => {
+    registry,
+    connection,
+    stopCell: async (cellId, stopOptions = {}) => {
       open(`stop cell '${cellId}'`);
-      await cellOf(cellId).host.stop();
+      const cell = cellOf(cellId);
+      await cell.host.stop();
+      if (stopOptions.store) await cell.storeProxy.setFaults({ refuse: true });
     },
     startCell: async (cellId) => {
       open(`start cell '${cellId}'`);
-      await cellOf(cellId).host.start();
+      const cell = cellOf(cellId);
+      if (cell.storeProxy.faults.refuse) await cell.storeProxy.setFaults({});
+      await cell.host.start();
+    },
+    setStoreFaults: async (cellId, faults) => {
+      open(`inject faults into cell '${cellId}'`);
+      await cellOf(cellId).storeProxy.setFaults(faults);
     },
     close: () => (closing ??= closeInReverse(closers)),
   };

@@ -1,4 +1,4 @@
-import { Headers, MAX_BODY_BYTES, PROBLEM_CONTENT_TYPE, problemCode, type Cloud, type SigningKey } from "../../contract";
+import { Headers, MAX_BODY_BYTES, MAX_JSON_DEPTH, PROBLEM_CONTENT_TYPE, problemCode, type Cloud, type OwnershipState, type SigningKey } from "../../contract";
 import { aTenantId } from "../support/mothers";
 import { signed, type RequestSpec } from "../support/signing";
 
@@ -13,7 +13,10 @@ export interface CellReply {
 export interface CellHarness {
   readonly cellId: string;
   readonly cloud: Cloud;
+  /** The key the router signs data requests with. */
   readonly key: SigningKey;
+  /** The cell's admin key. */
+  readonly adminKey: SigningKey;
   send(request: RequestSpec): Promise<CellReply>;
   close(): Promise<void>;
 }
@@ -36,6 +39,18 @@ export function describeCellHttpContract(name: string, open: () => Promise<CellH
     /** Signs as the router would for this cell. */
     const send = async (spec: RequestSpec, tenantId: string, extra: { timestamp?: number; nonce?: string; key?: SigningKey; cellId?: string } = {}) =>
       cell.send(await signed(spec, { tenantId, cellId: extra.cellId ?? cell.cellId, key: extra.key ?? cell.key, timestamp: extra.timestamp, nonce: extra.nonce }));
+    /** Signs as `cellctl` would, with the admin key. */
+    const admin = async (spec: RequestSpec, tenantId: string, key: SigningKey = cell.adminKey) =>
+      cell.send(await signed({ ...spec, headers: { "content-type": "application/json", ...spec.headers } }, { tenantId, cellId: cell.cellId, key }));
+    const setOwnership = (tenantId: string, body: Record<string, unknown>) =>
+      admin({ method: "PUT", path: `/admin/tenants/${tenantId}/ownership`, body: JSON.stringify(body) }, tenantId);
+    /** A tenant this cell owns (active at epoch 1), as the sandbox or `cellctl place` creates it. */
+    const aTenant = async (state: OwnershipState = "active", epoch = 1, movedTo?: { cell_id: string; epoch: number }): Promise<string> => {
+      const t = aTenantId("T");
+      const reply = await setOwnership(t, { epoch, state, moved_to: movedTo ?? null, expected: null });
+      expect(reply.status).toBe(200);
+      return t;
+    };
     const put = (tenantId: string, recordId: string, body: unknown, headers: Record<string, string> = {}) =>
       send({ method: "PUT", path: `/api/tenants/${tenantId}/records/${recordId}`, body: JSON.stringify(body), headers: { "content-type": "application/json", ...headers } }, tenantId);
     const get = (tenantId: string, recordId: string) => send({ method: "GET", path: `/api/tenants/${tenantId}/records/${recordId}` }, tenantId);
@@ -58,7 +73,7 @@ export function describeCellHttpContract(name: string, open: () => Promise<CellH
       });
 
       test("POST /api/process (the seed's shape) is processed by this cell and echoes the request id", async () => {
-        const tenantId = aTenantId("T");
+        const tenantId = await aTenant();
         const reply = await send({ method: "POST", path: "/api/process", body: JSON.stringify({ tenant_id: tenantId, payload: { n: 1 } }), headers: { [Headers.requestId]: "req-123" } }, tenantId);
         expect(reply.status).toBe(200);
         expect(json(reply)).toEqual(expect.objectContaining({ status: "processed", tenant_id: tenantId, cell_id: cell.cellId, cloud: cell.cloud, request_id: "req-123" }));
@@ -68,7 +83,7 @@ export function describeCellHttpContract(name: string, open: () => Promise<CellH
 
     describe("records", () => {
       test("create, read, replace with the current version, delete", async () => {
-        const t = aTenantId("T");
+        const t = await aTenant();
         const created = await put(t, "order-1", { data: { qty: 2, sku: "A-1" } });
         expect(created.status).toBe(201);
         expect(json(created)).toEqual(expect.objectContaining({ tenant_id: t, record_id: "order-1", version: 1, data: { qty: 2, sku: "A-1" } }));
@@ -88,7 +103,7 @@ export function describeCellHttpContract(name: string, open: () => Promise<CellH
       });
 
       test("a stale expected_version is a 409 that names the current version and changes nothing", async () => {
-        const t = aTenantId("T");
+        const t = await aTenant();
         await put(t, "r", { data: { v: 1 } });
         await put(t, "r", { data: { v: 2 }, expected_version: 1 });
         const stale = expectProblem(await put(t, "r", { data: { v: "lost" }, expected_version: 1 }), 409, "version_conflict");
@@ -98,14 +113,14 @@ export function describeCellHttpContract(name: string, open: () => Promise<CellH
       });
 
       test("delete with a stale expected_version is a 409 and the record stays", async () => {
-        const t = aTenantId("T");
+        const t = await aTenant();
         await put(t, "r", { data: {} });
         expectProblem(await send({ method: "DELETE", path: `/api/tenants/${t}/records/r`, query: "expected_version=5" }, t), 409, "version_conflict");
         expect((await get(t, "r")).status).toBe(200);
       });
 
       test("list pages through a tenant's records in id order with an opaque cursor", async () => {
-        const t = aTenantId("T");
+        const t = await aTenant();
         for (const id of ["e", "a", "d", "b", "c"]) await put(t, id, { data: { id } });
         const seen: string[] = [];
         let cursor: string | null = null;
@@ -124,7 +139,7 @@ export function describeCellHttpContract(name: string, open: () => Promise<CellH
       });
 
       test("a tenant sees only its own records", async () => {
-        const [a, b] = [aTenantId("T"), aTenantId("T")];
+        const [a, b] = [await aTenant(), await aTenant()];
         await put(a, "shared-id", { data: { owner: "a" } });
         expectProblem(await get(b, "shared-id"), 404, "record_not_found");
         const list = json(await send({ method: "GET", path: `/api/tenants/${b}/records` }, b));
@@ -134,7 +149,7 @@ export function describeCellHttpContract(name: string, open: () => Promise<CellH
 
     describe("idempotency keys", () => {
       test("a retried write with the same key returns the first result and writes nothing twice", async () => {
-        const t = aTenantId("T");
+        const t = await aTenant();
         await put(t, "r", { data: { n: 0 } });
         const first = await put(t, "r", { data: { n: 1 }, expected_version: 1 }, { [Headers.idempotencyKey]: "key-1" });
         const retry = await put(t, "r", { data: { n: 1 }, expected_version: 1 }, { [Headers.idempotencyKey]: "key-1" });
@@ -145,25 +160,40 @@ export function describeCellHttpContract(name: string, open: () => Promise<CellH
       });
 
       test("the same key with a different body is a 422", async () => {
-        const t = aTenantId("T");
+        const t = await aTenant();
         await put(t, "r", { data: { n: 0 } }, { [Headers.idempotencyKey]: "key-2" });
         expectProblem(await put(t, "r", { data: { n: 9 } }, { [Headers.idempotencyKey]: "key-2" }), 422, "idempotency_key_reused");
       });
 
+      test("a large keyed write of escaped quotes is stored once and replayed byte for byte", async () => {
+        const t = await aTenant();
+        const body = { data: { s: '"'.repeat(120_000) } };
+        const first = await put(t, "quotes", body, { [Headers.idempotencyKey]: "big-1" });
+        expect(first.status).toBe(201);
+        const retry = await put(t, "quotes", body, { [Headers.idempotencyKey]: "big-1" });
+        expect({ status: retry.status, same: retry.body === first.body, replayed: retry.headers["idempotent-replayed"] }).toEqual({ status: 201, same: true, replayed: "true" });
+      });
+
       test("a malformed key is a 400", async () => {
-        const t = aTenantId("T");
+        const t = await aTenant();
         expectProblem(await put(t, "r", { data: {} }, { [Headers.idempotencyKey]: "spaces are not allowed" }), 400, "invalid_request");
       });
     });
 
     describe("bad input gets a problem+json with the right status", () => {
-      const t = "T-bad";
+      let t = "";
+      beforeAll(async () => {
+        t = await aTenant();
+      });
       const cases: Array<[string, () => RequestSpec, number, string]> = [
         ["invalid JSON", () => ({ method: "PUT", path: `/api/tenants/${t}/records/r`, body: "{not json" }), 400, "invalid_json"],
         ["a body that is not UTF-8", () => ({ method: "PUT", path: `/api/tenants/${t}/records/r`, body: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]) }), 400, "invalid_json"],
         ["a JSON array body", () => ({ method: "PUT", path: `/api/tenants/${t}/records/r`, body: "[1,2]" }), 400, "invalid_json"],
         ["data of the wrong type", () => ({ method: "PUT", path: `/api/tenants/${t}/records/r`, body: JSON.stringify({ data: [1] }) }), 400, "invalid_request"],
         ["expected_version of the wrong type", () => ({ method: "PUT", path: `/api/tenants/${t}/records/r`, body: JSON.stringify({ data: {}, expected_version: "one" }) }), 400, "invalid_request"],
+        ["expected_version as a string of digits", () => ({ method: "PUT", path: `/api/tenants/${t}/records/r`, body: JSON.stringify({ data: {}, expected_version: "1" }) }), 400, "invalid_request"],
+        ["JSON nested deeper than the limit", () => ({ method: "PUT", path: `/api/tenants/${t}/records/r`, body: `{"data":${"[".repeat(MAX_JSON_DEPTH)}1${"]".repeat(MAX_JSON_DEPTH)}}` }), 400, "invalid_request"],
+        ["a delete's expected_version that is not digits", () => ({ method: "DELETE", path: `/api/tenants/${t}/records/r`, query: "expected_version=1.5" }), 400, "invalid_request"],
         ["an unknown field", () => ({ method: "PUT", path: `/api/tenants/${t}/records/r`, body: JSON.stringify({ data: {}, expectedVersion: 1 }) }), 400, "invalid_request"],
         ["a body tenant_id that disagrees with the path", () => ({ method: "PUT", path: `/api/tenants/${t}/records/r`, body: JSON.stringify({ data: {}, tenant_id: "T-other" }) }), 400, "invalid_request"],
         ["an invalid record id", () => ({ method: "GET", path: `/api/tenants/${t}/records/${encodeURIComponent("a b")}` }), 400, "invalid_request"],
@@ -191,7 +221,140 @@ export function describeCellHttpContract(name: string, open: () => Promise<CellH
         expectProblem(await send({ method: "GET", path: "/api/nothing-here" }, t), 404, "not_found");
         const reply = await send({ method: "POST", path: `/api/tenants/${t}/records/r`, body: "{}" }, t);
         expectProblem(reply, 405, "method_not_allowed");
-        expect(reply.headers.allow).toBe("GET, PUT, DELETE");
+        expect(reply.headers.allow).toBe("GET, HEAD, PUT, DELETE");
+      });
+    });
+
+    describe("records: versions, deletes and HEAD", () => {
+      test("a create that finds the record says so and names the version to replace", async () => {
+        const t = await aTenant();
+        await put(t, "r", { data: { v: 1 } });
+        const refused = expectProblem(await put(t, "r", { data: { v: "again" } }), 409, "version_conflict");
+        expect(refused.detail).toMatch(/already exists at version 1; send expected_version 1/);
+        expect(refused.currentVersion).toBe(1);
+      });
+
+      test("versions never repeat: a record created again after a delete continues after its tombstone", async () => {
+        const t = await aTenant();
+        await put(t, "r", { data: { v: 1 } });
+        expect(json(await send({ method: "DELETE", path: `/api/tenants/${t}/records/r` }, t))).toEqual({ tenant_id: t, record_id: "r", deleted_version: 1 });
+        expectProblem(await get(t, "r"), 404, "record_not_found");
+        expect(json(await send({ method: "GET", path: `/api/tenants/${t}/records` }, t)).records).toEqual([]);
+        const again = await put(t, "r", { data: { v: 3 } });
+        expect(again.status).toBe(201);
+        expect(json(again).version).toBe(3);
+      });
+
+      test("HEAD on a record and on a list answers like GET without a body", async () => {
+        const t = await aTenant();
+        await put(t, "r", { data: { v: 1 } });
+        const head = await send({ method: "HEAD", path: `/api/tenants/${t}/records/r` }, t);
+        expect({ status: head.status, body: head.body }).toEqual({ status: 200, body: "" });
+        expect(head.headers[Headers.processedByCloud]).toBe(cell.cloud);
+        expect((await send({ method: "HEAD", path: `/api/tenants/${t}/records` }, t)).status).toBe(200);
+        const missing = await send({ method: "HEAD", path: `/api/tenants/${t}/records/nope` }, t);
+        expect({ status: missing.status, body: missing.body }).toEqual({ status: 404, body: "" });
+      });
+    });
+
+    describe("tenant ownership decides what the cell serves", () => {
+      test("a tenant the cell never held is a 404 for reads and writes alike, and nothing is written", async () => {
+        const t = aTenantId("T");
+        expectProblem(await get(t, "r"), 404, "unknown_tenant");
+        expectProblem(await put(t, "r", { data: {} }), 404, "unknown_tenant");
+        expectProblem(await send({ method: "POST", path: "/api/process", body: JSON.stringify({ tenant_id: t }) }, t), 404, "unknown_tenant");
+      });
+
+      test("a fenced tenant keeps serving reads; its writes are a 503 with a short Retry-After and change nothing", async () => {
+        const t = await aTenant();
+        await put(t, "r", { data: { v: 1 } });
+        expect((await setOwnership(t, { epoch: 2, state: "fenced", expected: { epoch: 1, state: "active" } })).status).toBe(200);
+        expect((await get(t, "r")).status).toBe(200);
+        const refused = await put(t, "r", { data: { v: 2 }, expected_version: 1 }, { [Headers.idempotencyKey]: "fenced-1" });
+        expectProblem(refused, 503, "tenant_fenced");
+        expect(refused.headers[Headers.retryAfter]).toBe("1");
+        expectProblem(await send({ method: "DELETE", path: `/api/tenants/${t}/records/r` }, t), 503, "tenant_fenced");
+        expect((await setOwnership(t, { epoch: 3, state: "active", expected: { epoch: 2, state: "fenced" } })).status).toBe(200);
+        // The refusal was not stored against the key: the retry runs once the tenant is active again.
+        expect((await put(t, "r", { data: { v: 2 }, expected_version: 1 }, { [Headers.idempotencyKey]: "fenced-1" })).status).toBe(200);
+      });
+
+      test("a moved tenant is a 409 tenant_moved naming the new cell and epoch, for reads and writes", async () => {
+        const t = await aTenant("moved", 4, { cell_id: "elsewhere", epoch: 4 });
+        for (const reply of [await get(t, "r"), await put(t, "r", { data: {} })]) {
+          expect(expectProblem(reply, 409, "tenant_moved")).toEqual(expect.objectContaining({ cell: "elsewhere", epoch: 4 }));
+        }
+      });
+
+      test("a tenant still importing here serves nothing: 503 with Retry-After", async () => {
+        const t = await aTenant("importing", 2);
+        const reply = await get(t, "r");
+        expectProblem(reply, 503, "tenant_unavailable");
+        expect(Number(reply.headers[Headers.retryAfter])).toBeGreaterThan(0);
+      });
+    });
+
+    describe("admin API", () => {
+      const ownershipOf = async (t: string) => json(await admin({ method: "GET", path: `/admin/tenants/${t}/ownership` }, t));
+
+      test("the router's key cannot call admin routes, and the admin key cannot call data routes", async () => {
+        const t = await aTenant();
+        expectProblem(await admin({ method: "GET", path: `/admin/tenants/${t}/ownership` }, t, cell.key), 401, "unauthenticated");
+        expectProblem(await admin({ method: "PUT", path: `/admin/tenants/${t}/ownership`, body: JSON.stringify({ epoch: 9, state: "fenced", expected: { epoch: 1, state: "active" } }) }, t, cell.key), 401, "unauthenticated");
+        expect((await ownershipOf(t)).state).toBe("active");
+        expectProblem(await send({ method: "GET", path: `/api/tenants/${t}/records` }, t, { key: cell.adminKey }), 401, "unauthenticated");
+      });
+
+      test("ownership changes are compare-and-set: a stale expectation is a 409 naming what is there; a repeat is a no-op", async () => {
+        const t = await aTenant();
+        const fence = { epoch: 2, state: "fenced", expected: { epoch: 1, state: "active" } };
+        expect(json(await setOwnership(t, fence))).toEqual(expect.objectContaining({ tenant_id: t, epoch: 2, state: "fenced", moved_to: null }));
+        expect((await setOwnership(t, fence)).status).toBe(200);
+        const stale = expectProblem(await setOwnership(t, { epoch: 3, state: "active", expected: { epoch: 1, state: "active" } }), 409, "epoch_conflict");
+        expect(stale.current).toEqual(expect.objectContaining({ epoch: 2, state: "fenced" }));
+        expectProblem(await setOwnership(t, { epoch: 1, state: "active", expected: { epoch: 2, state: "fenced" } }), 409, "ownership_state");
+        expectProblem(await setOwnership(t, { epoch: 3, state: "moved", expected: { epoch: 2, state: "fenced" } }), 409, "ownership_state");
+        expectProblem(await setOwnership(t, { epoch: 3, state: "sleeping", expected: null }), 400, "invalid_request");
+        expect(json(await setOwnership(t, { epoch: 2, state: "moved", moved_to: { cell_id: "elsewhere", epoch: 2 }, expected: { epoch: 2, state: "fenced" } })).moved_to).toEqual({ cell_id: "elsewhere", epoch: 2 });
+        expect(json(await admin({ method: "GET", path: "/admin/tenants" }, "*")).tenants).toEqual(expect.arrayContaining([expect.objectContaining({ tenant_id: t, state: "moved" })]));
+      });
+
+      test("export, import into an importing tenant, digest and purge carry a tenant's data with its versions", async () => {
+        const source = await aTenant();
+        await put(source, "a", { data: { n: 1 } });
+        await put(source, "a", { data: { n: 2 }, expected_version: 1 });
+        await put(source, "b", { data: { n: 3 } });
+        await send({ method: "DELETE", path: `/api/tenants/${source}/records/b` }, source);
+        await put(source, "c", { data: { nested: { deep: [1, { x: "ü" }] } } });
+        const page = json(await admin({ method: "GET", path: `/admin/tenants/${source}/export`, query: "limit=2" }, source));
+        expect(page.items.map((i: any) => [i.record_id, i.version, i.deleted])).toEqual([["a", 2, false], ["b", 2, true]]);
+        const rest = json(await admin({ method: "GET", path: `/admin/tenants/${source}/export`, query: `cursor=${page.next_cursor}` }, source));
+        expect(rest.next_cursor).toBeNull();
+        const versions = json(await admin({ method: "GET", path: `/admin/tenants/${source}/export`, query: "fields=versions" }, source));
+        expect(versions.items.map((i: any) => Object.keys(i).sort())).toEqual([["committed_by", "deleted", "record_id", "updated_at", "version"], ["committed_by", "deleted", "record_id", "updated_at", "version"], ["committed_by", "deleted", "record_id", "updated_at", "version"]]);
+
+        const active = await aTenant();
+        const items = JSON.stringify({ items: [...page.items, ...rest.items] });
+        expectProblem(await admin({ method: "POST", path: `/admin/tenants/${active}/import`, body: items }, active), 409, "ownership_state");
+        const target = await aTenant("importing", 2);
+        expect(json(await admin({ method: "POST", path: `/admin/tenants/${target}/import`, body: items }, target))).toEqual({ written: 3, skipped: 0 });
+        expect(json(await admin({ method: "POST", path: `/admin/tenants/${target}/import`, body: items }, target))).toEqual({ written: 0, skipped: 3 });
+        expectProblem(await admin({ method: "POST", path: `/admin/tenants/${target}/import`, body: JSON.stringify({ items: [{ record_id: "x", version: 0 }] }) }, target), 400, "invalid_request");
+
+        const digestOf = async (t: string) => json(await admin({ method: "GET", path: `/admin/tenants/${t}/digest` }, t));
+        const [d1, d2] = [await digestOf(source), await digestOf(target)];
+        expect(d1).toEqual(expect.objectContaining({ count: 2, tombstones: 1, hash: expect.stringMatching(/^[0-9a-f]{64}$/) }));
+        expect(d2.hash).toBe(d1.hash);
+        await put(source, "a", { data: { n: 99 }, expected_version: 2 });
+        expect((await digestOf(source)).hash).not.toBe(d1.hash);
+
+        expectProblem(await admin({ method: "POST", path: `/admin/tenants/${source}/purge` }, source), 409, "ownership_state");
+        await setOwnership(source, { epoch: 2, state: "fenced", expected: { epoch: 1, state: "active" } });
+        await setOwnership(source, { epoch: 2, state: "moved", moved_to: { cell_id: "elsewhere", epoch: 2 }, expected: { epoch: 2, state: "fenced" } });
+        let more = true;
+        while (more) more = json(await admin({ method: "POST", path: `/admin/tenants/${source}/purge`, query: "limit=2" }, source)).more;
+        expect((await digestOf(source))).toEqual(expect.objectContaining({ count: 0, tombstones: 0 }));
+        expect((await ownershipOf(source)).state).toBe("moved");
       });
     });
 
@@ -202,34 +365,40 @@ export function describeCellHttpContract(name: string, open: () => Promise<CellH
         expectProblem(await cell.send({ method: "GET", path: path("T-1") }), 401, "unauthenticated");
       });
 
+      test("a timestamp that is not unix seconds is a 401, not a 500", async () => {
+        const t = await aTenant();
+        const spec = await signed({ method: "GET", path: path(t) }, { tenantId: t, cellId: cell.cellId, key: cell.key });
+        expectProblem(await cell.send({ ...spec, headers: { ...spec.headers, [Headers.timestamp]: "soon" } }), 401, "unauthenticated");
+      });
+
       test("a request whose body was changed after signing is a 401", async () => {
-        const t = aTenantId("T");
+        const t = await aTenant();
         const spec = await signed({ method: "PUT", path: `${path(t)}/r`, body: JSON.stringify({ data: { amount: 1 } }) }, { tenantId: t, cellId: cell.cellId, key: cell.key });
         expectProblem(await cell.send({ ...spec, body: JSON.stringify({ data: { amount: 1000 } }) }), 401, "unauthenticated");
         expectProblem(await get(t, "r"), 404, "record_not_found");
       });
 
       test("a request whose query was changed after signing is a 401", async () => {
-        const t = aTenantId("T");
+        const t = await aTenant();
         const spec = await signed({ method: "GET", path: path(t), query: "limit=1" }, { tenantId: t, cellId: cell.cellId, key: cell.key });
         expectProblem(await cell.send({ ...spec, query: "limit=100" }), 401, "unauthenticated");
       });
 
       test("a signature made with another key, or an unknown key id, is a 401", async () => {
-        const t = aTenantId("T");
+        const t = await aTenant();
         expectProblem(await send({ method: "GET", path: path(t) }, t, { key: { keyId: cell.key.keyId, secret: "not-the-secret" } }), 401, "unauthenticated");
         expectProblem(await send({ method: "GET", path: path(t) }, t, { key: { keyId: "someone-else-v1", secret: cell.key.secret } }), 401, "unauthenticated");
       });
 
       test("a timestamp outside the window (past or future) is a 401", async () => {
-        const t = aTenantId("T");
+        const t = await aTenant();
         const now = Math.floor(Date.now() / 1000);
         expectProblem(await send({ method: "GET", path: path(t) }, t, { timestamp: now - 120 }), 401, "stale_request");
         expectProblem(await send({ method: "GET", path: path(t) }, t, { timestamp: now + 120 }), 401, "stale_request");
       });
 
       test("a replayed write is refused and writes nothing; a repeated read is allowed", async () => {
-        const t = aTenantId("T");
+        const t = await aTenant();
         const write = await signed({ method: "PUT", path: `${path(t)}/r`, body: JSON.stringify({ data: { n: 1 } }) }, { tenantId: t, cellId: cell.cellId, key: cell.key });
         expect((await cell.send(write)).status).toBe(201);
         expectProblem(await cell.send(write), 401, "replayed_request");
@@ -239,18 +408,18 @@ export function describeCellHttpContract(name: string, open: () => Promise<CellH
       });
 
       test("a request signed for one tenant but naming another is a 403", async () => {
-        const [signedFor, named] = [aTenantId("T"), aTenantId("T")];
+        const [signedFor, named] = [await aTenant(), await aTenant()];
         expectProblem(await send({ method: "GET", path: path(named) }, signedFor), 403, "tenant_mismatch");
         expectProblem(await send({ method: "POST", path: "/api/process", body: JSON.stringify({ tenant_id: named }) }, signedFor), 403, "tenant_mismatch");
       });
 
       test("a request signed for another cell is a 421", async () => {
-        const t = aTenantId("T");
+        const t = await aTenant();
         expectProblem(await send({ method: "GET", path: path(t) }, t, { cellId: "some-other-cell" }), 421, "misdirected_request");
       });
 
       test("query parameters sign in canonical form, whatever their order and encoding", async () => {
-        const t = aTenantId("T");
+        const t = await aTenant();
         await put(t, "r", { data: {} });
         const spec = await signed({ method: "GET", path: path(t), query: "limit=5&note=a%20b" }, { tenantId: t, cellId: cell.cellId, key: cell.key });
         const reply = await cell.send({ ...spec, query: "note=a+b&limit=5" });

@@ -1,23 +1,28 @@
-import { createCellHandler, systemClock, type CellDeps, type RecordChange } from "../../cells/core";
-import type { Cloud, SigningKey } from "../../contract";
-import { InMemoryIdempotencyStore, InMemoryNonceStore, InMemoryRecordStore } from "./in-memory-stores";
+import { createCellHandler, staticKeySource, systemClock, type CellDeps } from "../../cells/core";
+import type { ChangeEvent, Cloud, SigningKey } from "../../contract";
+import { InMemoryNonceStore, InMemoryTenantStore } from "./in-memory-stores";
+import { anOwnership } from "./mothers";
 
 /** A core cell wired to the in-memory fakes; records its change events and log lines for assertions. */
-export function coreCell(opts: { cellId?: string; cloud?: Cloud; key?: SigningKey; overrides?: Partial<CellDeps> } = {}) {
-  const key = opts.key ?? { keyId: "alpha-v1", secret: "test-secret-0123456789abcdef" };
-  const changes: RecordChange[] = [];
+export function coreCell(opts: { cellId?: string; cloud?: Cloud; key?: SigningKey; adminKey?: SigningKey; activeTenants?: "all"; overrides?: Partial<CellDeps> } = {}) {
+  const cellId = opts.cellId ?? "alpha";
+  const key = opts.key ?? { keyId: `${cellId}-v1`, secret: "test-secret-0123456789abcdef" };
+  const adminKey = opts.adminKey ?? { keyId: `${cellId}-admin-v1`, secret: "admin-secret-0123456789abcdef" };
+  const changes: ChangeEvent[] = [];
   const logs: Array<Record<string, unknown>> = [];
   const logger = { log: (entry: Record<string, unknown>) => void logs.push(entry) };
+  const store = new InMemoryTenantStore({ activeTenants: opts.activeTenants });
   const deps: CellDeps = {
-    config: { cellId: opts.cellId ?? "alpha", cloud: opts.cloud ?? "aws" },
-    records: new InMemoryRecordStore(),
-    idempotency: new InMemoryIdempotencyStore(),
+    config: { cellId, cloud: opts.cloud ?? "aws", edgeKeyId: key.keyId, adminKeyId: adminKey.keyId },
+    store,
     nonces: new InMemoryNonceStore(),
-    keys: { secretFor: async (id) => (id === key.keyId ? key.secret : undefined) },
+    keys: staticKeySource({ [key.keyId]: key.secret, [adminKey.keyId]: adminKey.secret }),
     clock: systemClock,
     changes: { publish: async (c) => void changes.push(c) },
     logger,
     ...opts.overrides,
   };
-  return { handler: createCellHandler(deps), deps, key, changes, logs };
+  /** Makes `tenantId` active on this cell, as the sandbox or `cellctl place` would. */
+  const activate = (tenantId: string) => deps.store.setOwnership(anOwnership(tenantId), undefined);
+  return { handler: createCellHandler(deps), deps, store, key, adminKey, changes, logs, activate };
 }

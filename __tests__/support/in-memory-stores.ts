@@ -1,91 +1,136 @@
-import { VersionConflictError } from "../../cells/core";
-import type { ClaimResult, IdempotencyClaim, IdempotencyStore, ListOptions, NonceStore, RecordStore, StoredOutcome } from "../../cells/core";
-import type { StoredRecord } from "../../cells/core";
+import { IdempotencyKeyTakenError, TenantNotServedError, VersionConflictError, isTombstone } from "../../cells/core";
+import type { IdempotencyEntry, ImportResult, ListOptions, NonceStore, OwnershipExpectation, RecordItem, RecordWrite, TenantStore } from "../../cells/core";
+import { EpochConflictError } from "../../cells/core";
+import type { Ownership } from "../../contract";
 
 /**
  * Hand-written fakes of the store ports, for the core's unit tests. They pass the same contract
- * suites as the DynamoDB and Cosmos DB adapters, which is what keeps them honest.
- * Values are deep-copied in and out, as a real store would.
+ * suite as the DynamoDB and Cosmos DB adapters, which is what keeps them honest. Values are
+ * deep-copied in and out, as a real store would.
  */
 const copy = <T>(value: T): T => structuredClone(value);
 
-export class InMemoryRecordStore implements RecordStore {
-  private readonly rows = new Map<string, StoredRecord>();
-  private static key = (tenantId: string, recordId: string) => `${tenantId}\u0000${recordId}`;
+export class InMemoryTenantStore implements TenantStore {
+  private readonly owners = new Map<string, Ownership>();
 
-  async get(tenantId: string, recordId: string) {
-    const row = this.rows.get(InMemoryRecordStore.key(tenantId, recordId));
-    return row && copy(row);
+  /**
+   * @param options.activeTenants `"all"`: every tenant without an ownership record counts as active
+   *   here (for tests of the router, where the cells' ownership is not the subject).
+   */
+  constructor(private readonly options: { readonly activeTenants?: "all" } = {}) {}
+
+  private ownerOf(tenantId: string): Ownership | undefined {
+    const o = this.owners.get(tenantId);
+    if (o === undefined && this.options.activeTenants === "all") return { tenantId, epoch: 1, state: "active", updatedAt: "2026-01-01T00:00:00.000Z" };
+    return o;
+  }
+  private readonly items = new Map<string, Map<string, RecordItem>>();
+  private readonly outcomes = new Map<string, IdempotencyEntry>();
+
+  private itemsOf(tenantId: string): Map<string, RecordItem> {
+    let items = this.items.get(tenantId);
+    if (!items) this.items.set(tenantId, (items = new Map()));
+    return items;
   }
 
-  async put(record: StoredRecord, expectedVersion: number) {
-    const key = InMemoryRecordStore.key(record.tenantId, record.recordId);
-    const current = this.rows.get(key);
-    if ((current?.version ?? 0) !== expectedVersion) throw new VersionConflictError(record.tenantId, record.recordId, expectedVersion, current?.version);
-    this.rows.set(key, copy(record));
+  private static outcomeKey = (tenantId: string, key: string) => `${tenantId}\u0000${key}`;
+
+  async ownership(tenantId: string) {
+    const o = this.ownerOf(tenantId);
+    return o && copy(o);
   }
 
-  async delete(tenantId: string, recordId: string, expectedVersion: number) {
-    const key = InMemoryRecordStore.key(tenantId, recordId);
-    const current = this.rows.get(key);
-    if (!current || current.version !== expectedVersion) throw new VersionConflictError(tenantId, recordId, expectedVersion, current?.version);
-    this.rows.delete(key);
+  async setOwnership(next: Ownership, expected: OwnershipExpectation | undefined) {
+    const current = this.owners.get(next.tenantId);
+    const matches = expected === undefined ? current === undefined : current?.epoch === expected.epoch && current.state === expected.state;
+    if (!matches) throw new EpochConflictError(next.tenantId, current && copy(current), "ownership changed");
+    this.owners.set(next.tenantId, copy(next));
   }
 
-  async list(tenantId: string, { limit, after }: ListOptions) {
-    return [...this.rows.values()]
-      .filter((r) => r.tenantId === tenantId && (after === undefined || r.recordId > after))
+  async listOwnerships() {
+    return [...this.owners.values()].sort((a, b) => (a.tenantId < b.tenantId ? -1 : 1)).map(copy);
+  }
+
+  async getItem(tenantId: string, recordId: string) {
+    const item = this.itemsOf(tenantId).get(recordId);
+    return item && copy(item);
+  }
+
+  async listItems(tenantId: string, { limit, after, includeDeleted }: ListOptions) {
+    return [...this.itemsOf(tenantId).values()]
+      .filter((r) => (after === undefined || r.recordId > after) && (includeDeleted || !isTombstone(r)))
       .sort((a, b) => (a.recordId < b.recordId ? -1 : 1))
       .slice(0, limit)
       .map(copy);
   }
-}
 
-interface IdempotencyRow extends IdempotencyClaim {
-  state: "pending" | "completed";
-  outcome?: StoredOutcome;
-}
+  private liveOutcome(tenantId: string, key: string, nowSec: number) {
+    const entry = this.outcomes.get(InMemoryTenantStore.outcomeKey(tenantId, key));
+    return entry && entry.expiresAtSec > nowSec ? entry : undefined;
+  }
 
-export class InMemoryIdempotencyStore implements IdempotencyStore {
-  private readonly rows = new Map<string, IdempotencyRow>();
+  async commit(write: RecordWrite) {
+    const { tenantId, recordId } = write.item;
+    const ownership = this.ownerOf(tenantId);
+    if (ownership?.state !== "active") throw new TenantNotServedError(tenantId, ownership && copy(ownership), true);
+    const items = this.itemsOf(tenantId);
+    if (items.get(recordId)?.version !== write.previousVersion) throw new VersionConflictError(tenantId, recordId, "version changed");
+    if (write.outcome && this.liveOutcome(tenantId, write.outcome.key, write.outcome.writtenAtSec)) throw new IdempotencyKeyTakenError("key taken");
+    items.set(recordId, copy(write.item));
+    if (write.outcome) this.outcomes.set(InMemoryTenantStore.outcomeKey(tenantId, write.outcome.key), copy(write.outcome));
+  }
 
-  async claim(tenantId: string, key: string, claim: IdempotencyClaim, nowMs: number): Promise<ClaimResult> {
-    const id = `${tenantId}\u0000${key}`;
-    const row = this.rows.get(id);
-    const free = !row || row.expiresAtSec * 1000 <= nowMs || (row.state === "pending" && row.leaseUntilMs <= nowMs);
-    if (free) {
-      this.rows.set(id, { ...claim, state: "pending" });
-      return { kind: "claimed" };
+  async idempotencyEntry(tenantId: string, key: string, nowSec: number) {
+    const entry = this.liveOutcome(tenantId, key, nowSec);
+    return entry && copy(entry);
+  }
+
+  async saveOutcome(tenantId: string, entry: IdempotencyEntry) {
+    if (this.liveOutcome(tenantId, entry.key, entry.writtenAtSec)) return false;
+    this.outcomes.set(InMemoryTenantStore.outcomeKey(tenantId, entry.key), copy(entry));
+    return true;
+  }
+
+  async importItems(tenantId: string, incoming: readonly RecordItem[]): Promise<ImportResult> {
+    const ownership = this.owners.get(tenantId);
+    if (ownership?.state !== "importing") throw new TenantNotServedError(tenantId, ownership && copy(ownership), true);
+    const items = this.itemsOf(tenantId);
+    let written = 0;
+    for (const item of incoming) {
+      const current = items.get(item.recordId);
+      if (current !== undefined && current.version >= item.version) continue;
+      items.set(item.recordId, copy({ ...item, tenantId }));
+      written++;
     }
-    if (row.state === "completed" && row.outcome) return { kind: "completed", fingerprint: row.fingerprint, outcome: copy(row.outcome) };
-    return { kind: "pending" };
+    return { written, skipped: incoming.length - written };
   }
 
-  async complete(tenantId: string, key: string, claim: IdempotencyClaim, outcome: StoredOutcome) {
-    const id = `${tenantId}\u0000${key}`;
-    if (!this.holds(id, claim)) return;
-    this.rows.set(id, { ...claim, leaseUntilMs: 0, state: "completed", outcome: copy(outcome) });
-  }
-
-  async release(tenantId: string, key: string, claim: IdempotencyClaim) {
-    const id = `${tenantId}\u0000${key}`;
-    if (this.holds(id, claim)) this.rows.delete(id);
-  }
-
-  private holds(id: string, claim: IdempotencyClaim): boolean {
-    const row = this.rows.get(id);
-    return row?.state === "pending" && row.claimId === claim.claimId;
+  async purge(tenantId: string, limit: number) {
+    const items = this.itemsOf(tenantId);
+    const keys = [...this.outcomes.keys()].filter((k) => k.startsWith(`${tenantId}\u0000`));
+    let deleted = 0;
+    for (const id of [...items.keys()]) {
+      if (deleted >= limit) break;
+      items.delete(id);
+      deleted++;
+    }
+    for (const k of keys) {
+      if (deleted >= limit) break;
+      this.outcomes.delete(k);
+      deleted++;
+    }
+    return { deleted, more: items.size > 0 || [...this.outcomes.keys()].some((k) => k.startsWith(`${tenantId}\u0000`)) };
   }
 }
 
 export class InMemoryNonceStore implements NonceStore {
-  private readonly seen = new Map<string, number>();
+  private readonly nonces = new Map<string, number>();
 
   async claim(tenantId: string, nonce: string, expiresAtSec: number, nowSec: number) {
-    const id = `${tenantId}\u0000${nonce}`;
-    const expiry = this.seen.get(id);
-    if (expiry !== undefined && expiry > nowSec) return false;
-    this.seen.set(id, expiresAtSec);
+    const key = `${tenantId}\u0000${nonce}`;
+    const expires = this.nonces.get(key);
+    if (expires !== undefined && expires > nowSec) return false;
+    this.nonces.set(key, expiresAtSec);
     return true;
   }
 }

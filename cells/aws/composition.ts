@@ -1,10 +1,11 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SettingsReader, createCellHandler, jsonLineLogger, logChangeFeed, systemClock, type ChangeFeed, type Clock, type KeySource, type Logger } from "../core";
+import { MIN_SECRET_LENGTH, SettingsReader, createCellHandler, jsonLineLogger, keySources, logChangeFeed, staticKeySource, systemClock, type ChangeFeed, type Clock, type KeySource, type Logger } from "../core";
 import { apiGatewayHandler, internalError, type ApiGatewayHandler } from "./api-gateway";
 import { AWS_CELL_ENV } from "./config";
-import { DynamoDbIdempotencyStore, DynamoDbNonceStore, DynamoDbRecordStore } from "./dynamodb-stores";
-import { SecretsManagerKeySource, staticKeySource } from "./secrets-key-source";
+import { DynamoDbNonceStore } from "./dynamodb-nonce-store";
+import { DynamoDbTenantStore } from "./dynamodb-tenant-store";
+import { SecretsManagerKeySource } from "./secrets-key-source";
 
 /**
  * The AWS cell's composition root: the one place that reads configuration and wires the core to its
@@ -28,7 +29,12 @@ export interface AwsCellConfig {
   readonly region: string;
   readonly signingKeyId: string;
   readonly signingSecret: SigningSecretSource;
-  /** DynamoDB endpoint override (dynalite); undefined in the cloud. */
+  /** The admin key `cellctl` signs admin calls with; without one the admin API refuses every call. */
+  readonly adminKeyId?: string;
+  readonly adminSecret?: SigningSecretSource;
+  /** How long one DynamoDB call may take per attempt, ms. */
+  readonly storeTimeoutMs: number;
+  /** DynamoDB endpoint override (DynamoDB Local); undefined in the cloud. */
   readonly dynamodbEndpoint?: string;
 }
 
@@ -40,8 +46,11 @@ export class AwsCellConfigError extends Error {
 /** DynamoDB's own rule for table names. */
 const TABLE_NAME_PATTERN = /^[A-Za-z0-9_.-]{3,255}$/;
 const SECRET_ARN_PATTERN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
-/** A shorter HMAC key is guessable; 16 characters is a floor for hand-set sandbox secrets, not a goal. */
-const MIN_SECRET_LENGTH = 16;
+/**
+ * Default time budget of one DynamoDB call per attempt, ms. The SDK makes up to 3 attempts, so a
+ * frozen store answers the client with a 503 within about 8 s, inside the function's 10 s default.
+ */
+export const DEFAULT_STORE_TIMEOUT_MS = 2_500;
 /** Local-only fallback region, used only with a DynamoDB endpoint override. */
 const LOCAL_REGION = "us-east-1";
 
@@ -58,21 +67,28 @@ export function readAwsCellConfig(env: AwsCellEnv): AwsCellConfig {
   const tableName = settings.matching(AWS_CELL_ENV.tableName, TABLE_NAME_PATTERN);
   const signingKeyId = settings.keyId(AWS_CELL_ENV.signingKeyId);
 
-  const secretArn = read(AWS_CELL_ENV.signingSecretArn);
-  const secret = read(AWS_CELL_ENV.signingSecret);
-  let signingSecret: SigningSecretSource | undefined;
-  if (secretArn !== undefined && secret !== undefined) {
-    problems.push(`set only one of ${AWS_CELL_ENV.signingSecretArn} (in the cloud) and ${AWS_CELL_ENV.signingSecret} (local sandbox and tests), not both`);
-  } else if (secretArn !== undefined) {
-    if (SECRET_ARN_PATTERN.test(secretArn)) signingSecret = { kind: "secrets-manager", secretArn };
-    else problems.push(`${AWS_CELL_ENV.signingSecretArn} must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got '${secretArn}'`);
-  } else if (secret !== undefined) {
-    // Never echo the value: it is a secret even when it is a bad one.
-    if (secret.length >= MIN_SECRET_LENGTH) signingSecret = { kind: "env", secret };
-    else problems.push(`${AWS_CELL_ENV.signingSecret} must be at least ${MIN_SECRET_LENGTH} characters long`);
-  } else {
-    problems.push(`neither ${AWS_CELL_ENV.signingSecretArn} (in the cloud) nor ${AWS_CELL_ENV.signingSecret} (local sandbox and tests) is set; the cell needs one to verify signed requests`);
-  }
+  const secretSource = (arnName: string, valueName: string, required: boolean): SigningSecretSource | undefined => {
+    const secretArn = read(arnName);
+    const secret = read(valueName);
+    if (secretArn !== undefined && secret !== undefined) {
+      problems.push(`set only one of ${arnName} (in the cloud) and ${valueName} (local sandbox and tests), not both`);
+    } else if (secretArn !== undefined) {
+      if (SECRET_ARN_PATTERN.test(secretArn)) return { kind: "secrets-manager", secretArn };
+      problems.push(`${arnName} must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got '${secretArn}'`);
+    } else if (secret !== undefined) {
+      // Never echo the value: it is a secret even when it is a bad one.
+      if (secret.length >= MIN_SECRET_LENGTH) return { kind: "env", secret };
+      problems.push(`${valueName} must be at least ${MIN_SECRET_LENGTH} characters long`);
+    } else if (required) {
+      problems.push(`neither ${arnName} (in the cloud) nor ${valueName} (local sandbox and tests) is set; the cell needs one to verify signed requests`);
+    }
+    return undefined;
+  };
+  const signingSecret = secretSource(AWS_CELL_ENV.signingSecretArn, AWS_CELL_ENV.signingSecret, true);
+  const adminKeyId = read(AWS_CELL_ENV.adminKeyId) === undefined ? undefined : settings.keyId(AWS_CELL_ENV.adminKeyId);
+  const adminSecret = secretSource(AWS_CELL_ENV.adminSecretArn, AWS_CELL_ENV.adminSecret, adminKeyId !== undefined);
+  if (adminSecret !== undefined && adminKeyId === undefined) problems.push(`an admin secret is set but ${AWS_CELL_ENV.adminKeyId} is not`);
+  const storeTimeoutMs = settings.integer(AWS_CELL_ENV.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS, 100, 60_000);
 
   const dynamodbEndpoint = read(AWS_CELL_ENV.dynamodbEndpoint);
   if (dynamodbEndpoint !== undefined && !/^https?:\/\/[^/?#\s]+\/?$/.test(dynamodbEndpoint)) {
@@ -85,7 +101,7 @@ export function readAwsCellConfig(env: AwsCellEnv): AwsCellConfig {
   if (problems.length > 0 || signingSecret === undefined || region === undefined) {
     throw new AwsCellConfigError(`invalid AWS cell configuration: ${problems.join("; ")}`);
   }
-  return { cellId, tableName, region, signingKeyId, signingSecret, dynamodbEndpoint };
+  return { cellId, tableName, region, signingKeyId, signingSecret, adminKeyId, adminSecret, storeTimeoutMs, dynamodbEndpoint };
 }
 
 /** Replacements for what the composition root would otherwise build; clients passed here are the caller's to close. */
@@ -117,33 +133,37 @@ export function createAwsCell(env: AwsCellEnv, overrides: AwsCellOverrides = {})
 
   const dynamodb =
     overrides.dynamodb ??
-    new DynamoDBClient(
-      config.dynamodbEndpoint === undefined
-        ? { region: config.region }
+    new DynamoDBClient({
+      region: config.region,
+      // Bounded calls: a frozen or unreachable store becomes a 503 in seconds, not a hung request.
+      requestHandler: { connectionTimeout: Math.min(1_000, config.storeTimeoutMs), requestTimeout: config.storeTimeoutMs },
+      ...(config.dynamodbEndpoint === undefined
+        ? {}
         : {
-            region: config.region,
             endpoint: config.dynamodbEndpoint,
             // A local emulator checks that requests are signed, not by whom; skip the credential chain.
             credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID ?? "local", secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? "local" },
-          },
-    );
+          }),
+    });
   if (!overrides.dynamodb) owned.push(dynamodb);
 
-  let keys: KeySource;
-  if (config.signingSecret.kind === "secrets-manager") {
-    const client = overrides.secretsManager ?? new SecretsManagerClient({ region: config.region });
-    if (!overrides.secretsManager) owned.push(client);
-    keys = new SecretsManagerKeySource({ client, secretId: config.signingSecret.secretArn, keyId: config.signingKeyId });
-  } else {
-    keys = staticKeySource(config.signingKeyId, config.signingSecret.secret);
-  }
+  let secretsManager: SecretsManagerClient | undefined;
+  const sourceOf = (keyId: string, source: SigningSecretSource): KeySource => {
+    if (source.kind === "env") return staticKeySource({ [keyId]: source.secret });
+    secretsManager ??= overrides.secretsManager ?? new SecretsManagerClient({ region: config.region });
+    if (!overrides.secretsManager && !owned.includes(secretsManager)) owned.push(secretsManager);
+    return new SecretsManagerKeySource({ client: secretsManager, secretId: source.secretArn, keyId });
+  };
+  const keys = keySources(
+    sourceOf(config.signingKeyId, config.signingSecret),
+    ...(config.adminKeyId !== undefined && config.adminSecret !== undefined ? [sourceOf(config.adminKeyId, config.adminSecret)] : []),
+  );
 
   const logger = overrides.logger ?? jsonLineLogger();
   const stores = { client: dynamodb, tableName: config.tableName };
   const handle = createCellHandler({
-    config: { cellId: config.cellId, cloud: "aws" },
-    records: new DynamoDbRecordStore(stores),
-    idempotency: new DynamoDbIdempotencyStore(stores),
+    config: { cellId: config.cellId, cloud: "aws", edgeKeyId: config.signingKeyId, adminKeyId: config.adminKeyId },
+    store: new DynamoDbTenantStore(stores),
     nonces: new DynamoDbNonceStore(stores),
     keys,
     clock: overrides.clock ?? systemClock,

@@ -17,6 +17,8 @@ export const AWS_CELL_ENV = {
   adminSecretArn: "ADMIN_SECRET_ARN",
   /** The admin secret itself: local sandbox and tests only, never set by the construct. */
   adminSecret: "ADMIN_SECRET",
+  /** How long one store call may take before the cell gives up on it (ms, per attempt); unset: the default. */
+  storeTimeoutMs: "STORE_TIMEOUT_MS",
   /** DynamoDB endpoint override: local sandbox and tests only (DynamoDB Local). */
   dynamodbEndpoint: "DYNAMODB_ENDPOINT",
 } as const;
@@ -24,11 +26,21 @@ export const AWS_CELL_ENV = {
 /** Lambda bundle entry, relative to the repository root; exports `handler`. */
 export const AWS_LAMBDA_ENTRY = "cells/aws/lambda.ts";
 
-/** Single-table design: string partition and sort keys, TTL in epoch seconds. */
+/**
+ * Single-table design: string partition and sort keys, TTL in epoch seconds, and a sparse global
+ * secondary index over the ownership items only (the admin API lists the tenants a cell holds with
+ * one Query instead of a Scan of every record).
+ */
 export const TABLE_SCHEMA = {
   partitionKey: "pk",
   sortKey: "sk",
   ttlAttribute: "expiresAt",
+  ownershipIndex: {
+    name: "ownership",
+    /** Set (to `"O"`) on ownership items only, so the index holds nothing else. */
+    partitionKey: "ownershipIndex",
+    sortKey: "tenantId",
+  },
 } as const;
 
 /** The cell's DynamoDB table name: derived from the cell id only, so it is stable API (renaming it loses data). */

@@ -44,11 +44,3 @@ export class SecretsManagerKeySource implements KeySource {
     return value;
   }
 }
-
-/**
- * `KeySource` for a secret handed over in the environment (`SIGNING_SECRET`): local sandbox and tests
- * only. The `AwsCell` construct never sets it; a deployed cell reads Secrets Manager.
- */
-export function staticKeySource(keyId: string, secret: string): KeySource {
-  return { secretFor: async (id) => (id === keyId ? secret : undefined) };
-}

@@ -1,10 +1,9 @@
 import { CosmosClient, type CosmosClientOptions } from "@azure/cosmos";
 import { ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
-import { SettingsReader, createCellHandler, jsonLineLogger, logChangeFeed, systemClock, type Clock, type KeySource, type Logger } from "../core";
+import { MIN_SECRET_LENGTH, SettingsReader, createCellHandler, jsonLineLogger, logChangeFeed, staticKeySource, systemClock, type Clock, type Logger } from "../core";
 import { AZURE_CELL_ENV } from "./config";
-import { CosmosIdempotencyStore } from "./cosmos-idempotency-store";
 import { CosmosNonceStore } from "./cosmos-nonce-store";
-import { CosmosRecordStore } from "./cosmos-record-store";
+import { CosmosTenantStore } from "./cosmos-tenant-store";
 import { functionsHttpHandler, type AzureHttpHandler } from "./functions-http";
 
 /** The app settings the Azure cell runs on, validated. Names are in `AZURE_CELL_ENV`. */
@@ -16,6 +15,11 @@ export interface AzureCellSettings {
   readonly cosmosContainer: string;
   readonly signingKeyId: string;
   readonly signingSecret: string;
+  /** The admin key `cellctl` signs admin calls with; without one the admin API refuses every call. */
+  readonly adminKeyId?: string;
+  readonly adminSecret?: string;
+  /** How long one Cosmos DB call may take, ms. */
+  readonly storeTimeoutMs: number;
   /** Account key: local emulator only. Absent in the cloud, where the managed identity signs in. */
   readonly cosmosKey?: string;
 }
@@ -31,8 +35,8 @@ export class AzureCellConfigError extends Error {
   }
 }
 
-/** Shortest signing secret accepted: 16 bytes is the least an HMAC-SHA256 key should carry. */
-export const MIN_SIGNING_SECRET_LENGTH = 16;
+/** Default time budget of one Cosmos DB call, ms (the SDK's own default is a minute). */
+export const DEFAULT_STORE_TIMEOUT_MS = 2_500;
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 /** Characters Cosmos DB does not allow in database and container ids. */
@@ -72,13 +76,29 @@ export function readAzureCellSettings(env: AzureCellEnv): AzureCellSettings {
       `${AZURE_CELL_ENV.signingSecret} is a Key Vault reference the platform could not resolve; ` +
         "check that the secret exists and the app's managed identity may read it (Key Vault Secrets User)",
     );
-  } else if (signingSecret && signingSecret.length < MIN_SIGNING_SECRET_LENGTH) {
-    problems.push(`${AZURE_CELL_ENV.signingSecret} must be at least ${MIN_SIGNING_SECRET_LENGTH} characters`);
+  } else if (signingSecret && signingSecret.length < MIN_SECRET_LENGTH) {
+    problems.push(`${AZURE_CELL_ENV.signingSecret} must be at least ${MIN_SECRET_LENGTH} characters`);
   }
+  const adminKeyId = read(AZURE_CELL_ENV.adminKeyId) === undefined ? undefined : settings.keyId(AZURE_CELL_ENV.adminKeyId);
+  const adminSecret = read(AZURE_CELL_ENV.adminSecret);
+  if (adminKeyId !== undefined && adminSecret === undefined) problems.push(`${AZURE_CELL_ENV.adminKeyId} is set but ${AZURE_CELL_ENV.adminSecret} is not`);
+  if (adminKeyId === undefined && adminSecret !== undefined) problems.push(`${AZURE_CELL_ENV.adminSecret} is set but ${AZURE_CELL_ENV.adminKeyId} is not`);
+  if (adminSecret !== undefined && adminSecret.length < MIN_SECRET_LENGTH) problems.push(`${AZURE_CELL_ENV.adminSecret} must be at least ${MIN_SECRET_LENGTH} characters`);
+  const storeTimeoutMs = settings.integer(AZURE_CELL_ENV.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS, 100, 60_000);
 
   if (problems.length > 0) throw new AzureCellConfigError(problems);
   const cosmosKey = read(AZURE_CELL_ENV.cosmosKey);
-  return { cellId, cosmosEndpoint, cosmosDatabase, cosmosContainer, signingKeyId, signingSecret, ...(cosmosKey === undefined ? {} : { cosmosKey }) };
+  return {
+    cellId,
+    cosmosEndpoint,
+    cosmosDatabase,
+    cosmosContainer,
+    signingKeyId,
+    signingSecret,
+    storeTimeoutMs,
+    ...(adminKeyId === undefined ? {} : { adminKeyId, adminSecret }),
+    ...(cosmosKey === undefined ? {} : { cosmosKey }),
+  };
 }
 
 /** What is wrong with a Cosmos DB endpoint, or undefined: HTTPS, or plain HTTP on loopback for a local emulator. */
@@ -120,7 +140,14 @@ export interface AzureCellOverrides {
 export function cosmosClientOptions(settings: AzureCellSettings, overrides: AzureCellOverrides = {}): CosmosClientOptions {
   const auth: Pick<CosmosClientOptions, "key" | "aadCredentials"> =
     settings.cosmosKey !== undefined ? { key: settings.cosmosKey } : { aadCredentials: overrides.credential ?? new ManagedIdentityCredential() };
-  return { endpoint: settings.cosmosEndpoint, ...auth, userAgentSuffix: `cell-${settings.cellId}`, ...overrides.cosmosClientOptions };
+  return {
+    endpoint: settings.cosmosEndpoint,
+    ...auth,
+    userAgentSuffix: `cell-${settings.cellId}`,
+    ...overrides.cosmosClientOptions,
+    // Bounded calls: a frozen or unreachable store becomes a 503 in seconds, not a hung request.
+    connectionPolicy: { ...overrides.cosmosClientOptions?.connectionPolicy, requestTimeout: settings.storeTimeoutMs },
+  };
 }
 
 /** A composed Azure cell. */
@@ -128,7 +155,7 @@ export interface AzureCell {
   /** The Functions v4 handler that `function.ts` registers; the sandbox can host it directly. */
   readonly handler: AzureHttpHandler;
   /** The settings it runs on, secrets removed. */
-  readonly settings: Omit<AzureCellSettings, "signingSecret" | "cosmosKey">;
+  readonly settings: Omit<AzureCellSettings, "signingSecret" | "adminSecret" | "cosmosKey">;
   /** Closes the Cosmos DB client the cell built (not one passed in as an override). */
   dispose(): void;
 }
@@ -147,20 +174,19 @@ export function createAzureCell(env: AzureCellEnv, overrides: AzureCellOverrides
   const client = overrides.cosmosClient ?? new CosmosClient(cosmosClientOptions(settings, overrides));
   const container = client.database(settings.cosmosDatabase).container(settings.cosmosContainer);
 
-  const { signingKeyId, signingSecret } = settings;
-  const keys: KeySource = { secretFor: async (keyId) => (keyId === signingKeyId ? signingSecret : undefined) };
+  const { signingKeyId, signingSecret, adminKeyId, adminSecret } = settings;
+  const keys = staticKeySource({ [signingKeyId]: signingSecret, ...(adminKeyId !== undefined && adminSecret !== undefined ? { [adminKeyId]: adminSecret } : {}) });
 
   const cell = createCellHandler({
-    config: { cellId: settings.cellId, cloud: "azure" },
-    records: new CosmosRecordStore(container),
-    idempotency: new CosmosIdempotencyStore(container, { clock }),
+    config: { cellId: settings.cellId, cloud: "azure", edgeKeyId: signingKeyId, adminKeyId },
+    store: new CosmosTenantStore(container),
     nonces: new CosmosNonceStore(container),
     keys,
     clock,
     changes: logChangeFeed(logger),
     logger,
   });
-  const { signingSecret: _secret, cosmosKey: _key, ...publicSettings } = settings;
+  const { signingSecret: _secret, adminSecret: _admin, cosmosKey: _key, ...publicSettings } = settings;
   logger.log({ level: "info", msg: "cell composed", ...publicSettings, cloud: "azure", cosmosAuth: settings.cosmosKey === undefined ? "token" : "key" });
   return {
     handler: functionsHttpHandler(cell),

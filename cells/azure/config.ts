@@ -21,6 +21,8 @@ export const AZURE_CELL_ENV = {
   signingSecretName: "SIGNING_SECRET_NAME",
   /** Name of the Key Vault secret holding the admin secret (with `KEY_VAULT_URL`). */
   adminSecretName: "ADMIN_SECRET_NAME",
+  /** How long one store call may take before the cell gives up on it (ms); unset: the default. */
+  storeTimeoutMs: "STORE_TIMEOUT_MS",
   /** Cosmos DB account key: local emulator only. In the cloud the app uses its managed identity. */
   cosmosKey: "COSMOS_KEY",
 } as const;
@@ -42,8 +44,8 @@ export const FUNCTION_HOST_JSON = {
   version: "2.0",
   extensionBundle: { id: "Microsoft.Azure.Functions.ExtensionBundle", version: "[4.*, 5.0.0)" },
   extensions: { http: { routePrefix: "" } },
-  // Shorter than the core's idempotency lease (30 s), so a claim can only be taken over once its
-  // first execution is certainly dead. The AWS cell's Lambda timeout is capped at 29 s for the same reason.
+  // Below the router's longest cell timeout; a keyed write's answer commits with the write itself,
+  // so a function cut off by this timeout leaves nothing half-done behind.
   functionTimeout: "00:00:25",
   logging: { logLevel: { default: "Information" } },
 } as const;

@@ -1,6 +1,8 @@
+import { StoreUnavailableError } from "../core";
+
 /**
  * HTTP status codes the Cosmos DB adapters act on. The SDK throws an `ErrorResponse` whose `code` is
- * the HTTP status of the failed operation; these are the ones that carry domain meaning here.
+ * the HTTP status of the failed operation; batch answers carry one status per operation.
  */
 export const COSMOS_STATUS = {
   notFound: 404,
@@ -8,9 +10,37 @@ export const COSMOS_STATUS = {
   conflict: 409,
   /** A write whose `IfMatch` ETag is no longer the item's. */
   preconditionFailed: 412,
+  /** A later operation of a transactional batch that did not run because an earlier one failed. */
+  failedDependency: 424,
 } as const;
 
 /** True when `error` is a Cosmos DB error response with HTTP status `status`. */
 export function hasStatus(error: unknown, status: number): boolean {
   return typeof error === "object" && error !== null && (error as { code?: unknown }).code === status;
+}
+
+/** Statuses that mean "the store did not answer usably": timeout, throttling, retry-with, server errors. */
+const UNAVAILABLE_STATUSES = new Set([408, 429, 449, 500, 502, 503, 504]);
+const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED", "EHOSTUNREACH", "ENETUNREACH", "ERR_SSL_WRONG_VERSION_NUMBER"]);
+const UNAVAILABLE_NAMES = new Set(["TimeoutError", "AbortError", "RestError"]);
+
+/** Whether a Cosmos DB SDK failure is the store being unavailable (a 503 for the client) rather than a bug. */
+export function isStoreUnavailable(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const e = error as { code?: unknown; name?: unknown; cause?: unknown; statusCode?: unknown };
+  if (typeof e.code === "number" && UNAVAILABLE_STATUSES.has(e.code)) return true;
+  if (typeof e.statusCode === "number" && UNAVAILABLE_STATUSES.has(e.statusCode)) return true;
+  if (typeof e.code === "string" && UNAVAILABLE_CODES.has(e.code)) return true;
+  if (typeof e.name === "string" && UNAVAILABLE_NAMES.has(e.name) && e.code === undefined) return true;
+  return e.cause !== undefined && e.cause !== error && isStoreUnavailable(e.cause);
+}
+
+/** Runs a store call; an unavailable store becomes `StoreUnavailableError`, everything else passes through. */
+export async function guarded<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isStoreUnavailable(error)) throw new StoreUnavailableError(`Cosmos DB ${what} failed: ${error instanceof Error ? error.message : String(error)}`, error);
+    throw error;
+  }
 }

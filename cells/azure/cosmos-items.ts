@@ -1,24 +1,36 @@
 /**
  * The layout of the Azure cell's single Cosmos DB container: one container per cell, partitioned on
- * `/tenantId` (see `CONTAINER_SCHEMA`), holding three kinds of items side by side. Records keep their
- * id as the item id; idempotency keys and nonces get a prefix with a `:`, which record ids can never
- * contain (`RECORD_ID_PATTERN`), so the three kinds never collide inside a tenant's partition.
+ * `/tenantId` (see `CONTAINER_SCHEMA`), holding every kind of item of a tenant side by side. Records
+ * keep their id as the item id; every other kind gets a prefix with a `:`, which record ids can never
+ * contain (`RECORD_ID_PATTERN`), so the kinds never collide inside a tenant's partition.
  */
 
 /** The `kind` field of every item, so queries can select one kind. */
 export const ITEM_KINDS = {
+  ownership: "ownership",
   record: "record",
   idempotency: "idempotency",
+  change: "change",
   nonce: "nonce",
 } as const;
 
-export type ItemKind = (typeof ITEM_KINDS)[keyof typeof ITEM_KINDS];
+/** Item id of the tenant's ownership record (one per partition). */
+export const OWNERSHIP_ITEM_ID = "ownership:";
 
-/** Item id of an idempotency key. */
+/** Item id of a keyed write's stored answer. */
 export const idempotencyItemId = (key: string): string => `idem:${key}`;
 
 /** Item id of a nonce. */
 export const nonceItemId = (nonce: string): string => `nonce:${nonce}`;
+
+/** Item id of an outbox entry: one per (record, version), which never repeats (tombstones keep versions growing). */
+export const changeItemId = (recordId: string, version: number): string => `chg:${recordId}:${version}`;
+
+/**
+ * How long an outbox entry is kept, seconds: the change-stream consumers (standby replication, the
+ * reporting lake) must read it within this time. Seven days covers a long outage of a consumer.
+ */
+export const CHANGE_TTL_SECONDS = 7 * 24 * 60 * 60;
 
 /**
  * Seconds added to an item's `ttl` beyond its logical expiry. Cosmos DB counts `ttl` from its own

@@ -1,5 +1,5 @@
 import type { Container, ItemDefinition } from "@azure/cosmos";
-import { COSMOS_STATUS, hasStatus } from "./cosmos-errors";
+import { COSMOS_STATUS, guarded, hasStatus } from "./cosmos-errors";
 
 /** An item as read, with the ETag a conditional write must present (`IfMatch`). */
 export interface ReadItem<T> {
@@ -13,7 +13,7 @@ export interface ReadItem<T> {
  */
 export async function readItem<T extends ItemDefinition>(container: Container, id: string, partitionKey: string): Promise<ReadItem<T> | undefined> {
   try {
-    const response = await container.item(id, partitionKey).read<T>();
+    const response = await guarded("read", () => container.item(id, partitionKey).read<T>());
     const resource = response.resource;
     if (!resource) return undefined;
     return { item: resource, etag: resource._etag ?? response.etag };

@@ -1,69 +1,110 @@
-import type { RecordChange, StoredRecord } from "./records";
+import type { ChangeEvent, Ownership, OwnershipState } from "../../contract";
+import type { RecordItem } from "./records";
 
 /**
- * The core's ports, named in domain words. Each store port has one contract suite
- * (`__tests__/contracts/`) that every adapter passes: the in-memory fake, DynamoDB and Cosmos DB.
+ * The core's ports, named in domain words. `TenantStore` and `NonceStore` have one contract suite
+ * (`__tests__/contracts/store.contract.ts`) that every adapter passes: the in-memory fake, DynamoDB
+ * (DynamoDB Local) and Cosmos DB (cosmosdb-server).
  */
 
 export interface ListOptions {
-  /** Most records to return. */
+  /** Most items to return. */
   readonly limit: number;
-  /** Return only records whose id sorts after this one (keyset pagination). */
+  /** Return only items whose record id sorts after this one (keyset pagination). */
   readonly after?: string;
+  /** Include tombstones (admin export, digests); client lists never do. */
+  readonly includeDeleted?: boolean;
 }
 
-export interface RecordStore {
-  get(tenantId: string, recordId: string): Promise<StoredRecord | undefined>;
-  /**
-   * Writes `record` if the stored version equals `expectedVersion`, where 0 means "must not exist".
-   * Throws `VersionConflictError` otherwise; never overwrites silently.
-   */
-  put(record: StoredRecord, expectedVersion: number): Promise<void>;
-  /** Deletes the record if its stored version equals `expectedVersion`; throws `VersionConflictError` otherwise (also when absent). */
-  delete(tenantId: string, recordId: string, expectedVersion: number): Promise<void>;
-  /** A tenant's records in ascending record-id order (byte order; ids are ASCII). */
-  list(tenantId: string, options: ListOptions): Promise<StoredRecord[]>;
-}
-
-/** The response a write produced, kept so a retry with the same idempotency key gets it again. */
-export interface StoredOutcome {
-  readonly status: number;
-  readonly body: string;
-}
-
-export interface IdempotencyClaim {
-  /** Random id of this claim: completing or releasing a key requires still holding this claim. */
-  readonly claimId: string;
+/** A stored response to a keyed write, replayed to every retry with the same key. */
+export interface IdempotencyEntry {
+  readonly key: string;
   /** Hash of the request the key was first used with. */
   readonly fingerprint: string;
-  /** Until when (epoch ms) this claim blocks others; a crashed writer's claim can be taken over after it. */
-  readonly leaseUntilMs: number;
-  /** When the entry may be forgotten (epoch seconds; the store's TTL attribute). */
+  readonly status: number;
+  readonly body: string;
+  /** When the entry may be forgotten (epoch seconds; the store's TTL). */
   readonly expiresAtSec: number;
+  /** When it was written (epoch seconds): an older entry under the key that expired by then may be replaced. */
+  readonly writtenAtSec: number;
 }
 
-export type ClaimResult =
-  | { readonly kind: "claimed" }
-  | { readonly kind: "completed"; readonly fingerprint: string; readonly outcome: StoredOutcome }
-  | { readonly kind: "pending" };
+/**
+ * One record change, committed all or nothing: the tenant's ownership must be `active`, the stored
+ * item must still be at `previousVersion` (undefined: no item at all, live or tombstone), and then
+ * `item` (a live record or a tombstone), `change` (for stores that keep an outbox) and, for a keyed
+ * write, its `outcome` are written together. So no write can commit once the tenant is fenced, and a
+ * keyed write's answer is stored if and only if the write happened.
+ */
+export interface RecordWrite {
+  readonly item: RecordItem;
+  readonly previousVersion: number | undefined;
+  readonly change: ChangeEvent;
+  readonly outcome?: IdempotencyEntry;
+}
 
-export interface IdempotencyStore {
+/** The (epoch, state) an ownership compare-and-set expects to find; undefined expects no record. */
+export interface OwnershipExpectation {
+  readonly epoch: number;
+  readonly state: OwnershipState;
+}
+
+export interface ImportResult {
+  /** Items written (absent on this cell, or older here). */
+  readonly written: number;
+  /** Items skipped because this cell holds the same or a newer version. */
+  readonly skipped: number;
+}
+
+/**
+ * Everything a cell keeps about its tenants in its one store: ownership, records (with tombstones)
+ * and keyed-write outcomes.
+ *
+ * Errors: a failed condition is a domain error (`VersionConflictError`, `TenantNotServedError`,
+ * `IdempotencyKeyTakenError`, `EpochConflictError`); a store that does not answer is a
+ * `StoreUnavailableError`. Nothing else may escape except bugs.
+ */
+export interface TenantStore {
+  /** The tenant's ownership record; undefined when this cell never held the tenant. Strongly consistent. */
+  ownership(tenantId: string): Promise<Ownership | undefined>;
   /**
-   * Atomically claims `key` for a new execution. Succeeds when the key is unknown, expired, or
-   * pending with a lease that ended before `nowMs`. Otherwise reports what is there.
+   * Writes `next` if the stored ownership matches `expected` (undefined: there must be none).
+   * Throws `EpochConflictError` with the current record otherwise.
    */
-  claim(tenantId: string, key: string, claim: IdempotencyClaim, nowMs: number): Promise<ClaimResult>;
+  setOwnership(next: Ownership, expected: OwnershipExpectation | undefined): Promise<void>;
+  /** Every tenant this cell holds an ownership record for, in tenant id order. */
+  listOwnerships(): Promise<Ownership[]>;
+
+  /** The record or tombstone under `recordId`. Strongly consistent. */
+  getItem(tenantId: string, recordId: string): Promise<RecordItem | undefined>;
+  /** A tenant's items in ascending record id order (byte order; ids are ASCII). Tombstones only on request. */
+  listItems(tenantId: string, options: ListOptions): Promise<RecordItem[]>;
+  /** See `RecordWrite`. Throws `TenantNotServedError` (ownership not active), `VersionConflictError` or `IdempotencyKeyTakenError`. */
+  commit(write: RecordWrite): Promise<void>;
+
+  /** The unexpired outcome stored under `key`, if any. */
+  idempotencyEntry(tenantId: string, key: string, nowSec: number): Promise<IdempotencyEntry | undefined>;
+  /** Stores an outcome that wrote nothing else (a 4xx answer); false when the key is taken already. */
+  saveOutcome(tenantId: string, entry: IdempotencyEntry): Promise<boolean>;
+
   /**
-   * Records the outcome of a claimed execution, if `claim` still holds the key. A claim that was taken
-   * over after its lease ended changes nothing, so it can never overwrite the new holder's result.
+   * Writes each item that is absent here or older here, keeping its version, times and committing
+   * cell, and only while the tenant is `importing` on this cell (checked atomically with the writes;
+   * `TenantNotServedError` otherwise). Idempotent: importing a page twice changes nothing the second time.
    */
-  complete(tenantId: string, key: string, claim: IdempotencyClaim, outcome: StoredOutcome): Promise<void>;
-  /** Gives up a claim (the execution failed in a way worth retrying), if `claim` still holds the key. */
-  release(tenantId: string, key: string, claim: IdempotencyClaim): Promise<void>;
+  importItems(tenantId: string, items: readonly RecordItem[]): Promise<ImportResult>;
+  /**
+   * Deletes up to `limit` of the tenant's data (records, tombstones, outcomes, outbox entries; never
+   * its ownership record, so the cell keeps answering `tenant_moved`). `more` tells whether anything is left.
+   */
+  purge(tenantId: string, limit: number): Promise<{ readonly deleted: number; readonly more: boolean }>;
 }
 
 export interface NonceStore {
-  /** Records a nonce; false if it was already recorded and has not expired (a replay). */
+  /**
+   * Records a nonce; false if it was already recorded and has not expired (a replay). A retry of the
+   * same call after a lost answer (the SDK retrying) is not a replay: it answers true again.
+   */
   claim(tenantId: string, nonce: string, expiresAtSec: number, nowSec: number): Promise<boolean>;
 }
 
@@ -73,12 +114,13 @@ export interface Clock {
 }
 
 export interface KeySource {
-  /** The signing secret for `keyId`, or undefined if this cell does not know the key. */
+  /** The secret for `keyId`, or undefined if this cell does not know the key. Which key may call which route is the core's rule. */
   secretFor(keyId: string): Promise<string | undefined>;
 }
 
+/** Observability of committed changes (log lines today); the durable stream is the store's own. */
 export interface ChangeFeed {
-  publish(change: RecordChange): Promise<void>;
+  publish(change: ChangeEvent): Promise<void>;
 }
 
 /** Structured log lines (one JSON object each). */

@@ -1,30 +1,66 @@
-import { problem, type Problem } from "../../contract";
+import { Headers, ownershipView, problem, type Problem } from "../../contract";
 import {
   AuthError,
-  IdempotencyInProgressError,
+  EpochConflictError,
   IdempotencyKeyReusedError,
   InvalidJsonError,
+  OwnershipStateError,
   PayloadTooLargeError,
   RecordNotFoundError,
+  StoreUnavailableError,
+  TenantNotServedError,
   ValidationError,
   VersionConflictError,
 } from "./errors";
+
+/** `Retry-After` seconds of the cell's 503 answers. */
+export const CELL_RETRY_AFTER_SECONDS = {
+  /** A fenced tenant: the hand-over's write pause is a second or two. */
+  tenantFenced: 1,
+  /** A tenant still importing here: the router should not have sent it; its registry catches up within seconds. */
+  tenantUnavailable: 5,
+  /** The store did not answer: try again soon. */
+  storeUnavailable: 1,
+} as const;
+
+/** A problem and the headers that go with it (`Retry-After` on 503s). */
+export interface ProblemAnswer {
+  readonly problem: Problem;
+  readonly headers: Record<string, string>;
+}
+
+const retryAfter = (seconds: number) => ({ [Headers.retryAfter]: String(seconds) });
 
 /**
  * The one place where domain errors become HTTP problems. Anything unknown is a 500 whose detail
  * says nothing about the internals; the error itself goes to the log, never to the client.
  */
-export function toProblem(error: unknown, requestId: string): Problem {
-  if (error instanceof AuthError) return problem(error.reason, error.message, requestId);
-  if (error instanceof ValidationError) return problem("invalid_request", error.message, requestId);
-  if (error instanceof InvalidJsonError) return problem("invalid_json", error.message, requestId);
-  if (error instanceof PayloadTooLargeError) return problem("payload_too_large", error.message, requestId);
-  if (error instanceof RecordNotFoundError) return problem("record_not_found", error.message, requestId);
-  if (error instanceof VersionConflictError) {
-    return problem("version_conflict", error.message, requestId, { currentVersion: error.currentVersion ?? null });
+export function toProblemAnswer(error: unknown, requestId: string): ProblemAnswer {
+  const plain = (p: Problem): ProblemAnswer => ({ problem: p, headers: {} });
+  if (error instanceof AuthError) return plain(problem(error.reason, error.message, requestId));
+  if (error instanceof ValidationError) return plain(problem("invalid_request", error.message, requestId));
+  if (error instanceof InvalidJsonError) return plain(problem("invalid_json", error.message, requestId));
+  if (error instanceof PayloadTooLargeError) return plain(problem("payload_too_large", error.message, requestId));
+  if (error instanceof RecordNotFoundError) return plain(problem("record_not_found", error.message, requestId));
+  if (error instanceof VersionConflictError) return plain(problem("version_conflict", error.message, requestId, { currentVersion: error.currentVersion ?? null }));
+  if (error instanceof IdempotencyKeyReusedError) return plain(problem("idempotency_key_reused", error.message, requestId));
+  if (error instanceof TenantNotServedError) {
+    const { ownership } = error;
+    if (ownership === undefined) return plain(problem("unknown_tenant", error.message, requestId));
+    if (ownership.state === "moved") {
+      const target = ownership.movedTo ?? { cellId: "", epoch: ownership.epoch };
+      return plain(problem("tenant_moved", error.message, requestId, { cell: target.cellId, epoch: target.epoch }));
+    }
+    if (ownership.state === "fenced") return { problem: problem("tenant_fenced", error.message, requestId), headers: retryAfter(CELL_RETRY_AFTER_SECONDS.tenantFenced) };
+    return { problem: problem("tenant_unavailable", error.message, requestId), headers: retryAfter(CELL_RETRY_AFTER_SECONDS.tenantUnavailable) };
   }
-  if (error instanceof IdempotencyInProgressError) return problem("idempotency_in_progress", error.message, requestId);
-  if (error instanceof IdempotencyKeyReusedError) return problem("idempotency_key_reused", error.message, requestId);
-  return problem("internal", "the cell could not process the request; see its logs for this requestId", requestId);
+  if (error instanceof EpochConflictError) return plain(problem("epoch_conflict", error.message, requestId, { current: error.current ? ownershipView(error.current) : null }));
+  if (error instanceof OwnershipStateError) return plain(problem("ownership_state", error.message, requestId, { current: error.current ? ownershipView(error.current) : null }));
+  if (error instanceof StoreUnavailableError) {
+    return { problem: problem("store_unavailable", "the cell's store did not answer; retry shortly", requestId), headers: retryAfter(CELL_RETRY_AFTER_SECONDS.storeUnavailable) };
+  }
+  return plain(problem("internal", "the cell could not process the request; see its logs for this requestId", requestId));
 }
 
+/** The problem alone (no headers), for callers that only need the body. */
+export const toProblem = (error: unknown, requestId: string): Problem => toProblemAnswer(error, requestId).problem;

@@ -1,6 +1,9 @@
-import { VersionConflictError, RecordNotFoundError } from "./errors";
-import type { ChangeFeed, Clock, Logger, RecordStore } from "./ports";
-import type { ChangeKind, JsonObject, RecordChange, StoredRecord } from "./records";
+import { CHANGE_EVENT_VERSION, MAX_STORED_ITEM_BYTES, changeEventId, type ChangeEvent, type Cloud } from "../../contract";
+import { PayloadTooLargeError, RecordNotFoundError, VersionConflictError } from "./errors";
+import { byteLength } from "./json-body";
+import { assertServes } from "./ownership-rules";
+import type { ChangeFeed, Clock, IdempotencyEntry, Logger, RecordWrite, TenantStore } from "./ports";
+import { changeKindOf, isTombstone, liveRecord, type JsonObject, type RecordItem, type StoredRecord } from "./records";
 
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
@@ -9,16 +12,6 @@ export interface RecordPage {
   readonly records: StoredRecord[];
   /** Pass back as `cursor` for the next page; undefined on the last page. */
   readonly nextCursor?: string;
-}
-
-export interface WriteContext {
-  readonly tenantId: string;
-  readonly requestId: string;
-}
-
-export interface PutResult {
-  readonly record: StoredRecord;
-  readonly created: boolean;
 }
 
 /** Cursors are opaque to clients: base64url of the last record id of the page. */
@@ -30,94 +23,166 @@ export function decodeCursor(cursor: string): string | undefined {
   return encodeCursor(decoded) === cursor ? decoded : undefined;
 }
 
+/** A response a use case produced: status and JSON body text. */
+export interface StoredOutcome {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** A write worked out against the stored state, ready to commit, with the answer it will give. */
+export interface PlannedWrite {
+  readonly write: Omit<RecordWrite, "outcome">;
+  readonly outcome: StoredOutcome;
+}
+
+/** The API's view of a record: snake_case, like the rest of the wire format. */
+export const recordView = (r: StoredRecord) => ({
+  tenant_id: r.tenantId,
+  record_id: r.recordId,
+  version: r.version,
+  data: r.data,
+  created_at: r.createdAt,
+  updated_at: r.updatedAt,
+});
+
+const json = (status: number, value: unknown): StoredOutcome => ({ status, body: JSON.stringify(value) });
+
+export interface RecordServiceDeps {
+  readonly cellId: string;
+  readonly cloud: Cloud;
+  readonly store: TenantStore;
+  readonly clock: Clock;
+  readonly changes: ChangeFeed;
+  readonly logger: Logger;
+}
+
 /**
- * The record use cases. Every successful change publishes one `RecordChange`; a failed or conflicting
- * write publishes nothing.
+ * The record use cases. Reads check that the cell serves the tenant; writes are planned against the
+ * stored item and committed atomically with the ownership check (and, for keyed writes, with their
+ * answer). Every committed change publishes one `ChangeEvent`; a refused write publishes nothing.
  */
 export class RecordService {
-  constructor(
-    private readonly deps: {
-      readonly cellId: string;
-      readonly store: RecordStore;
-      readonly clock: Clock;
-      readonly changes: ChangeFeed;
-      readonly logger: Logger;
-    },
-  ) {}
+  constructor(private readonly deps: RecordServiceDeps) {}
+
+  /** Throws `TenantNotServedError` unless the tenant is served here for this kind of request. */
+  async assertServed(tenantId: string, write: boolean): Promise<void> {
+    assertServes(tenantId, await this.deps.store.ownership(tenantId), write);
+  }
 
   async get(tenantId: string, recordId: string): Promise<StoredRecord> {
-    const record = await this.deps.store.get(tenantId, recordId);
+    const [ownership, item] = await Promise.all([this.deps.store.ownership(tenantId), this.deps.store.getItem(tenantId, recordId)]);
+    assertServes(tenantId, ownership, false);
+    const record = liveRecord(item);
     if (!record) throw new RecordNotFoundError(tenantId, recordId);
     return record;
   }
 
   async list(tenantId: string, limit: number, afterRecordId?: string): Promise<RecordPage> {
     // One extra row tells whether another page exists, so the last page never hands out a cursor to nothing.
-    const rows = await this.deps.store.list(tenantId, { limit: limit + 1, after: afterRecordId });
-    const records = rows.slice(0, limit);
+    const [ownership, rows] = await Promise.all([this.deps.store.ownership(tenantId), this.deps.store.listItems(tenantId, { limit: limit + 1, after: afterRecordId })]);
+    assertServes(tenantId, ownership, false);
+    const records = rows.slice(0, limit).flatMap((r) => (isTombstone(r) ? [] : [r]));
     const last = records[records.length - 1];
     return rows.length > limit && last ? { records, nextCursor: encodeCursor(last.recordId) } : { records };
   }
 
   /**
-   * Creates (`expectedVersion` 0 or absent and the record does not exist) or replaces (`expectedVersion`
-   * equal to the stored version) a record. A replace without an expected version is a conflict:
-   * a client must say which version it is replacing.
+   * Plans, for a tenant this cell serves writes for, a create (`expectedVersion` absent or 0: the record must not exist; after a delete it comes
+   * back at the version after its tombstone) or a replace (`expectedVersion` equal to the live version).
    */
-  async put(ctx: WriteContext, recordId: string, data: JsonObject, expectedVersion = 0): Promise<PutResult> {
-    const { tenantId } = ctx;
-    const current = expectedVersion === 0 ? undefined : await this.deps.store.get(tenantId, recordId);
-    if (expectedVersion !== 0 && current?.version !== expectedVersion) {
-      throw new VersionConflictError(tenantId, recordId, expectedVersion, current?.version);
+  async planPut(tenantId: string, recordId: string, data: JsonObject, expectedVersion?: number): Promise<PlannedWrite> {
+    const current = await this.servedItem(tenantId, recordId);
+    const live = liveRecord(current);
+    const creating = expectedVersion === undefined || expectedVersion === 0;
+    if (creating && live) {
+      throw new VersionConflictError(tenantId, recordId, `record '${recordId}' already exists at version ${live.version}; send expected_version ${live.version} to replace it`, live.version);
     }
-    const now = new Date(this.deps.clock.now()).toISOString();
+    if (!creating && live?.version !== expectedVersion) throw conflictWith(tenantId, recordId, expectedVersion, live?.version);
+    const now = this.isoNow();
     const record: StoredRecord = {
       tenantId,
       recordId,
-      version: expectedVersion + 1,
+      version: (current?.version ?? 0) + 1,
       data,
-      createdAt: current?.createdAt ?? now,
+      createdAt: live?.createdAt ?? now,
       updatedAt: now,
+      committedBy: this.deps.cellId,
     };
-    await this.withConflictDetail(() => this.deps.store.put(record, expectedVersion));
-    await this.publish(ctx, recordId, record.version, expectedVersion === 0 ? "created" : "updated", now);
-    return { record, created: expectedVersion === 0 };
+    checkStoredSize(JSON.stringify(record));
+    const outcome = json(creating ? 201 : 200, recordView(record));
+    return { write: { item: record, previousVersion: current?.version, change: this.changeEvent(current, record) }, outcome };
   }
 
-  /** Deletes a record, if `expectedVersion` is given only when it is the stored version. */
-  async delete(ctx: WriteContext, recordId: string, expectedVersion?: number): Promise<StoredRecord> {
-    const { tenantId } = ctx;
-    const current = await this.deps.store.get(tenantId, recordId);
-    if (!current) throw new RecordNotFoundError(tenantId, recordId);
-    if (expectedVersion !== undefined && expectedVersion !== current.version) {
-      throw new VersionConflictError(tenantId, recordId, expectedVersion, current.version);
-    }
-    await this.withConflictDetail(() => this.deps.store.delete(tenantId, recordId, current.version));
-    const now = new Date(this.deps.clock.now()).toISOString();
-    await this.publish(ctx, recordId, current.version + 1, "deleted", now);
-    return current;
+  /** Plans a delete: the record becomes a tombstone at the next version. `expectedVersion`, when given, must be the live version. */
+  async planDelete(tenantId: string, recordId: string, expectedVersion?: number): Promise<PlannedWrite> {
+    const current = await this.servedItem(tenantId, recordId);
+    const live = liveRecord(current);
+    if (!live) throw new RecordNotFoundError(tenantId, recordId);
+    if (expectedVersion !== undefined && expectedVersion !== live.version) throw conflictWith(tenantId, recordId, expectedVersion, live.version);
+    const tombstone: RecordItem = { tenantId, recordId, version: live.version + 1, deleted: true, updatedAt: this.isoNow(), committedBy: this.deps.cellId };
+    const outcome = json(200, { tenant_id: tenantId, record_id: recordId, deleted_version: live.version });
+    return { write: { item: tombstone, previousVersion: live.version, change: this.changeEvent(live, tombstone) }, outcome };
   }
 
-  /** A store reports a conflict without knowing the current version; look it up for the caller's message. */
-  private async withConflictDetail(write: () => Promise<void>): Promise<void> {
+  /**
+   * Commits a planned write (with its answer when the request carries an idempotency key). A write that
+   * lost a race is a `VersionConflictError` naming the version that won.
+   */
+  async commit(planned: PlannedWrite, outcome?: IdempotencyEntry): Promise<void> {
+    const { write } = planned;
     try {
-      await write();
+      await this.deps.store.commit(outcome === undefined ? write : { ...write, outcome });
     } catch (error) {
       if (error instanceof VersionConflictError && error.currentVersion === undefined) {
-        const now = await this.deps.store.get(error.tenantId, error.recordId);
-        throw new VersionConflictError(error.tenantId, error.recordId, error.expectedVersion, now?.version);
+        const now = liveRecord(await this.deps.store.getItem(write.item.tenantId, write.item.recordId));
+        throw conflictWith(write.item.tenantId, write.item.recordId, write.previousVersion ?? 0, now?.version, "another write committed first");
       }
       throw error;
     }
+    try {
+      await this.deps.changes.publish(write.change);
+    } catch (error) {
+      // The write is durable and the store's own stream (or outbox) carries it; do not fail the request.
+      this.deps.logger.log({ level: "error", msg: "change feed publish failed", change: write.change.id, error: String(error) });
+    }
   }
 
-  private async publish(ctx: WriteContext, recordId: string, version: number, kind: ChangeKind, at: string): Promise<void> {
-    const change: RecordChange = { tenantId: ctx.tenantId, recordId, version, kind, at, cellId: this.deps.cellId, requestId: ctx.requestId };
-    try {
-      await this.deps.changes.publish(change);
-    } catch (error) {
-      // The write is durable; the table's own change stream still carries it. Do not fail the request.
-      this.deps.logger.log({ level: "error", msg: "change feed publish failed", change, error: String(error) });
-    }
+  /** The stored item, read beside the ownership record; throws unless the tenant takes writes here. */
+  private async servedItem(tenantId: string, recordId: string): Promise<RecordItem | undefined> {
+    const [ownership, item] = await Promise.all([this.deps.store.ownership(tenantId), this.deps.store.getItem(tenantId, recordId)]);
+    assertServes(tenantId, ownership, true);
+    return item;
+  }
+
+  private isoNow(): string {
+    return new Date(this.deps.clock.now()).toISOString();
+  }
+
+  private changeEvent(previous: RecordItem | undefined, next: RecordItem): ChangeEvent {
+    return {
+      v: CHANGE_EVENT_VERSION,
+      id: changeEventId(next.tenantId, next.recordId, next.version),
+      tenant_id: next.tenantId,
+      record_id: next.recordId,
+      version: next.version,
+      kind: changeKindOf(previous, next),
+      data: isTombstone(next) ? null : next.data,
+      committed_at: next.updatedAt,
+      cell_id: this.deps.cellId,
+      cloud: this.deps.cloud,
+    };
+  }
+}
+
+function conflictWith(tenantId: string, recordId: string, expected: number | undefined, current: number | undefined, why?: string): VersionConflictError {
+  const state = current === undefined ? "the record does not exist" : `the current version is ${current}`;
+  return new VersionConflictError(tenantId, recordId, `record '${recordId}': expected version ${expected ?? 0}, but ${state}${why ? ` (${why})` : ""}`, current);
+}
+
+/** Refuses, before anything is written, a record whose stored form would pass the store's item limit. */
+export function checkStoredSize(serialized: string): void {
+  const bytes = byteLength(serialized);
+  if (bytes > MAX_STORED_ITEM_BYTES) {
+    throw new PayloadTooLargeError(`the stored record would be ${bytes} bytes; a cell stores at most ${MAX_STORED_ITEM_BYTES} bytes per record`);
   }
 }

@@ -20,5 +20,3 @@ export interface CellResponse {
   readonly headers: Record<string, string>;
   readonly body: string;
 }
-
-export const isWriteMethod = (method: string): boolean => !["GET", "HEAD", "OPTIONS"].includes(method.toUpperCase());

@@ -32,6 +32,18 @@ export class SettingsReader {
     return value;
   }
 
+  /** An optional integer setting in [min, max]; `fallback` when unset. */
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.read(name);
+    if (raw === undefined) return fallback;
+    const value = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
+    if (!(value >= min && value <= max)) {
+      this.problems.push(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
+      return fallback;
+    }
+    return value;
+  }
+
   cellId(name: string): string {
     return this.matching(name, CELL_ID_PATTERN);
   }

@@ -1,14 +1,26 @@
-import { Headers, SIGNATURE_WINDOW_SECONDS, isKeyId, isTenantId, verifySignature } from "../../contract";
+import { Headers, SIGNATURE_WINDOW_SECONDS, isKeyId, isTenantId, isWriteMethod, verifySignature } from "../../contract";
 import { AuthError } from "./errors";
 import type { Clock, KeySource, NonceStore } from "./ports";
-import { isWriteMethod, type CellRequest } from "./request";
+import type { CellRequest } from "./request";
+
+/**
+ * Who may call what: the edge router's key signs data requests, the cell's admin key (held by
+ * `cellctl`, never by the router) signs admin requests. A key of one scope is refused on the other's
+ * routes, so a leaked router key cannot move or export a tenant.
+ */
+export type KeyScope = "edge" | "admin";
+
+/** The tenant an admin request names when it concerns the whole cell (`GET /admin/tenants`). */
+export const CELL_WIDE_TENANT = "*";
 
 export interface VerifierDeps {
   readonly cellId: string;
+  /** The key id each scope accepts (`alpha-v1`, `alpha-admin-v1`); no admin key id: the admin API is closed. */
+  readonly keyIds: { readonly edge: string; readonly admin?: string };
   readonly keys: KeySource;
   readonly nonces: NonceStore;
   readonly clock: Clock;
-  /** Allowed clock difference either way. */
+  /** Allowed clock difference either way, seconds. */
   readonly windowSeconds?: number;
 }
 
@@ -28,14 +40,15 @@ function readSignedHeaders(headers: CellRequest["headers"]): Record<SignedHeader
 const NONCE_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
 
 /**
- * Checks that a request was signed by the edge router for this cell and this tenant, inside the time
- * window, and (for writes) that its nonce is new. Order matters: nothing about the cell or tenant is
- * revealed to a caller who cannot produce a valid signature, and a nonce is only spent on a request
- * whose signature is valid.
+ * Checks that a request was signed with this cell's key of `scope`, for this cell and this tenant,
+ * inside the time window, and (for writes) that its nonce is new. Order matters: nothing about the
+ * cell or tenant is revealed to a caller who cannot produce a valid signature, and a nonce is only
+ * spent on a request whose signature is valid.
  *
- * @param routeTenantId the tenant the path or body names, if any; it must equal the signed tenant.
+ * @param routeTenantId the tenant the path or body names (`CELL_WIDE_TENANT` for cell-wide admin
+ *   routes), if any; it must equal the signed tenant.
  */
-export async function verifyEdgeRequest(req: CellRequest, routeTenantId: string | undefined, deps: VerifierDeps): Promise<VerifiedRequest> {
+export async function verifyRequest(req: CellRequest, routeTenantId: string | undefined, scope: KeyScope, deps: VerifierDeps): Promise<VerifiedRequest> {
   const {
     [Headers.cellId]: cellId,
     [Headers.tenantId]: tenantId,
@@ -47,7 +60,12 @@ export async function verifyEdgeRequest(req: CellRequest, routeTenantId: string 
 
   if (!/^\d{1,12}$/.test(timestampText)) throw new AuthError("unauthenticated", `${Headers.timestamp} must be unix seconds`);
   if (!NONCE_PATTERN.test(nonce)) throw new AuthError("unauthenticated", `${Headers.nonce} must be 16 to 128 URL-safe characters`);
-  if (!isTenantId(tenantId)) throw new AuthError("unauthenticated", `${Headers.tenantId} is not a valid tenant id`);
+  const cellWide = scope === "admin" && routeTenantId === CELL_WIDE_TENANT;
+  if (!(isTenantId(tenantId) || (cellWide && tenantId === CELL_WIDE_TENANT))) throw new AuthError("unauthenticated", `${Headers.tenantId} is not a valid tenant id`);
+  const scopeKeyId = deps.keyIds[scope];
+  if (keyId !== scopeKeyId) {
+    throw new AuthError("unauthenticated", scope === "admin" ? `admin routes need this cell's admin key; '${keyId}' is not it` : `unknown signing key '${keyId}'`);
+  }
   const secret = isKeyId(keyId) ? await deps.keys.secretFor(keyId) : undefined;
   if (secret === undefined) throw new AuthError("unauthenticated", `unknown signing key '${keyId}'`);
 

@@ -1,0 +1,106 @@
+import { MAX_ADMIN_BODY_BYTES, OWNERSHIP_STATES, isCellId, ownershipView, parseExportItem, type CellRoute, type ExportItem, type OwnershipState } from "../../contract";
+import { AdminService } from "./admin-service";
+import { jsonAnswer, type Answer } from "./answer";
+import { ValidationError } from "./errors";
+import { parseJsonObject } from "./json-body";
+import type { OwnershipChange } from "./ownership-rules";
+import type { OwnershipExpectation } from "./ports";
+import { decodeCursor, encodeCursor } from "./record-service";
+import type { CellRequest } from "./request";
+
+type AdminRoute = Extract<CellRoute, { name: `admin${string}` }>;
+
+/** Export page sizes: whole items per page, and id/version-only items per page. */
+export const EXPORT_PAGE = { defaultFull: 100, maxFull: 500, defaultVersions: 1000, maxVersions: 5000 } as const;
+/** An export page stops growing past this many bytes of JSON (Lambda answers at most 6 MB). */
+export const EXPORT_PAGE_MAX_BYTES = 3 * 1024 * 1024;
+/** Items deleted per purge call, at most. */
+export const MAX_PURGE_BATCH = 1000;
+
+const isEpoch = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+const isState = (v: unknown): v is OwnershipState => typeof v === "string" && (OWNERSHIP_STATES as readonly string[]).includes(v);
+
+/** `{epoch, state, moved_to?, expected}`: what to become, and what the caller read (`expected: null` for a new tenant). */
+function parseOwnershipChange(body: Uint8Array): { change: OwnershipChange; expected: OwnershipExpectation | null } {
+  const f = parseJsonObject(body);
+  const allowed = new Set(["epoch", "state", "moved_to", "expected"]);
+  const unknown = Object.keys(f).filter((k) => !allowed.has(k));
+  if (unknown.length > 0) throw new ValidationError(`unknown fields: ${unknown.join(", ")}; allowed: ${[...allowed].join(", ")}`);
+  if (!isEpoch(f.epoch)) throw new ValidationError(`epoch must be a non-negative integer, got ${JSON.stringify(f.epoch)}`);
+  if (!isState(f.state)) throw new ValidationError(`state must be one of ${OWNERSHIP_STATES.join(", ")}, got ${JSON.stringify(f.state)}`);
+  let movedTo: OwnershipChange["movedTo"];
+  if (f.moved_to !== undefined && f.moved_to !== null) {
+    const m = f.moved_to as Record<string, unknown>;
+    if (typeof m !== "object" || !isCellId(m.cell_id) || !isEpoch(m.epoch)) throw new ValidationError(`moved_to must be {cell_id, epoch}, got ${JSON.stringify(f.moved_to)}`);
+    movedTo = { cellId: m.cell_id, epoch: m.epoch };
+  }
+  if (!("expected" in f)) throw new ValidationError("expected is required: the {epoch, state} you read, or null for a tenant new to this cell");
+  let expected: OwnershipExpectation | null = null;
+  if (f.expected !== null) {
+    const e = f.expected as Record<string, unknown>;
+    if (typeof e !== "object" || !isEpoch(e.epoch) || !isState(e.state)) throw new ValidationError(`expected must be {epoch, state} or null, got ${JSON.stringify(f.expected)}`);
+    expected = { epoch: e.epoch, state: e.state };
+  }
+  return { change: { epoch: f.epoch, state: f.state, ...(movedTo ? { movedTo } : {}) }, expected };
+}
+
+function parseImportItems(body: Uint8Array): ExportItem[] {
+  const f = parseJsonObject(body, 40);
+  if (!Array.isArray(f.items)) throw new ValidationError("items must be an array of exported items");
+  return f.items.map((raw, i) => {
+    const parsed = parseExportItem(raw);
+    if (!parsed.ok) throw new ValidationError(`items[${i}]: ${parsed.error}`);
+    return parsed.value;
+  });
+}
+
+function intParam(params: URLSearchParams, name: string, fallback: number, max: number): number {
+  const raw = params.get(name);
+  if (raw === null) return fallback;
+  const n = /^\d{1,6}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 1 && n <= max)) throw new ValidationError(`${name} must be an integer from 1 to ${max}, got '${raw}'`);
+  return n;
+}
+
+/** The body limit of admin calls: an import page carries whole records. */
+export const ADMIN_BODY_LIMIT = MAX_ADMIN_BODY_BYTES;
+
+/**
+ * The admin routes (`/admin/...`), signed with the cell's admin key: the control plane's view of and
+ * hand on this cell's tenants.
+ */
+export function adminApi(service: AdminService) {
+  return async function handleAdmin(route: AdminRoute, req: CellRequest, method: string): Promise<Answer> {
+    const params = new URLSearchParams(req.query);
+    switch (route.name) {
+      case "adminTenants":
+        return jsonAnswer(200, { tenants: (await service.tenants()).map(ownershipView) });
+      case "adminOwnership": {
+        if (method === "GET") return jsonAnswer(200, ownershipView(await service.ownership(route.tenantId)));
+        const { change, expected } = parseOwnershipChange(req.body);
+        return jsonAnswer(200, ownershipView(await service.changeOwnership(route.tenantId, change, expected)));
+      }
+      case "adminExport": {
+        const fields = params.get("fields") ?? "full";
+        if (fields !== "full" && fields !== "versions") throw new ValidationError(`fields must be 'full' or 'versions', got '${fields}'`);
+        const full = fields === "full";
+        const limit = intParam(params, "limit", full ? EXPORT_PAGE.defaultFull : EXPORT_PAGE.defaultVersions, full ? EXPORT_PAGE.maxFull : EXPORT_PAGE.maxVersions);
+        const cursor = params.get("cursor");
+        const after = cursor === null ? undefined : decodeCursor(cursor);
+        if (cursor !== null && after === undefined) throw new ValidationError("cursor is not one this API handed out");
+        const page = await service.export(route.tenantId, { after, limit, full, maxBytes: EXPORT_PAGE_MAX_BYTES });
+        return jsonAnswer(200, { items: page.items, next_cursor: page.lastId === undefined ? null : encodeCursor(page.lastId) });
+      }
+      case "adminImport": {
+        const result = await service.import(route.tenantId, parseImportItems(req.body));
+        return jsonAnswer(200, { written: result.written, skipped: result.skipped });
+      }
+      case "adminDigest":
+        return jsonAnswer(200, { tenant_id: route.tenantId, ...(await service.digest(route.tenantId)) });
+      case "adminPurge": {
+        const result = await service.purge(route.tenantId, intParam(params, "limit", MAX_PURGE_BATCH, MAX_PURGE_BATCH));
+        return jsonAnswer(200, { tenant_id: route.tenantId, deleted: result.deleted, more: result.more });
+      }
+    }
+  };
+}

@@ -1,0 +1,166 @@
+import {
+  Headers,
+  PATHS,
+  PROBLEM_CONTENT_TYPE,
+  parseOwnershipView,
+  pathOf,
+  problemCode,
+  signatureHeaders,
+  type DigestView,
+  type ExportItem,
+  type ExportPage,
+  type ImportResultView,
+  type MovedTo,
+  type Ownership,
+  type OwnershipState,
+  type ProblemCode,
+  type SigningKey,
+} from "../contract";
+
+/** The tenant an admin request names when it concerns the whole cell (the cell's `CELL_WIDE_TENANT`). */
+const CELL_WIDE = "*";
+
+/** A cell's admin API said no (a problem+json answer), or could not be reached. */
+export class AdminCallError extends Error {
+  override readonly name = "AdminCallError";
+  constructor(
+    message: string,
+    /** HTTP status; 0 when the cell could not be reached. */
+    readonly status: number,
+    /** The problem's code, when the cell answered with one of ours. */
+    readonly code?: ProblemCode,
+    readonly body?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+/** How to reach one cell's admin API. */
+export interface AdminTarget {
+  readonly cellId: string;
+  /** The cell's base URL (its registry entry's `url`). */
+  readonly url: string;
+  /** The cell's admin key (`<cellId>-admin-v<n>`). */
+  readonly key: SigningKey;
+}
+
+export interface AdminClientOptions {
+  /** Per-call budget, ms. @default 15000 */
+  readonly timeoutMs?: number;
+  readonly fetch?: typeof fetch;
+}
+
+/** What `PUT .../ownership` asks for. */
+export interface OwnershipRequest {
+  readonly epoch: number;
+  readonly state: OwnershipState;
+  readonly movedTo?: MovedTo;
+  /** The (epoch, state) read before, or null for a tenant new to the cell. */
+  readonly expected: { readonly epoch: number; readonly state: OwnershipState } | null;
+}
+
+export type ExportFields = "full" | "versions";
+
+/**
+ * A client of one cell's admin API: every call signed with the cell's admin key, exactly as the
+ * router signs data requests with the edge key. Used by `cellctl` and by the sandbox to seed ownership.
+ */
+export class AdminClient {
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(
+    readonly target: AdminTarget,
+    options: AdminClientOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.fetchImpl = options.fetch ?? fetch;
+  }
+
+  async tenants(): Promise<Ownership[]> {
+    const body = await this.call<{ tenants: unknown[] }>("GET", PATHS.adminTenants, CELL_WIDE);
+    return body.tenants.map((t) => parsed(parseOwnershipView(t)));
+  }
+
+  /** The tenant's ownership on this cell, or undefined when the cell never held it. */
+  async ownership(tenantId: string): Promise<Ownership | undefined> {
+    try {
+      return parsed(parseOwnershipView(await this.call("GET", pathOf(PATHS.adminOwnership, { tenantId }), tenantId)));
+    } catch (error) {
+      if (error instanceof AdminCallError && error.code === "unknown_tenant") return undefined;
+      throw error;
+    }
+  }
+
+  async setOwnership(tenantId: string, request: OwnershipRequest): Promise<Ownership> {
+    const body = {
+      epoch: request.epoch,
+      state: request.state,
+      moved_to: request.movedTo ? { cell_id: request.movedTo.cellId, epoch: request.movedTo.epoch } : null,
+      expected: request.expected,
+    };
+    return parsed(parseOwnershipView(await this.call("PUT", pathOf(PATHS.adminOwnership, { tenantId }), tenantId, body)));
+  }
+
+  exportPage(tenantId: string, options: { cursor?: string; fields?: ExportFields; limit?: number } = {}): Promise<ExportPage> {
+    const query = new URLSearchParams();
+    if (options.cursor) query.set("cursor", options.cursor);
+    if (options.fields) query.set("fields", options.fields);
+    if (options.limit) query.set("limit", String(options.limit));
+    return this.call("GET", pathOf(PATHS.adminExport, { tenantId }), tenantId, undefined, query.toString());
+  }
+
+  importPage(tenantId: string, items: readonly ExportItem[]): Promise<ImportResultView> {
+    return this.call("POST", pathOf(PATHS.adminImport, { tenantId }), tenantId, { items });
+  }
+
+  digest(tenantId: string): Promise<DigestView> {
+    return this.call("GET", pathOf(PATHS.adminDigest, { tenantId }), tenantId);
+  }
+
+  purge(tenantId: string, limit?: number): Promise<{ deleted: number; more: boolean }> {
+    return this.call("POST", pathOf(PATHS.adminPurge, { tenantId }), tenantId, undefined, limit === undefined ? "" : `limit=${limit}`);
+  }
+
+  /** The cell's shallow health (`GET /healthz`, unsigned). */
+  async healthz(): Promise<{ status: string; cell_id: string; cloud: string }> {
+    const response = await this.send("GET", PATHS.health, "", {}, undefined);
+    if (response.status !== 200) throw new AdminCallError(`cell '${this.target.cellId}' /healthz answered ${response.status}`, response.status);
+    return (await response.json()) as { status: string; cell_id: string; cloud: string };
+  }
+
+  private async call<T>(method: string, path: string, tenantId: string, body?: unknown, query = ""): Promise<T> {
+    const bytes = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
+    const signed = await signatureHeaders(this.target.key, { method, path, query, cellId: this.target.cellId, tenantId, body: bytes });
+    const response = await this.send(method, path, query, { ...signed, ...(body === undefined ? {} : { [Headers.contentType]: "application/json" }) }, body === undefined ? undefined : bytes);
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    if (response.status >= 400 || json === undefined) {
+      const problem = (json ?? {}) as Record<string, unknown>;
+      const code = problemCode(problem);
+      const detail = typeof problem.detail === "string" ? problem.detail : `status ${response.status}${(response.headers.get(Headers.contentType) ?? "").includes(PROBLEM_CONTENT_TYPE) ? "" : " without a problem body"}`;
+      throw new AdminCallError(`cell '${this.target.cellId}' refused ${method} ${path}: ${detail}`, response.status, code, problem);
+    }
+    return json as T;
+  }
+
+  private async send(method: string, path: string, query: string, headers: Record<string, string>, body: Uint8Array | undefined): Promise<Response> {
+    const url = `${this.target.url}${path}${query ? `?${query}` : ""}`;
+    try {
+      return await this.fetchImpl(url, { method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      const reason = error instanceof Error && error.name === "TimeoutError" ? `did not answer within ${this.timeoutMs} ms` : `could not be reached (${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)})`;
+      throw new AdminCallError(`cell '${this.target.cellId}' at ${this.target.url} ${reason}`, 0);
+    }
+  }
+}
+
+function parsed<T>(result: { ok: true; value: T } | { ok: false; error: string }): T {
+  if (!result.ok) throw new AdminCallError(`a cell answered with an invalid ownership record: ${result.error}`, 502);
+  return result.value;
+}
