@@ -61,6 +61,11 @@ const FIXTURES: Record<string, { pass: Fixture; fail: Fixture }> = {
     pass: { subject: { policy_arn: "arn:${data.aws_partition.p.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess" } },
     fail: { subject: { policy_arn: "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess" } },
   },
+  "AWS-LMB-5": {
+    pass: { subject: { logging_config: { log_format: "JSON", application_log_level: "INFO", system_log_level: "INFO" } } },
+    // What the cell synthesized before: JSON, but a WARN system level that drops START/REPORT.
+    fail: { subject: { logging_config: { log_format: "JSON", application_log_level: "INFO", system_log_level: "WARN" } } },
+  },
   "AWS-LOG-1": { pass: { subject: { name: "/aws/lambda/x", retention_in_days: 30 } }, fail: { subject: { name: "/aws/lambda/x" } } },
   "AWS-API-1": { pass: { subject: stage() }, fail: { subject: stage({ access_log_settings: undefined }) } },
   "AWS-API-2": { pass: { subject: stage() }, fail: { subject: stage({ default_route_settings: { detailed_metrics_enabled: true } }) } },
@@ -138,6 +143,13 @@ describe("AWS policy rules, edge cases", () => {
 
   test("AWS-LMB-4 flags a service permission without a source ARN", () => {
     expect(check("AWS-LMB-4", { principal: "apigateway.amazonaws.com", action: "lambda:InvokeFunction" })).toMatch(/source_arn/);
+  });
+
+  test("AWS-LMB-5 flags the Text log format and a missing logging_config, and accepts DEBUG", () => {
+    expect(check("AWS-LMB-5", { logging_config: { log_format: "Text" } })).toMatch(/log_format must be 'JSON', got 'Text'/);
+    expect(check("AWS-LMB-5", {})).toMatch(/log_format must be 'JSON'/);
+    expect(check("AWS-LMB-5", { logging_config: [{ log_format: "JSON", system_log_level: "DEBUG" }] })).toBeUndefined();
+    expect(check("AWS-LMB-5", { logging_config: { log_format: "JSON", system_log_level: "ERROR" } })).toMatch(/drops the START\/REPORT lines/);
   });
 
   test("AWS-LOG-1 flags a retention of 0 (never expire)", () => {
