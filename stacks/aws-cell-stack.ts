@@ -5,6 +5,7 @@ import type { Construct } from "constructs";
 import { AwsCell, type AwsCellProps } from "../constructs/aws-cell";
 import { adminKeyOutput } from "./admin-key-output";
 import { configureBackend, type BackendConfig } from "./backend";
+import { requireTerraformVersion } from "./terraform-version";
 
 export interface AwsCellStackProps {
   /** The cell this stack deploys. */
@@ -30,6 +31,7 @@ export class AwsCellStack extends TerraformStack {
     });
     new RandomProvider(this, "random");
     configureBackend(this, id, props.backend);
+    requireTerraformVersion(this);
 
     this.cell = new AwsCell(this, "cell", props.cell);
 

@@ -6,6 +6,7 @@ import type { Construct } from "constructs";
 import { AzureCell, type AzureCellProps } from "../constructs/azure-cell";
 import { adminKeyOutput } from "./admin-key-output";
 import { configureBackend, type BackendConfig } from "./backend";
+import { requireTerraformVersion } from "./terraform-version";
 
 export interface AzureCellStackProps {
   /** The cell this stack deploys. */
@@ -43,6 +44,7 @@ export class AzureCellStack extends TerraformStack {
     // time_sleep: the waits for role assignments to propagate (see RBAC_PROPAGATION_WAIT).
     new TimeProvider(this, "time");
     configureBackend(this, id, props.backend);
+    requireTerraformVersion(this);
 
     this.cell = new AzureCell(this, "cell", props.cell);
 
