@@ -193,7 +193,10 @@ function checkEndpoint(raw: string): string | undefined {
 
 /** Replaceable parts, for tests and the local sandbox. Production passes none. */
 export interface AzureCellOverrides {
-  /** The identity that signs in to Cosmos DB when no `COSMOS_KEY` is set. @default a system-assigned `ManagedIdentityCredential` */
+  /**
+   * The identity that signs in to Cosmos DB (when no `COSMOS_KEY` is set) and to Key Vault (when the
+   * keys live there); one credential, so one token cache. @default a system-assigned `ManagedIdentityCredential`
+   */
   readonly credential?: TokenCredential;
   /**
    * Merged over the client options built from the settings. Tests and the sandbox use it for what only
@@ -280,7 +283,12 @@ export function createAzureCell(env: AzureCellEnv, overrides: AzureCellOverrides
   const client = overrides.cosmosClient ?? new CosmosClient(cosmosClientOptions(settings, { ...overrides, credential: settings.cosmosKey === undefined ? identity() : undefined }));
   const container = client.database(settings.cosmosDatabase).container(settings.cosmosContainer);
 
-  const keys = azureCellKeySource(settings, () => overrides.secretReader ?? keyVaultSecretClient(settings.keyVaultUrl!, identity()));
+  const keys = azureCellKeySource(settings, () => {
+    if (overrides.secretReader) return overrides.secretReader;
+    // readAzureCellSettings requires KEY_VAULT_URL whenever a secret lives in Key Vault.
+    if (settings.keyVaultUrl === undefined) throw new AzureCellConfigError([`${AZURE_CELL_ENV.keyVaultUrl} is not set`]);
+    return keyVaultSecretClient(settings.keyVaultUrl, identity());
+  });
 
   const cell = createCellHandler({
     config: { cellId: settings.cellId, cloud: "azure" },
