@@ -34,6 +34,8 @@ describe("AwsCell props validation", () => {
     ["reservedConcurrency is not an integer", { reservedConcurrency: 2.5 }, /reservedConcurrency must be an integer of at least 1/],
     ["signingKeyVersion is 0", { signingKeyVersion: 0 }, /signingKeyVersion must be an integer of at least 1, got 0/],
     ["signingKeyVersion is not an integer", { signingKeyVersion: 1.5 }, /signingKeyVersion must be an integer of at least 1/],
+    ["adminKeyVersion is 0", { adminKeyVersion: 0 }, /adminKeyVersion must be an integer of at least 1, got 0/],
+    ["adminKeyVersion is not an integer", { adminKeyVersion: 2.5 }, /adminKeyVersion must be an integer of at least 1, got 2.5/],
   ])("fails when %s", (_case, overrides, message) => {
     expect(validate(overrides)).toThrow(message);
   });
@@ -81,6 +83,7 @@ describe("AwsCell props defaults", () => {
       throttlingBurstLimit: 200,
       reservedConcurrency: undefined,
       signingKeyVersion: 1,
+      adminKeyVersion: 1,
       tableDeletionProtection: true,
     });
   });
@@ -101,6 +104,7 @@ describe("AwsCell props defaults", () => {
       throttlingBurstLimit: 10,
       reservedConcurrency: 3,
       signingKeyVersion: 4,
+      adminKeyVersion: 2,
       tableDeletionProtection: false,
     } as const;
     expect(resolveAwsCellProps(awsCellProps(given))).toMatchObject(given);

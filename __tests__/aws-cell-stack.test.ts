@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { AWS_CELL_BUNDLE, sourceCodeHashOf } from "../constructs/aws-cell";
 import * as bundling from "../constructs/bundling";
 import { AwsCellStack } from "../stacks/aws-cell-stack";
-import { awsCellProps, single, synthAwsCellStack } from "./support/aws-cell";
+import { awsCellProps, refTo, single, synthAwsCellStack } from "./support/aws-cell";
 import { forSnapshot } from "./support/synth";
 
 const alpha = synthAwsCellStack();
@@ -29,10 +29,10 @@ describe("AwsCellStack", () => {
     }
   });
 
-  test("the table, the signing secret and its password keep their Terraform addresses (a rename would destroy data or rotate the key)", () => {
+  test("the table, the secrets and their passwords keep their Terraform addresses (a rename would destroy data or rotate a key)", () => {
     expect(Object.keys(alpha.json.resource.aws_dynamodb_table)).toEqual(["cell_records_5EC8D99A"]);
-    expect(Object.keys(alpha.json.resource.aws_secretsmanager_secret)).toEqual(["cell_signing-secret_ADF96AAF"]);
-    expect(Object.keys(alpha.json.resource.random_password)).toEqual(["cell_signing-key_4F8186F6"]);
+    expect(Object.keys(alpha.json.resource.aws_secretsmanager_secret).sort()).toEqual(["cell_admin-secret_5FE5F38B", "cell_signing-secret_ADF96AAF"]);
+    expect(Object.keys(alpha.json.resource.random_password).sort()).toEqual(["cell_admin-key_667760CB", "cell_signing-key_4F8186F6"]);
   });
 
   test("a second cell gets its own names, in its own stack", () => {
@@ -50,17 +50,28 @@ describe("AwsCellStack", () => {
     expect(alpha.synth).toHaveProvider(RandomProvider);
   });
 
-  test("outputs the endpoint URL, table name and function name, and nothing secret", () => {
+  test("outputs the endpoint URL, table name and function name, none of them secret", () => {
     const { resource } = alpha.json;
     const [api] = Object.keys(resource.aws_apigatewayv2_api);
     const [table] = Object.keys(resource.aws_dynamodb_table);
     const [fn] = Object.keys(resource.aws_lambda_function);
-    expect(Object.fromEntries(Object.entries(alpha.json.output).map(([k, v]: [string, any]) => [k, v.value]))).toEqual({
+    const { "admin-key": _admin, ...plain } = alpha.json.output;
+    expect(Object.fromEntries(Object.entries(plain).map(([k, v]: [string, any]) => [k, v.value]))).toEqual({
       "endpoint-url": `\${aws_apigatewayv2_api.${api}.api_endpoint}`,
       "table-name": `\${aws_dynamodb_table.${table}.name}`,
       "function-name": `\${aws_lambda_function.${fn}.function_name}`,
     });
-    expect(JSON.stringify(alpha.json.output)).not.toMatch(/random_password|secret_string|secretsmanager/);
+    expect(JSON.stringify(plain)).not.toMatch(/random_password|secret_string|secretsmanager/);
+    for (const output of Object.values<any>(plain)) expect(output.sensitive).toBeUndefined();
+  });
+
+  test("outputs the admin key for the operator as one sensitive output {keyId, secret}", () => {
+    expect(alpha.json.output["admin-key"]).toEqual({
+      value: { keyId: "alpha-admin-v1", secret: refTo(alpha.json, "random_password", "admin-key", "result") },
+      sensitive: true,
+      description: expect.stringMatching(/admin key .*router never holds it/),
+    });
+    expect(synthAwsCellStack({ adminKeyVersion: 2 }).json.output["admin-key"].value.keyId).toBe("alpha-admin-v2");
   });
 
   test("another stack reading the signing secret gets it through a sensitive cross-stack output", () => {
@@ -73,9 +84,9 @@ describe("AwsCellStack", () => {
       app.synth(); // cross-stack references are wired while the app prepares its stacks
       const synthesized = JSON.parse(readFileSync(path.join(app.outdir, "stacks", "cell-alpha", "cdk.tf.json"), "utf8"));
       const outputs = Object.values(synthesized.output) as Array<{ value: string; sensitive?: boolean }>;
-      const secretOutputs = outputs.filter((o) => o.value.includes("random_password"));
-      expect(secretOutputs).toHaveLength(1);
-      expect(secretOutputs[0]!.sensitive).toBe(true);
+      const secretOutputs = outputs.filter((o) => JSON.stringify(o.value).includes("random_password"));
+      expect(secretOutputs).toHaveLength(2); // the cross-stack signing secret and the operator's admin key
+      expect(secretOutputs.every((o) => o.sensitive === true)).toBe(true);
     } finally {
       rmSync(app.outdir, { recursive: true, force: true });
     }

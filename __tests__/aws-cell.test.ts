@@ -12,9 +12,9 @@ import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-sec
 import { Password } from "@cdktf/provider-random/lib/password";
 import { Token } from "cdktf";
 import { AWS_CELL_ENV, TABLE_SCHEMA } from "../cells/aws/config";
-import { AWS_CELL_TABLE_ACTIONS } from "../constructs/aws-cell";
+import { AWS_CELL_LOGGING, AWS_CELL_TABLE_ACTIONS } from "../constructs/aws-cell";
 import type { ICell } from "../constructs/cell";
-import { ref, single, synthAwsCell } from "./support/aws-cell";
+import { named, ref, refTo, single, synthAwsCell } from "./support/aws-cell";
 import { policyStatements } from "../policies/rules/aws/iam-policy-document";
 
 const defaults = synthAwsCell();
@@ -35,8 +35,10 @@ describe("AwsCell table", () => {
       hash_key: TABLE_SCHEMA.partitionKey,
       range_key: TABLE_SCHEMA.sortKey,
       attribute: [
-        { name: "pk", type: "S" },
-        { name: "sk", type: "S" },
+        { name: TABLE_SCHEMA.partitionKey, type: "S" },
+        { name: TABLE_SCHEMA.sortKey, type: "S" },
+        { name: TABLE_SCHEMA.ownershipIndex.partitionKey, type: "S" },
+        { name: TABLE_SCHEMA.ownershipIndex.sortKey, type: "S" },
       ],
       point_in_time_recovery: { enabled: true },
       server_side_encryption: { enabled: true },
@@ -65,7 +67,8 @@ describe("AwsCell signing key", () => {
 
   test("bumping signingKeyVersion changes the keepers (a new secret) and the key id", () => {
     const rotated = synthAwsCell({ signingKeyVersion: 2 });
-    expect(single(rotated.json, "random_password").config.keepers).toEqual({ "signing-key-id": "alpha-v2" });
+    expect(named(rotated.json, "random_password", "signing-key").config.keepers).toEqual({ "signing-key-id": "alpha-v2" });
+    expect(named(rotated.json, "random_password", "admin-key").config.keepers).toEqual({ "admin-key-id": "alpha-admin-v1" });
     expect(rotated.cell.signingKeyId).toBe("alpha-v2");
     expect(single(rotated.json, "aws_lambda_function").config.environment.variables[AWS_CELL_ENV.signingKeyId]).toBe("alpha-v2");
   });
@@ -73,15 +76,48 @@ describe("AwsCell signing key", () => {
   test("is stored in the cell's own Secrets Manager secret", () => {
     const { json } = defaults;
     expect(defaults.synth).toHaveResourceWithProperties(SecretsmanagerSecret, { name: "cells/alpha/signing-key" });
-    expect(single(json, "aws_secretsmanager_secret_version").config).toEqual({
-      secret_id: ref(json, "aws_secretsmanager_secret", "id"),
-      secret_string: ref(json, "random_password", "result"),
+    expect(named(json, "aws_secretsmanager_secret_version", "signing-secret-version").config).toEqual({
+      secret_id: refTo(json, "aws_secretsmanager_secret", "signing-secret", "id"),
+      secret_string: refTo(json, "random_password", "signing-key", "result"),
     });
   });
 
   test("is exposed to other stacks only as ICell.signingSecret, a token for the password's result", () => {
     const { json } = synthAwsCell({}, (cell) => ({ secret: cell.signingSecret }));
-    expect(json.output.secret.value).toBe(ref(json, "random_password", "result"));
+    expect(json.output.secret.value).toBe(refTo(json, "random_password", "signing-key", "result"));
+  });
+});
+
+describe("AwsCell admin key", () => {
+  test("is a second 64-character random password, kept by its own key id <cellId>-admin-v<n>", () => {
+    expect(defaults.synth).toHaveResourceWithProperties(Password, { length: 64, special: false, keepers: { "admin-key-id": "alpha-admin-v1" } });
+    expect(defaults.cell.adminKeyId).toBe("alpha-admin-v1");
+    expect(Object.keys(defaults.json.resource.random_password)).toHaveLength(2);
+  });
+
+  test("bumping adminKeyVersion rotates the admin key only: new keeper and id, signing key untouched", () => {
+    const rotated = synthAwsCell({ adminKeyVersion: 3 });
+    expect(named(rotated.json, "random_password", "admin-key").config.keepers).toEqual({ "admin-key-id": "alpha-admin-v3" });
+    expect(named(rotated.json, "random_password", "signing-key").config.keepers).toEqual({ "signing-key-id": "alpha-v1" });
+    expect(single(rotated.json, "aws_lambda_function").config.environment.variables[AWS_CELL_ENV.adminKeyId]).toBe("alpha-admin-v3");
+  });
+
+  test("is stored in its own Secrets Manager secret, next to the signing secret", () => {
+    const { json } = defaults;
+    expect(defaults.synth).toHaveResourceWithProperties(SecretsmanagerSecret, { name: "cells/alpha/admin-key" });
+    expect(named(json, "aws_secretsmanager_secret_version", "admin-secret-version").config).toEqual({
+      secret_id: refTo(json, "aws_secretsmanager_secret", "admin-secret", "id"),
+      secret_string: refTo(json, "random_password", "admin-key", "result"),
+    });
+  });
+
+  test("is not part of ICell: the edge stack, which takes ICell, cannot reach it", () => {
+    const asCell: ICell = defaults.cell;
+    expect(Object.keys(asCell)).not.toContain(undefined);
+    const iCellKeys: Array<keyof ICell> = ["cellId", "cloud", "region", "endpointUrl", "signingKeyId", "signingSecret"];
+    expect(iCellKeys.some((k) => String(k).toLowerCase().includes("admin"))).toBe(false);
+    const { json } = synthAwsCell({}, (cell) => ({ admin: cell.adminSecret }));
+    expect(json.output.admin.value).toBe(refTo(json, "random_password", "admin-key", "result"));
   });
 });
 
@@ -102,15 +138,18 @@ describe("AwsCell function", () => {
     expect(fn.reserved_concurrent_executions).toBeUndefined();
   });
 
-  test("gets exactly the cell id, table name, key id and secret ARN in its environment, never the secret", () => {
+  test("gets exactly the cell id, table name, both key ids and both secret ARNs in its environment, never a secret", () => {
     expect(fn.environment.variables).toEqual({
       [AWS_CELL_ENV.cellId]: "alpha",
       [AWS_CELL_ENV.tableName]: ref(defaults.json, "aws_dynamodb_table", "name"),
       [AWS_CELL_ENV.signingKeyId]: "alpha-v1",
-      [AWS_CELL_ENV.signingSecretArn]: ref(defaults.json, "aws_secretsmanager_secret", "arn"),
+      [AWS_CELL_ENV.signingSecretArn]: refTo(defaults.json, "aws_secretsmanager_secret", "signing-secret", "arn"),
+      [AWS_CELL_ENV.adminKeyId]: "alpha-admin-v1",
+      [AWS_CELL_ENV.adminSecretArn]: refTo(defaults.json, "aws_secretsmanager_secret", "admin-secret", "arn"),
     });
     expect(JSON.stringify(fn)).not.toMatch(/random_password|secret_string/);
     expect(fn.environment.variables).not.toHaveProperty(AWS_CELL_ENV.signingSecret);
+    expect(fn.environment.variables).not.toHaveProperty(AWS_CELL_ENV.adminSecret);
   });
 
   test("logs JSON into its own log group with retention, which exists before the function", () => {
@@ -121,9 +160,15 @@ describe("AwsCell function", () => {
     expect(defaults.synth).toHaveResourceWithProperties(CloudwatchLogGroup, { name: "/aws/lambda/cells-alpha-api", retention_in_days: 30 });
   });
 
-  test("starts only after its permissions and the secret's value exist", () => {
+  test("starts only after its permissions and both secrets' values exist", () => {
     for (const policy of Object.keys(defaults.json.resource.aws_iam_role_policy)) expect(fn.depends_on).toContain(`aws_iam_role_policy.${policy}`);
-    expect(fn.depends_on).toContain(`aws_secretsmanager_secret_version.${single(defaults.json, "aws_secretsmanager_secret_version").name}`);
+    for (const version of Object.keys(defaults.json.resource.aws_secretsmanager_secret_version)) expect(fn.depends_on).toContain(`aws_secretsmanager_secret_version.${version}`);
+    expect(Object.keys(defaults.json.resource.aws_secretsmanager_secret_version)).toHaveLength(2);
+  });
+
+  test("logs JSON at each entry's level and keeps the platform's START/REPORT lines (system level INFO, not WARN)", () => {
+    expect(fn.logging_config).toMatchObject({ log_format: "JSON", application_log_level: "INFO", system_log_level: "INFO" });
+    expect(AWS_CELL_LOGGING.systemLogLevel).toBe("INFO");
   });
 
   test("takes the runtime, architecture, memory, timeout and reserved concurrency from props", () => {
@@ -154,17 +199,31 @@ describe("AwsCell IAM", () => {
     expect(role.managed_policy_arns).toBeUndefined();
   });
 
-  test("DynamoDB: the named item actions on this table's ARN only (not its stream, not '*')", () => {
+  test("DynamoDB: the named item actions on this table and its ownership index only (not its stream, no Scan, not '*')", () => {
     const { statements, role } = policyGranting(json, "dynamodb:GetItem");
     expect(role).toBe(ref(json, "aws_iam_role", "name"));
-    expect(statements).toEqual([expect.objectContaining({ effect: "Allow", actions: [...AWS_CELL_TABLE_ACTIONS], resources: [ref(json, "aws_dynamodb_table", "arn")] })]);
+    const table = ref(json, "aws_dynamodb_table", "arn");
+    expect(statements).toEqual([expect.objectContaining({ effect: "Allow", actions: [...AWS_CELL_TABLE_ACTIONS], resources: [table, `${table}/index/ownership`] })]);
     expect(AWS_CELL_TABLE_ACTIONS.every((a) => /^dynamodb:[A-Za-z]+$/.test(a))).toBe(true);
-    expect(AWS_CELL_TABLE_ACTIONS).not.toContain("dynamodb:Scan");
+    expect(statements[0]!.actions).toEqual(expect.arrayContaining(["dynamodb:ConditionCheckItem", "dynamodb:BatchWriteItem"]));
+    expect(AWS_CELL_TABLE_ACTIONS.filter((a) => /Scan|PartiQL|Table|Stream|Describe|List|Get.*Batch|BatchGet/.test(a))).toEqual([]);
   });
 
-  test("Secrets Manager: GetSecretValue on this cell's secret only", () => {
-    const { statements } = policyGranting(json, "secretsmanager:GetSecretValue");
-    expect(statements).toEqual([expect.objectContaining({ actions: ["secretsmanager:GetSecretValue"], resources: [ref(json, "aws_secretsmanager_secret", "arn")] })]);
+  test("DynamoDB: the table carries the sparse ownership index the admin API lists tenants with", () => {
+    const { config } = single(json, "aws_dynamodb_table");
+    expect(config.global_secondary_index).toEqual([{ name: "ownership", hash_key: "ownershipIndex", range_key: "tenantId", projection_type: "ALL" }]);
+    expect(config.attribute).toEqual(expect.arrayContaining([{ name: "ownershipIndex", type: "S" }, { name: "tenantId", type: "S" }]));
+  });
+
+  test("Secrets Manager: GetSecretValue on this cell's two secrets only, one policy each", () => {
+    const policies = (Object.values(json.resource.aws_iam_role_policy) as Array<{ policy: string }>).map((p) => policyStatements(p.policy)!).filter((st) => st.some((s) => s.actions.includes("secretsmanager:GetSecretValue")));
+    expect(policies).toHaveLength(2);
+    expect(policies).toEqual(
+      expect.arrayContaining([
+        [expect.objectContaining({ actions: ["secretsmanager:GetSecretValue"], resources: [refTo(json, "aws_secretsmanager_secret", "signing-secret", "arn")] })],
+        [expect.objectContaining({ actions: ["secretsmanager:GetSecretValue"], resources: [refTo(json, "aws_secretsmanager_secret", "admin-secret", "arn")] })],
+      ]),
+    );
   });
 
   test("Logs: create streams and put events in the function's log group only", () => {

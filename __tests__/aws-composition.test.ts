@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { AwsCellConfigError, createAwsCell, lazyAwsCellHandler, readAwsCellConfig, type AwsCellEnv } from "../cells/aws/composition";
+import { AwsCellConfigError, awsCellKeySource, createAwsCell, lazyAwsCellHandler, readAwsCellConfig, type AwsCellEnv } from "../cells/aws/composition";
 import { DynamoDbTenantStore } from "../cells/aws/dynamodb-tenant-store";
 import { SecretsManagerKeySource } from "../cells/aws/secrets-key-source";
 import { staticKeySource } from "../cells/core";
@@ -14,6 +14,7 @@ import { aTenantId, anOwnership } from "./support/mothers";
 import { signed } from "./support/signing";
 
 const SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cell-alpha-signing-AbCdEf";
+const ADMIN_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cell-alpha-admin-GhIjKl";
 
 /** A complete, valid environment as the `AwsCell` construct would set it (plus the region Lambda sets). */
 const anEnv = (overrides: Record<string, string | undefined> = {}): AwsCellEnv => ({
@@ -21,9 +22,14 @@ const anEnv = (overrides: Record<string, string | undefined> = {}): AwsCellEnv =
   TABLE_NAME: "cell-alpha-records",
   SIGNING_KEY_ID: "alpha-v1",
   SIGNING_SECRET_ARN: SECRET_ARN,
+  ADMIN_KEY_ID: "alpha-admin-v1",
+  ADMIN_SECRET_ARN: ADMIN_SECRET_ARN,
   AWS_REGION: "eu-west-1",
   ...overrides,
 });
+/** The same cell with its secrets in the environment, as the local sandbox runs it. */
+const aLocalEnv = (overrides: Record<string, string | undefined> = {}): AwsCellEnv =>
+  anEnv({ SIGNING_SECRET_ARN: undefined, SIGNING_SECRET: "0123456789abcdef0123", ADMIN_SECRET_ARN: undefined, ADMIN_SECRET: "admin-0123456789abcdef", ...overrides });
 
 describe("AWS cell configuration", () => {
   test("a complete environment reads into a typed configuration", () => {
@@ -33,15 +39,47 @@ describe("AWS cell configuration", () => {
       region: "eu-west-1",
       signingKeyId: "alpha-v1",
       signingSecret: { kind: "secrets-manager", secretArn: SECRET_ARN },
-      adminKeyId: undefined,
-      adminSecret: undefined,
+      adminKey: { keyId: "alpha-admin-v1", secret: { kind: "secrets-manager", secretArn: ADMIN_SECRET_ARN } },
       storeTimeoutMs: 2500,
       dynamodbEndpoint: undefined,
     });
   });
 
+  test("without any ADMIN_* variable the cell knows no admin key", () => {
+    expect(readAwsCellConfig(anEnv({ ADMIN_KEY_ID: undefined, ADMIN_SECRET_ARN: undefined })).adminKey).toBeUndefined();
+  });
+
+  test("an admin key id without a secret, or a secret without an id, fails naming the missing variable", () => {
+    expect(() => readAwsCellConfig(anEnv({ ADMIN_SECRET_ARN: undefined }))).toThrow(/neither ADMIN_SECRET_ARN .*nor ADMIN_SECRET .*is set/);
+    expect(() => readAwsCellConfig(anEnv({ ADMIN_KEY_ID: undefined }))).toThrow(/ADMIN_KEY_ID is not set/);
+  });
+
+  test("the admin key id must differ from the signing key id", () => {
+    expect(() => readAwsCellConfig(anEnv({ ADMIN_KEY_ID: "alpha-v1" }))).toThrow(/ADMIN_KEY_ID must differ from SIGNING_KEY_ID, both are 'alpha-v1'/);
+  });
+
+  test("the two keys live in the same place: an in-env admin secret beside a managed signing secret fails", () => {
+    expect(() => readAwsCellConfig(anEnv({ ADMIN_SECRET_ARN: undefined, ADMIN_SECRET: "admin-0123456789abcdef" }))).toThrow(/keep both keys in Secrets Manager/);
+  });
+
+  test("a malformed ADMIN_SECRET_ARN or a short ADMIN_SECRET fails without echoing the secret", () => {
+    expect(() => readAwsCellConfig(anEnv({ ADMIN_SECRET_ARN: "admin" }))).toThrow(/ADMIN_SECRET_ARN must be a Secrets Manager secret ARN/);
+    const attempt = () => readAwsCellConfig(aLocalEnv({ ADMIN_SECRET: "short-one" }));
+    expect(attempt).toThrow(/ADMIN_SECRET must be at least 16 characters/);
+    expect(attempt).not.toThrow(/short-one/);
+  });
+
+  test("a local environment reads both secrets from the environment", () => {
+    expect(readAwsCellConfig(aLocalEnv({ DYNAMODB_ENDPOINT: "http://127.0.0.1:8000" }))).toEqual(
+      expect.objectContaining({
+        signingSecret: { kind: "env", secret: "0123456789abcdef0123" },
+        adminKey: { keyId: "alpha-admin-v1", secret: { kind: "env", secret: "admin-0123456789abcdef" } },
+      }),
+    );
+  });
+
   test("a local environment uses the in-env secret and the endpoint override, with a default region", () => {
-    const config = readAwsCellConfig(anEnv({ SIGNING_SECRET_ARN: undefined, SIGNING_SECRET: "0123456789abcdef0123", DYNAMODB_ENDPOINT: "http://127.0.0.1:8000", AWS_REGION: undefined }));
+    const config = readAwsCellConfig(aLocalEnv({ DYNAMODB_ENDPOINT: "http://127.0.0.1:8000", AWS_REGION: undefined }));
     expect(config).toEqual(expect.objectContaining({ signingSecret: { kind: "env", secret: "0123456789abcdef0123" }, dynamodbEndpoint: "http://127.0.0.1:8000", region: "us-east-1" }));
   });
 
@@ -60,6 +98,7 @@ describe("AWS cell configuration", () => {
 
   test("fails when both SIGNING_SECRET_ARN and SIGNING_SECRET are set, so a plain secret cannot shadow the managed one", () => {
     expect(() => readAwsCellConfig(anEnv({ SIGNING_SECRET: "0123456789abcdef0123" }))).toThrow(/set only one of SIGNING_SECRET_ARN .*and SIGNING_SECRET/);
+    expect(() => readAwsCellConfig(anEnv({ ADMIN_SECRET: "admin-0123456789abcdef" }))).toThrow(/set only one of ADMIN_SECRET_ARN .*and ADMIN_SECRET/);
   });
 
   test("fails on a malformed SIGNING_SECRET_ARN, SIGNING_KEY_ID or DYNAMODB_ENDPOINT", () => {
@@ -69,7 +108,7 @@ describe("AWS cell configuration", () => {
   });
 
   test("a too-short SIGNING_SECRET is refused without echoing it", () => {
-    const attempt = () => readAwsCellConfig(anEnv({ SIGNING_SECRET_ARN: undefined, SIGNING_SECRET: "hunter2" }));
+    const attempt = () => readAwsCellConfig(aLocalEnv({ SIGNING_SECRET: "hunter2" }));
     expect(attempt).toThrow(/SIGNING_SECRET must be at least 16 characters/);
     expect(attempt).not.toThrow(/hunter2/);
   });
@@ -107,7 +146,7 @@ describe("lazy Lambda handler", () => {
   });
 
   test("builds the cell once and reuses it across invocations", async () => {
-    const readEnv = jest.fn(() => anEnv({ SIGNING_SECRET_ARN: undefined, SIGNING_SECRET: "0123456789abcdef0123", DYNAMODB_ENDPOINT: "http://127.0.0.1:9" }));
+    const readEnv = jest.fn(() => aLocalEnv({ DYNAMODB_ENDPOINT: "http://127.0.0.1:9" }));
     const handler = lazyAwsCellHandler(readEnv, { logger: { log: () => {} } });
     for (let i = 0; i < 3; i++) {
       const result = await handler(apiGatewayEvent({ method: "GET", path: "/healthz" }));
@@ -161,10 +200,16 @@ async function startFakeSecretsManager(secrets: Record<string, string>): Promise
 
 describe("Secrets Manager key source (real SDK, loopback Secrets Manager)", () => {
   const secret = randomBytes(32).toString("hex");
+  const adminSecret = randomBytes(32).toString("hex");
+  const both = { [SECRET_ARN]: secret, [ADMIN_SECRET_ARN]: adminSecret };
+  const KEYS = [
+    { keyId: "alpha-v1", secretId: SECRET_ARN },
+    { keyId: "alpha-admin-v1", secretId: ADMIN_SECRET_ARN },
+  ];
   let sm: FakeSecretsManager;
   let client: SecretsManagerClient;
   beforeAll(async () => {
-    sm = await startFakeSecretsManager({ [SECRET_ARN]: secret });
+    sm = await startFakeSecretsManager({ ...both });
     client = new SecretsManagerClient({ region: "us-east-1", endpoint: sm.endpoint, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
   });
   afterAll(async () => {
@@ -173,35 +218,48 @@ describe("Secrets Manager key source (real SDK, loopback Secrets Manager)", () =
   });
   beforeEach(() => {
     sm.requests.length = 0;
-    sm.secrets = { [SECRET_ARN]: secret };
+    sm.secrets = { ...both };
   });
 
-  test("fetches the secret once with GetSecretValue and serves it from cache after", async () => {
-    const keys = new SecretsManagerKeySource({ client, secretId: SECRET_ARN, keyId: "alpha-v1" });
-    expect(await Promise.all([keys.secretFor("alpha-v1"), keys.secretFor("alpha-v1")])).toEqual([secret, secret]);
+  test("fetches each key's secret once with GetSecretValue and serves it from cache after", async () => {
+    const keys = new SecretsManagerKeySource({ client, keys: KEYS });
+    expect(await Promise.all([keys.secretFor("alpha-v1"), keys.secretFor("alpha-v1"), keys.secretFor("alpha-admin-v1")])).toEqual([secret, secret, adminSecret]);
     expect(await keys.secretFor("alpha-v1")).toBe(secret);
-    expect(sm.requests).toEqual([{ target: "secretsmanager.GetSecretValue", secretId: SECRET_ARN }]);
+    expect(await keys.secretFor("alpha-admin-v1")).toBe(adminSecret);
+    expect(sm.requests).toEqual([
+      { target: "secretsmanager.GetSecretValue", secretId: SECRET_ARN },
+      { target: "secretsmanager.GetSecretValue", secretId: ADMIN_SECRET_ARN },
+    ]);
   });
 
   test("an unknown key id yields undefined without asking Secrets Manager", async () => {
-    const keys = new SecretsManagerKeySource({ client, secretId: SECRET_ARN, keyId: "alpha-v1" });
+    const keys = new SecretsManagerKeySource({ client, keys: KEYS });
     expect(await keys.secretFor("beta-v1")).toBeUndefined();
+    expect(await keys.secretFor("alpha-admin-v2")).toBeUndefined();
     expect(sm.requests).toEqual([]);
   });
 
-  test("a failed fetch is not cached: the next request tries again", async () => {
-    sm.secrets = {};
-    const keys = new SecretsManagerKeySource({ client, secretId: SECRET_ARN, keyId: "alpha-v1" });
-    await expect(keys.secretFor("alpha-v1")).rejects.toThrow();
+  test("a failed fetch is not cached: the next request tries again, and the other key is unaffected", async () => {
     sm.secrets = { [SECRET_ARN]: secret };
+    const keys = new SecretsManagerKeySource({ client, keys: KEYS });
     expect(await keys.secretFor("alpha-v1")).toBe(secret);
-    expect(sm.requests).toHaveLength(2);
+    await expect(keys.secretFor("alpha-admin-v1")).rejects.toThrow();
+    sm.secrets = { ...both };
+    expect(await keys.secretFor("alpha-admin-v1")).toBe(adminSecret);
+    expect(await keys.secretFor("alpha-v1")).toBe(secret);
+    expect(sm.requests.map((r) => r.secretId)).toEqual([SECRET_ARN, ADMIN_SECRET_ARN, ADMIN_SECRET_ARN]);
   });
 
-  test("the in-env key source knows only its own key id", async () => {
-    const keys = staticKeySource({ "alpha-v1": secret });
+  test("refuses two keys with one id", () => {
+    expect(() => new SecretsManagerKeySource({ client, keys: [KEYS[0]!, { keyId: "alpha-v1", secretId: ADMIN_SECRET_ARN }] })).toThrow(/key id 'alpha-v1' is configured twice/);
+  });
+
+  test("the in-env key source knows exactly its key ids", async () => {
+    const keys = staticKeySource({ "alpha-v1": secret, "alpha-admin-v1": adminSecret });
     expect(await keys.secretFor("alpha-v1")).toBe(secret);
+    expect(await keys.secretFor("alpha-admin-v1")).toBe(adminSecret);
     expect(await keys.secretFor("alpha-v2")).toBeUndefined();
+    expect(await keys.secretFor("constructor")).toBeUndefined();
   });
 
   describe("wired by the composition root", () => {
@@ -231,6 +289,25 @@ describe("Secrets Manager key source (real SDK, loopback Secrets Manager)", () =
       } finally {
         cell.close();
       }
+    });
+
+    test("the composition root's key source answers for the signing and the admin key id, each from its own secret", async () => {
+      const makeClient = jest.fn(() => client);
+      const keys = awsCellKeySource(readAwsCellConfig(anEnv()), makeClient);
+      expect(await keys.secretFor("alpha-admin-v1")).toBe(adminSecret);
+      expect(await keys.secretFor("alpha-v1")).toBe(secret);
+      expect(await keys.secretFor("alpha-v2")).toBeUndefined();
+      expect(sm.requests.map((r) => r.secretId)).toEqual([ADMIN_SECRET_ARN, SECRET_ARN]);
+      expect(makeClient).toHaveBeenCalledTimes(1);
+    });
+
+    test("locally the key source serves both in-env secrets and never builds a Secrets Manager client", async () => {
+      const makeClient = jest.fn(() => client);
+      const keys = awsCellKeySource(readAwsCellConfig(aLocalEnv({ DYNAMODB_ENDPOINT: "http://127.0.0.1:9" })), makeClient);
+      expect(await keys.secretFor("alpha-v1")).toBe("0123456789abcdef0123");
+      expect(await keys.secretFor("alpha-admin-v1")).toBe("admin-0123456789abcdef");
+      expect(makeClient).not.toHaveBeenCalled();
+      expect(sm.requests).toEqual([]);
     });
 
     test("when Secrets Manager fails, signed requests get a 500 problem and the cell recovers once it answers", async () => {

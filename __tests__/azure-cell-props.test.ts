@@ -83,6 +83,11 @@ describe("validateAzureCellProps", () => {
     expect(check({ signingKeyVersion: 1.5 })).toThrow("signingKeyVersion must be an integer of at least 1, got 1.5");
   });
 
+  test("fails when adminKeyVersion is below 1 or not an integer", () => {
+    expect(check({ adminKeyVersion: 0 })).toThrow("adminKeyVersion must be an integer of at least 1, got 0");
+    expect(check({ adminKeyVersion: 2.5 })).toThrow("adminKeyVersion must be an integer of at least 1, got 2.5");
+  });
+
   test("reports every problem at once", () => {
     expect(check({ cellId: "Alpha", hostingPlan: "Premium", logRetentionDays: 1 })).toThrow(/Invalid AzureCell props:\n- cellId[^]*\n- hostingPlan[^]*\n- logRetentionDays/);
   });
@@ -95,6 +100,7 @@ describe("validateAzureCellProps", () => {
         instanceMemoryMiB: Token.asNumber({ Ref: "memory" }),
         logRetentionDays: Token.asNumber({ Ref: "days" }),
         signingKeyVersion: Token.asNumber({ Ref: "version" }),
+        adminKeyVersion: Token.asNumber({ Ref: "admin-version" }),
       }),
     ).not.toThrow();
   });
@@ -116,6 +122,7 @@ describe("resolveAzureCellProps", () => {
       continuousBackupTier: "Continuous7Days",
       logRetentionDays: 30,
       signingKeyVersion: 1,
+      adminKeyVersion: 1,
     });
   });
 
@@ -134,6 +141,7 @@ describe("resolveAzureCellProps", () => {
       continuousBackupTier: "Continuous30Days",
       logRetentionDays: 730,
       signingKeyVersion: 7,
+      adminKeyVersion: 3,
     };
     expect(resolveAzureCellProps(explicit)).toEqual(explicit);
   });

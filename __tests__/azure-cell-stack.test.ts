@@ -1,6 +1,7 @@
 import "./setup/cdktf-matchers";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { Testing } from "cdktf";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { builtinModules } from "node:module";
@@ -36,10 +37,10 @@ describe("AzureCellStack", () => {
     const resources = parseSynth(synth).resource;
     expect(Object.keys(resources.azurerm_cosmosdb_account)).toEqual(["cell_cosmos_5682C50F"]);
     expect(Object.keys(resources.azurerm_cosmosdb_sql_container)).toEqual(["cell_cosmos-container_289F9960"]);
-    expect(Object.keys(resources.azurerm_key_vault_secret)).toEqual(["cell_signing-secret_ADF96AAF"]);
+    expect(Object.keys(resources.azurerm_key_vault_secret).sort()).toEqual(["cell_admin-secret_5FE5F38B", "cell_signing-secret_ADF96AAF"]);
     expect(Object.keys(resources.azurerm_key_vault)).toEqual(["cell_key-vault_1540C10F"]);
     expect(Object.keys(resources.azurerm_storage_account)).toEqual(["cell_storage_F8FC2331"]);
-    expect(Object.keys(resources.random_password)).toEqual(["cell_signing-key_4F8186F6"]);
+    expect(Object.keys(resources.random_password).sort()).toEqual(["cell_admin-key_667760CB", "cell_signing-key_4F8186F6"]);
   });
 
   test("configures azurerm with the features block and Entra ID storage auth, and no hard-coded subscription", () => {
@@ -48,15 +49,26 @@ describe("AzureCellStack", () => {
     expect(azurerm.subscription_id).toBeUndefined();
     expect(azurerm.features[0].key_vault[0]).toEqual(expect.objectContaining({ purge_soft_delete_on_destroy: false, recover_soft_deleted_key_vaults: true }));
     expect(synth).toHaveProvider(RandomProvider);
+    expect(synth).toHaveProvider(TimeProvider);
   });
 
   test("outputs the endpoint, the Function App and the Cosmos DB account, none of them secret", () => {
-    const outputs = parseSynth(synth).output;
+    const { "admin-key": _admin, ...outputs } = parseSynth(synth).output;
     expect(Object.keys(outputs).sort()).toEqual(["cosmos-account-name", "endpoint-url", "function-app-name"]);
+    for (const output of Object.values<any>(outputs)) expect(output.sensitive).toBeUndefined();
     expect(outputs["endpoint-url"].value).toMatch(/^https:\/\/\$\{azurerm_function_app_flex_consumption\..+\.default_hostname\}$/);
     expect(outputs["function-app-name"].value).toMatch(/^\$\{azurerm_function_app_flex_consumption\..+\.name\}$/);
     expect(outputs["cosmos-account-name"].value).toMatch(/^\$\{azurerm_cosmosdb_account\..+\.name\}$/);
     expect(JSON.stringify(outputs)).not.toMatch(/random_password|key_vault_secret|connection_string|primary_key/);
+  });
+
+  test("outputs the admin key for the operator as one sensitive output {keyId, secret}", () => {
+    const adminKey = parseSynth(synth).output["admin-key"];
+    expect(adminKey).toEqual({
+      value: { keyId: "alpha-admin-v1", secret: "${random_password.cell_admin-key_667760CB.result}" },
+      sensitive: true,
+      description: expect.stringMatching(/router never holds it/),
+    });
   });
 
   test("the Functions package folder holds the bundle, host.json with an empty route prefix, and package.json pointing at index.js", () => {

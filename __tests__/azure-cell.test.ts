@@ -15,10 +15,25 @@ import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container"
 import { Password } from "@cdktf/provider-random/lib/password";
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
 import type { TerraformResource } from "cdktf";
+import type { ICell } from "../constructs/cell";
 import { AZURE_CELL_ENV, CONTAINER_SCHEMA } from "../cells/azure/config";
-import { AzureCell, azureCellNames, AZURE_GLOBAL_NAME_RULES, FLEX_PACKAGE_BLOB_NAME, PACKAGE_HASH_SETTING, type AzureCellProps } from "../constructs/azure-cell";
+import {
+  AzureCell,
+  azureCellNames,
+  AZURE_CELL_DIAGNOSTIC_LOGS,
+  AZURE_GLOBAL_NAME_RULES,
+  FLEX_PACKAGE_BLOB_NAME,
+  ONE_DEPLOY_RETRY,
+  PACKAGE_HASH_SETTING,
+  RBAC_PROPAGATION_WAIT,
+  stagedPackageBlobName,
+  STORAGE_SOFT_DELETE_RETENTION_DAYS,
+  type AzureCellProps,
+} from "../constructs/azure-cell";
+import { AZAPI_PROVIDER } from "../constructs/azapi";
 import { resourcesOf } from "./support/synth";
 
 /** A bare stack with the providers the construct needs, so these tests see the construct alone. */
@@ -26,6 +41,7 @@ function synthCell(props: Partial<AzureCellProps> = {}) {
   const stack = new TerraformStack(Testing.app(), "test");
   new AzurermProvider(stack, "azurerm", { features: [{}], storageUseAzuread: true });
   new RandomProvider(stack, "random");
+  new TimeProvider(stack, "time");
   const cell = new AzureCell(stack, "cell", { cellId: "alpha", location: "eastus", ...props });
   return { cell, stack, synth: Testing.synth(stack) };
 }
@@ -36,6 +52,12 @@ const only = (synth: string, type: string): any => {
   const all = resourcesOf(synth, type);
   expect(all).toHaveLength(1);
   return all[0]![1];
+};
+/** The resource of `type` whose construct id is `id` (its Terraform name is `cell_<id>_<hash>`), as [name, config]. */
+const named = (synth: string, type: string, id: string): [string, any] => {
+  const matches = resourcesOf(synth, type).filter(([name]) => name.startsWith(`cell_${id}_`));
+  expect(matches).toHaveLength(1);
+  return matches[0]!;
 };
 const roleAssignment = (synth: string, role: string): any => {
   const matches = resourcesOf(synth, "azurerm_role_assignment").filter(([, r]) => r.role_definition_name === role);
@@ -89,22 +111,32 @@ describe("AzureCell (Flex Consumption, the default)", () => {
   });
 
   test("the app reads its deployment container with its identity, not a storage key", () => {
-    const settings = app().app_settings;
     expect(app()).toMatchObject({
       storage_container_type: "blobContainer",
       storage_authentication_type: "SystemAssignedIdentity",
       storage_container_endpoint: expect.stringContaining(ref(cell.storageAccount, "primary_blob_endpoint")),
     });
     expect(app().storage_access_key).toBeUndefined();
-    // Works around azurerm writing a key-based AzureWebJobsStorage for identity auth (provider issue #29693).
-    expect(settings).toMatchObject({
-      AzureWebJobsStorage: "",
-      AzureWebJobsStorage__accountName: ref(cell.storageAccount, "name"),
-      AzureWebJobsStorage__credential: "managedidentity",
-    });
   });
 
-  test("app settings carry the cell's configuration and the signing secret only as a Key Vault reference", () => {
+  test("host storage is identity-based and no AzureWebJobsStorage setting is written, not even an empty one (provider issue #29693)", () => {
+    const settings = app().app_settings;
+    expect(settings).toMatchObject({ AzureWebJobsStorage__accountName: ref(cell.storageAccount, "name"), AzureWebJobsStorage__credential: "managedidentity" });
+    expect(settings).not.toHaveProperty("AzureWebJobsStorage");
+  });
+
+  test("the app's settings are rewritten without the provider's key-based AzureWebJobsStorage after every change of the app, and the provider's echo is ignored", () => {
+    const [, fix] = named(synth, "azapi_update_resource", "app-settings");
+    expect(fix).toMatchObject({ type: "Microsoft.Web/sites/config@2024-04-01", name: "appsettings", parent_id: ref(cell.functionApp, "id") });
+    // PUT config/appsettings replaces the collection: exactly the app's settings plus the App Insights
+    // connection string azurerm keeps under site_config, and so no AzureWebJobsStorage.
+    expect(fix.body).toEqual({ properties: { ...app().app_settings, APPLICATIONINSIGHTS_CONNECTION_STRING: app().site_config.application_insights_connection_string } });
+    expect(fix.body.properties).not.toHaveProperty("AzureWebJobsStorage");
+    expect(fix.lifecycle).toEqual({ replace_triggered_by: [`azurerm_function_app_flex_consumption.${cell.functionApp.friendlyUniqueId}`] });
+    expect(app().lifecycle).toEqual({ ignore_changes: ["app_settings"] });
+  });
+
+  test("app settings name the vault and the secrets the app reads at run time, and hold no secret and no Key Vault reference", () => {
     const settings = app().app_settings;
     expect(settings).toEqual(
       expect.objectContaining({
@@ -112,25 +144,80 @@ describe("AzureCell (Flex Consumption, the default)", () => {
         [AZURE_CELL_ENV.cosmosEndpoint]: ref(cell.cosmosAccount, "endpoint"),
         [AZURE_CELL_ENV.cosmosContainer]: ref(cell.cosmosContainer, "name"),
         [AZURE_CELL_ENV.signingKeyId]: "alpha-v1",
-        [AZURE_CELL_ENV.signingSecret]: `@Microsoft.KeyVault(SecretUri=${ref(cell.signingSecretStore, "versionless_id")})`,
+        [AZURE_CELL_ENV.adminKeyId]: "alpha-admin-v1",
+        [AZURE_CELL_ENV.keyVaultUrl]: ref(cell.keyVault, "vault_uri"),
+        [AZURE_CELL_ENV.signingSecretName]: ref(cell.signingSecretStore, "name"),
+        [AZURE_CELL_ENV.adminSecretName]: ref(cell.adminSecretStore, "name"),
       }),
     );
     expect(settings[AZURE_CELL_ENV.cosmosDatabase]).toMatch(/^\$\{azurerm_cosmosdb_sql_database\..+\.name\}$/);
-    expect(settings).not.toHaveProperty(AZURE_CELL_ENV.cosmosKey);
-    expect(JSON.stringify(settings)).not.toMatch(/random_password|primary_key|access_key|AccountKey=/);
+    for (const name of [AZURE_CELL_ENV.signingSecret, AZURE_CELL_ENV.adminSecret, AZURE_CELL_ENV.cosmosKey]) expect(settings).not.toHaveProperty(name);
+    expect(JSON.stringify(settings)).not.toMatch(/@Microsoft\.KeyVault|random_password|primary_key|access_key|AccountKey=|\.value\}/);
   });
 
-  test("the package is uploaded to the private deployment container, and its content hash drives the app's restart", () => {
+  test("the package is staged under a content-addressed blob name, never released-package.zip, in the private deployment container", () => {
     expect(synth).toHaveResourceWithProperties(StorageContainer, { name: "deployments", container_access_type: "private" });
     const blob = only(synth, "azurerm_storage_blob");
-    expect(blob).toMatchObject({ name: FLEX_PACKAGE_BLOB_NAME, type: "Block", storage_account_name: ref(cell.storageAccount, "name") });
+    expect(blob).toMatchObject({ name: stagedPackageBlobName(cell.code.hash), type: "Block", storage_account_name: ref(cell.storageAccount, "name"), lifecycle: { create_before_destroy: true } });
+    expect(blob.name).not.toBe(FLEX_PACKAGE_BLOB_NAME);
+    expect(blob.name).toContain(cell.code.hash);
     expect(blob.source).toMatch(new RegExp(`^assets/[^/]+/${cell.code.hash}/${cell.code.hash.slice(0, 16)}\\.zip$`));
     expect(cell.code.hash).toMatch(/^[0-9a-f]{64}$/);
-    expect(app().app_settings[PACKAGE_HASH_SETTING]).toBe(cell.code.hash);
-    expect(app().depends_on).toContain(`azurerm_storage_blob.${cell.packageBlob.friendlyUniqueId}`);
-    // No Kudu zip deploy: it needs the basic-auth publishing credentials that are switched off.
+  });
+
+  test("One Deploy deploys the staged package through ARM (Entra ID), keyed on the package hash, after the settings fix and the app's roles", () => {
+    const [, deploy] = named(synth, "azapi_resource_action", "one-deploy");
+    expect(deploy).toMatchObject({
+      type: "Microsoft.Web/sites/extensions@2024-04-01",
+      resource_id: `${ref(cell.functionApp, "id")}/extensions/onedeploy`,
+      method: "PUT",
+      body: { properties: { packageUri: ref(cell.packageBlob, "url"), remoteBuild: false } },
+      timeouts: { create: "20m", update: "20m" },
+    });
+    expect(deploy.retry).toEqual({ error_message_regex: [...ONE_DEPLOY_RETRY.errorMessageRegex], interval_seconds: 15, max_interval_seconds: 60 });
+    const [fixName] = named(synth, "azapi_update_resource", "app-settings");
+    const [sleepName] = named(synth, "time_sleep", "app-rbac-propagation");
+    expect(deploy.depends_on).toEqual([`azurerm_storage_blob.${cell.packageBlob.friendlyUniqueId}`, `azapi_update_resource.${fixName}`, `time_sleep.${sleepName}`]);
+    // The blob's name, and so its URL, is the only package-dependent input: a code change redeploys, nothing else does.
+    expect(JSON.stringify(deploy)).not.toContain(cell.code.hash);
+    expect(only(synth, "azurerm_storage_blob").name).toContain(cell.code.hash);
+    // No Kudu zip deploy (basic-auth publishing credentials), no app setting pretending to deploy.
     expect(app().zip_deploy_file).toBeUndefined();
     expect(app().app_settings).not.toHaveProperty("WEBSITE_RUN_FROM_PACKAGE");
+    expect(app().app_settings).not.toHaveProperty(PACKAGE_HASH_SETTING);
+    expect(app().depends_on).toBeUndefined();
+  });
+
+  test("One Deploy waits for the app's three role assignments to propagate, again whenever the app's identity changes", () => {
+    const [, wait] = named(synth, "time_sleep", "app-rbac-propagation");
+    expect(wait.create_duration).toBe(RBAC_PROPAGATION_WAIT.app);
+    expect(wait.triggers).toEqual({ "principal-id": ref(cell.functionApp, "identity[0].principal_id") });
+    const roles = [...resourcesOf(synth, "azurerm_role_assignment"), ...resourcesOf(synth, "azurerm_cosmosdb_sql_role_assignment")].filter(([, r]) => String(r.principal_id).includes("identity[0].principal_id"));
+    expect(roles).toHaveLength(3);
+    expect([...wait.depends_on].sort()).toEqual(roles.map(([name, r]) => `${r.role_definition_name ? "azurerm_role_assignment" : "azurerm_cosmosdb_sql_role_assignment"}.${name}`).sort());
+  });
+
+  test("the synthesized stack requires the azapi provider it uses, at an exact version", () => {
+    expect(JSON.parse(synth).terraform.required_providers.azapi).toEqual(AZAPI_PROVIDER);
+    expect(AZAPI_PROVIDER).toEqual({ source: "Azure/azapi", version: expect.stringMatching(/^\d+\.\d+\.\d+$/) });
+  });
+
+  test("deleted blobs and containers stay recoverable (soft delete)", () => {
+    expect(only(synth, "azurerm_storage_account").blob_properties).toEqual({
+      delete_retention_policy: { days: STORAGE_SOFT_DELETE_RETENTION_DAYS },
+      container_delete_retention_policy: { days: STORAGE_SOFT_DELETE_RETENTION_DAYS },
+    });
+  });
+
+  test("Key Vault audit events, Cosmos DB control- and data-plane logs and blob logs go to the cell's Log Analytics workspace", () => {
+    const workspace = cell.node.findChild("logs") as TerraformResource;
+    const settings = resourcesOf(synth, "azurerm_monitor_diagnostic_setting").map(([, d]) => d);
+    const byTarget = (target: string) => settings.find((d) => d.target_resource_id === target);
+    expect(settings).toHaveLength(3);
+    for (const d of settings) expect(d.log_analytics_workspace_id).toBe(ref(workspace, "id"));
+    expect(byTarget(ref(cell.keyVault, "id")).enabled_log).toEqual([{ category: "AuditEvent" }]);
+    expect(byTarget(ref(cell.cosmosAccount, "id"))).toMatchObject({ enabled_log: [{ category: "ControlPlaneRequests" }, { category: "DataPlaneRequests" }], log_analytics_destination_type: "Dedicated" });
+    expect(byTarget(`${ref(cell.storageAccount, "id")}/blobServices/default`).enabled_log).toEqual(AZURE_CELL_DIAGNOSTIC_LOGS.blobStorage.map((category) => ({ category })));
   });
 
   test("the storage account: TLS 1.2, HTTPS only, no public blobs, no shared keys", () => {
@@ -150,12 +237,24 @@ describe("AzureCell (Flex Consumption, the default)", () => {
     );
   });
 
-  test("the deployer may write blobs in the package container only, before the upload", () => {
+  test("the deployer may write blobs in the package container only, and uploads only after the role has propagated", () => {
     const writer = roleAssignment(synth, "Storage Blob Data Contributor");
     expect(writer.scope).toMatch(/^\$\{azurerm_storage_container\..+\.resource_manager_id\}$/);
     expect(writer.principal_id).toMatch(/^\$\{data\.azurerm_client_config\..+\.object_id\}$/);
-    const [writerAddress] = resourcesOf(synth, "azurerm_role_assignment").find(([, r]) => r.role_definition_name === "Storage Blob Data Contributor")!;
-    expect(only(synth, "azurerm_storage_blob").depends_on).toEqual([`azurerm_role_assignment.${writerAddress}`]);
+    const [waitName] = named(synth, "time_sleep", "deployer-rbac-propagation");
+    expect(only(synth, "azurerm_storage_blob").depends_on).toEqual([`time_sleep.${waitName}`]);
+  });
+
+  test("Terraform's data-plane writes wait for both of its role assignments to propagate", () => {
+    const [, wait] = named(synth, "time_sleep", "deployer-rbac-propagation");
+    const [officer] = named(synth, "azurerm_role_assignment", "deployer-secrets-officer");
+    const [writer] = named(synth, "azurerm_role_assignment", "deployer-package-writer");
+    expect(wait).toMatchObject({
+      create_duration: RBAC_PROPAGATION_WAIT.deployer,
+      depends_on: [`azurerm_role_assignment.${officer}`, `azurerm_role_assignment.${writer}`],
+      triggers: { "secrets-officer": `\${azurerm_role_assignment.${officer}.id}`, "package-writer": `\${azurerm_role_assignment.${writer}.id}` },
+    });
+    expect(Number.parseInt(RBAC_PROPAGATION_WAIT.deployer, 10)).toBeGreaterThanOrEqual(60);
   });
 
   test("Cosmos DB (NoSQL): serverless, Session consistency, one region, key auth off, continuous backup, TLS 1.2", () => {
@@ -197,7 +296,7 @@ describe("AzureCell (Flex Consumption, the default)", () => {
     expect(cell.signingSecret).toMatch(/TfToken/);
   });
 
-  test("the signing key lives in an RBAC Key Vault with purge protection, written after the deployer's role", () => {
+  test("the signing and admin keys live in an RBAC Key Vault with purge protection, written after the deployer's role has propagated", () => {
     expect(synth).toHaveResourceWithProperties(KeyVault, {
       name: azureCellNames({ cellId: "alpha", location: "eastus" }).keyVault,
       rbac_authorization_enabled: true,
@@ -205,12 +304,22 @@ describe("AzureCell (Flex Consumption, the default)", () => {
       soft_delete_retention_days: 90,
       sku_name: "standard",
     });
-    const secret = only(synth, "azurerm_key_vault_secret");
-    expect(secret.value).toMatch(/^\$\{random_password\..+\.result\}$/);
-    expect(secret.key_vault_id).toBe(ref(cell.keyVault, "id"));
+    const [waitName] = named(synth, "time_sleep", "deployer-rbac-propagation");
+    const [, signing] = named(synth, "azurerm_key_vault_secret", "signing-secret");
+    const [, admin] = named(synth, "azurerm_key_vault_secret", "admin-secret");
+    expect(signing).toMatchObject({ name: "signing-key", key_vault_id: ref(cell.keyVault, "id"), value: ref(cell.node.findChild("signing-key") as TerraformResource, "result") });
+    expect(admin).toMatchObject({ name: "admin-key", key_vault_id: ref(cell.keyVault, "id"), value: ref(cell.node.findChild("admin-key") as TerraformResource, "result") });
+    for (const secret of [signing, admin]) expect(secret.depends_on).toEqual([`time_sleep.${waitName}`]);
     const officer = roleAssignment(synth, "Key Vault Secrets Officer");
     expect(officer).toMatchObject({ scope: ref(cell.keyVault, "id"), principal_id: expect.stringMatching(/^\$\{data\.azurerm_client_config\..+\.object_id\}$/) });
-    expect(secret.depends_on).toEqual([expect.stringMatching(/^azurerm_role_assignment\.cell_deployer-secrets-officer_/)]);
+  });
+
+  test("the admin key: its own 64-character password kept by its version, id <cellId>-admin-v<n>, not part of ICell", () => {
+    expect(synth).toHaveResourceWithProperties(Password, { length: 64, special: false, keepers: { "admin-key-version": "1" } });
+    expect(cell.adminKeyId).toBe("alpha-admin-v1");
+    expect(cell.adminSecret).toMatch(/TfToken/);
+    const iCellKeys: Array<keyof ICell> = ["cellId", "cloud", "region", "endpointUrl", "signingKeyId", "signingSecret"];
+    expect(iCellKeys.filter((k) => /admin/i.test(k))).toEqual([]);
   });
 
   test("the app's identity may read secrets of this vault only", () => {
@@ -257,20 +366,31 @@ describe("AzureCell (Linux Consumption)", () => {
     expect(app().app_settings).not.toHaveProperty("WEBSITE_CONTENTAZUREFILECONNECTIONSTRING");
   });
 
-  test("runs from the package blob's URL; the blob name and an app setting carry the content hash", () => {
+  test("runs from the staged package blob's URL; the blob name and an app setting carry the content hash", () => {
     const blob = only(synth, "azurerm_storage_blob");
-    expect(blob.name).toBe(`azure-cell-function-${cell.code.hash.slice(0, 16)}.zip`);
+    expect(blob.name).toBe(stagedPackageBlobName(cell.code.hash));
     expect(blob.lifecycle).toEqual({ create_before_destroy: true });
     expect(app().app_settings).toMatchObject({ WEBSITE_RUN_FROM_PACKAGE: ref(cell.packageBlob, "url"), [PACKAGE_HASH_SETTING]: cell.code.hash });
     expect(app().zip_deploy_file).toBeUndefined();
   });
 
-  test("the same cell configuration and Key Vault reference as on Flex Consumption", () => {
+  test("no One Deploy and no settings rewrite: Linux Consumption runs from the URL and azurerm writes identity-based host storage itself", () => {
+    expect(resourcesOf(synth, "azapi_resource_action")).toEqual([]);
+    expect(resourcesOf(synth, "azapi_update_resource")).toEqual([]);
+    expect(cell.oneDeploy).toBeUndefined();
+    expect(app().app_settings).not.toHaveProperty("AzureWebJobsStorage");
+  });
+
+  test("the same cell configuration as on Flex Consumption: secrets named, read at run time", () => {
     expect(app().app_settings).toMatchObject({
       [AZURE_CELL_ENV.cellId]: "alpha",
       [AZURE_CELL_ENV.signingKeyId]: "alpha-v1",
-      [AZURE_CELL_ENV.signingSecret]: `@Microsoft.KeyVault(SecretUri=${ref(cell.signingSecretStore, "versionless_id")})`,
+      [AZURE_CELL_ENV.adminKeyId]: "alpha-admin-v1",
+      [AZURE_CELL_ENV.keyVaultUrl]: ref(cell.keyVault, "vault_uri"),
+      [AZURE_CELL_ENV.signingSecretName]: ref(cell.signingSecretStore, "name"),
+      [AZURE_CELL_ENV.adminSecretName]: ref(cell.adminSecretStore, "name"),
     });
+    expect(app().app_settings).not.toHaveProperty(AZURE_CELL_ENV.signingSecret);
     expect(cell.endpointUrl).toMatch(/^https:\/\//);
   });
 

@@ -21,6 +21,17 @@ const settings = (overrides: Record<string, string | undefined> = {}): AzureCell
   ...overrides,
 });
 
+/** The cloud shape the AzureCell construct writes: secrets named in Key Vault, never their values. */
+const cloudSettings = (overrides: Record<string, string | undefined> = {}): AzureCellEnv =>
+  settings({
+    SIGNING_SECRET: undefined,
+    KEY_VAULT_URL: "https://kv-beta-123456.vault.azure.net/",
+    SIGNING_SECRET_NAME: "signing-key",
+    ADMIN_KEY_ID: "beta-admin-v1",
+    ADMIN_SECRET_NAME: "admin-key",
+    ...overrides,
+  });
+
 const configError = (env: AzureCellEnv): AzureCellConfigError => {
   try {
     readAzureCellSettings(env);
@@ -34,16 +45,62 @@ const configError = (env: AzureCellEnv): AzureCellConfigError => {
 const quietLogger = { log: () => {} };
 
 describe("Azure cell settings", () => {
-  test("valid settings are read as they are, and COSMOS_KEY stays absent when not set", () => {
+  test("valid local settings are read as they are, and COSMOS_KEY, the admin key and KEY_VAULT_URL stay absent when not set", () => {
     expect(readAzureCellSettings(settings())).toEqual({
       cellId: "beta",
       cosmosEndpoint: "https://cells-beta.documents.azure.com:443/",
       cosmosDatabase: "cells",
       cosmosContainer: "records",
       signingKeyId: "beta-v1",
-      signingSecret: "a-signing-secret-of-enough-length",
+      signingSecret: { kind: "env", secret: "a-signing-secret-of-enough-length" },
       storeTimeoutMs: 2500,
     });
+  });
+
+  test("cloud settings (as the AzureCell construct writes them) name the vault and the two secrets, and hold no secret", () => {
+    expect(readAzureCellSettings(cloudSettings())).toEqual({
+      cellId: "beta",
+      cosmosEndpoint: "https://cells-beta.documents.azure.com:443/",
+      cosmosDatabase: "cells",
+      cosmosContainer: "records",
+      signingKeyId: "beta-v1",
+      signingSecret: { kind: "key-vault", secretName: "signing-key" },
+      adminKey: { keyId: "beta-admin-v1", secret: { kind: "key-vault", secretName: "admin-key" } },
+      keyVaultUrl: "https://kv-beta-123456.vault.azure.net/",
+      storeTimeoutMs: 2500,
+    });
+  });
+
+  test("a Key Vault secret name without KEY_VAULT_URL, or a vault URL that is not https, fails naming the setting", () => {
+    expect(configError(cloudSettings({ KEY_VAULT_URL: undefined })).problems).toEqual(["KEY_VAULT_URL is not set; the cell reads SIGNING_SECRET_NAME from that vault"]);
+    expect(configError(cloudSettings({ KEY_VAULT_URL: "http://kv-beta.vault.azure.net/" })).problems).toEqual([
+      "KEY_VAULT_URL must be an https URL like https://<vault>.vault.azure.net/, got 'http://kv-beta.vault.azure.net/'",
+    ]);
+  });
+
+  test("both a secret name and an in-env secret for one key fail, so a plain secret cannot shadow the vault's", () => {
+    expect(configError(cloudSettings({ SIGNING_SECRET: "a-signing-secret-of-enough-length" })).problems).toEqual([
+      "set only one of SIGNING_SECRET_NAME (in the cloud) and SIGNING_SECRET (local sandbox and tests), not both",
+    ]);
+  });
+
+  test("the admin key: id and secret together, an id unlike the signing key's, and its secret where the signing secret is", () => {
+    expect(configError(cloudSettings({ ADMIN_SECRET_NAME: undefined })).problems).toEqual(["neither ADMIN_SECRET_NAME (in the cloud) nor ADMIN_SECRET (local sandbox and tests) is set"]);
+    expect(configError(cloudSettings({ ADMIN_KEY_ID: undefined })).problems).toEqual(["ADMIN_KEY_ID is not set"]);
+    expect(configError(cloudSettings({ ADMIN_KEY_ID: "beta-v1" })).problems).toEqual(["ADMIN_KEY_ID must differ from SIGNING_KEY_ID, both are 'beta-v1'"]);
+    expect(configError(cloudSettings({ ADMIN_SECRET_NAME: undefined, ADMIN_SECRET: "an-admin-secret-long-enough" })).problems).toEqual([
+      expect.stringMatching(/^keep both keys in Key Vault/),
+    ]);
+    expect(readAzureCellSettings(settings({ ADMIN_KEY_ID: "beta-admin-v1", ADMIN_SECRET: "an-admin-secret-long-enough" })).adminKey).toEqual({
+      keyId: "beta-admin-v1",
+      secret: { kind: "env", secret: "an-admin-secret-long-enough" },
+    });
+  });
+
+  test("KEY_VAULT_URL without any secret read from the vault is a mistake worth naming", () => {
+    expect(configError(settings({ KEY_VAULT_URL: "https://kv-beta.vault.azure.net/" })).problems).toEqual([
+      "KEY_VAULT_URL is set but no secret is read from Key Vault; set SIGNING_SECRET_NAME",
+    ]);
   });
 
   test("fails when COSMOS_ENDPOINT is missing, naming it", () => {
@@ -61,7 +118,7 @@ describe("Azure cell settings", () => {
   test("fails when SIGNING_SECRET and SIGNING_KEY_ID are missing, naming both at once", () => {
     expect(configError(settings({ SIGNING_SECRET: undefined, SIGNING_KEY_ID: undefined })).problems).toEqual([
       "SIGNING_KEY_ID is not set",
-      "SIGNING_SECRET is not set",
+      "neither SIGNING_SECRET_NAME (in the cloud) nor SIGNING_SECRET (local sandbox and tests) is set",
     ]);
   });
 
@@ -72,7 +129,7 @@ describe("Azure cell settings", () => {
   test("fails on a Key Vault reference the platform left unresolved, without echoing it", () => {
     const reference = "@Microsoft.KeyVault(SecretUri=https://kv-beta.vault.azure.net/secrets/signing/)";
     const error = configError(settings({ SIGNING_SECRET: reference }));
-    expect(error.message).toMatch(/SIGNING_SECRET is a Key Vault reference the platform could not resolve/);
+    expect(error.message).toMatch(/SIGNING_SECRET is a Key Vault reference the platform could not resolve; set KEY_VAULT_URL and SIGNING_SECRET_NAME instead/);
     expect(error.message).not.toContain("kv-beta");
   });
 
@@ -102,7 +159,7 @@ describe("Azure cell settings", () => {
       "COSMOS_DATABASE is not set",
       "COSMOS_CONTAINER is not set",
       "SIGNING_KEY_ID is not set",
-      "SIGNING_SECRET is not set",
+      "neither SIGNING_SECRET_NAME (in the cloud) nor SIGNING_SECRET (local sandbox and tests) is set",
     ]);
   });
 });
@@ -220,12 +277,13 @@ describe("function.ts (the Functions entry point)", () => {
 
   test("composes the cell from process.env on first use, after a failed attempt too, and serves /healthz", async () => {
     Object.assign(process.env, settings({ CELL_ID: "gamma", COSMOS_KEY: "an-emulator-key" }));
-    const stdout = jest.spyOn(console, "log").mockImplementation(() => {});
+    const stdout = jest.spyOn(console, "info").mockImplementation(() => {});
     try {
       const { reply } = await call("/healthz");
       expect(reply.status).toBe(200);
       expect(JSON.parse(String(reply.body))).toEqual({ status: "ok", cell_id: "gamma", cloud: "azure" });
-      // The default logger writes JSON lines to stdout: the composition is logged, its secrets are not.
+      // Composition runs before the invocation's log is in scope: the default logger writes a JSON
+      // line to the console at the entry's level. The composition is logged, its secrets are not.
       const lines = stdout.mock.calls.map(([line]) => String(line));
       expect(lines.some((line) => JSON.parse(line).msg === "cell composed")).toBe(true);
       expect(lines.join("\n")).not.toMatch(/a-signing-secret-of-enough-length|an-emulator-key/);

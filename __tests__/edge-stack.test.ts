@@ -5,6 +5,8 @@ import { bundle } from "../constructs/bundling";
 import { validateEdgeRouterProps } from "../constructs/edge-router";
 import { ROUTER_BUNDLE, ROUTER_COMPATIBILITY_DATE } from "../router/bundle-spec";
 import { TOPOLOGY, type Topology } from "../topology";
+import { evaluatePolicies } from "../policies/engine";
+import { workerNoAdminKey } from "../policies/rules/cloudflare/worker-no-admin-key";
 import { synthApp } from "./support/app";
 import { forSnapshot } from "./support/synth";
 
@@ -76,14 +78,23 @@ describe("edge stack", () => {
     expect(bindings.find((b) => b.name === "ROUTER_MODE").text).toBe("cloud");
   });
 
-  test("the signing secrets leave the cell stacks only as sensitive outputs", () => {
+  test("the cell keys leave the cell stacks only as sensitive outputs: the signing key for the edge, the admin key for the operator", () => {
     for (const name of ["cell-alpha", "cell-beta"]) {
-      const outputs = Object.values<any>(app.stacks[name].output);
-      const secret = outputs.filter((o) => /random_password/.test(o.value));
-      expect(secret).toHaveLength(1);
-      expect(secret[0].sensitive).toBe(true);
+      const outputs = Object.entries<any>(app.stacks[name].output);
+      const secret = outputs.filter(([, o]) => /random_password/.test(JSON.stringify(o.value)));
+      expect(secret.map(([key]) => key).sort()).toEqual(["admin-key", expect.stringMatching(/^cross-stack-output-random_passwordcell_signing-key_/)]);
+      expect(secret.every(([, o]) => o.sensitive === true)).toBe(true);
     }
     expect(JSON.stringify(edge.output)).not.toMatch(/random_password|secret/);
+  });
+
+  test("the Worker never gets an admin key: no binding names one, and the edge reads only endpoints and signing keys from the cells", () => {
+    const bindings: any[] = script().bindings;
+    expect(bindings.filter((b) => /admin/i.test(`${b.name} ${b.text ?? ""}`))).toEqual([]);
+    const remoteOutputs = [...JSON.stringify(edge.resource).matchAll(/outputs\.(cross-stack-output-[A-Za-z0-9_-]+)/g)].map((m) => m[1]!);
+    expect(remoteOutputs.length).toBeGreaterThan(0);
+    for (const output of remoteOutputs) expect(output).toMatch(/(api_endpoint|default_hostname|signing-key_[0-9A-F]+result)$/);
+    expect(evaluatePolicies(edge, [workerNoAdminKey])).toEqual([]);
   });
 
   test("exposes the router on workers.dev and outputs its URL", () => {

@@ -1,6 +1,7 @@
 import { ALL_RULES, evaluatePolicies } from "../policies";
 import { workerCloudMode } from "../policies/rules/cloudflare/worker-cloud-mode";
 import { workerKeysSecret } from "../policies/rules/cloudflare/worker-keys-secret";
+import { workerNoAdminKey } from "../policies/rules/cloudflare/worker-no-admin-key";
 import { synthApp } from "./support/app";
 
 const script = (bindings: unknown[]) => ({ resource: { cloudflare_workers_script: { router: { bindings } } } });
@@ -11,6 +12,16 @@ describe("Cloudflare policy rules", () => {
     expect(evaluatePolicies(script([{ type: "plain_text", name: "CELL_KEY_ALPHA", text: "x" }]), [workerKeysSecret])).toEqual([
       { ruleId: "CF-WKR-1", address: "cloudflare_workers_script.router", message: "cell key bindings must be secret_text: CELL_KEY_ALPHA" },
     ]);
+  });
+
+  test("CF-WKR-3 passes signing-key bindings and flags any binding that names or carries an admin key", () => {
+    const signing = { type: "secret_text", name: "CELL_KEY_ALPHA", text: '${jsonencode({"keyId" = "alpha-v1", "secret" = data.terraform_remote_state.cell-alpha.outputs.cross-stack-output-random_passwordcell_signing-key_4F8186F6result})}' };
+    expect(evaluatePolicies(script([signing]), [workerNoAdminKey])).toEqual([]);
+    const leaked = { type: "secret_text", name: "CELL_KEY_ALPHA", text: '${jsonencode({"keyId" = "alpha-admin-v1", "secret" = data.terraform_remote_state.cell-alpha.outputs.cross-stack-output-random_passwordcell_admin-key_667760CBresult})}' };
+    expect(evaluatePolicies(script([signing, leaked]), [workerNoAdminKey])).toEqual([
+      { ruleId: "CF-WKR-3", address: "cloudflare_workers_script.router", message: expect.stringMatching(/bindings CELL_KEY_ALPHA carry an admin key/) },
+    ]);
+    expect(evaluatePolicies(script([{ type: "secret_text", name: "CELL_ADMIN_KEY_ALPHA", text: "x" }]), [workerNoAdminKey])).toHaveLength(1);
   });
 
   test("CF-WKR-2 passes cloud mode and flags local mode", () => {

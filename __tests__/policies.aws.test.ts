@@ -61,6 +61,11 @@ const FIXTURES: Record<string, { pass: Fixture; fail: Fixture }> = {
     pass: { subject: { policy_arn: "arn:${data.aws_partition.p.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess" } },
     fail: { subject: { policy_arn: "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess" } },
   },
+  "AWS-LMB-5": {
+    pass: { subject: { logging_config: { log_format: "JSON", application_log_level: "INFO", system_log_level: "INFO" } } },
+    // What the cell synthesized before: JSON, but a WARN system level that drops START/REPORT.
+    fail: { subject: { logging_config: { log_format: "JSON", application_log_level: "INFO", system_log_level: "WARN" } } },
+  },
   "AWS-LOG-1": { pass: { subject: { name: "/aws/lambda/x", retention_in_days: 30 } }, fail: { subject: { name: "/aws/lambda/x" } } },
   "AWS-API-1": { pass: { subject: stage() }, fail: { subject: stage({ access_log_settings: undefined }) } },
   "AWS-API-2": { pass: { subject: stage() }, fail: { subject: stage({ default_route_settings: { detailed_metrics_enabled: true } }) } },
@@ -118,8 +123,13 @@ describe("AWS policy rules, edge cases", () => {
     ["another cell's table by literal ARN", "arn:aws:dynamodb:eu-west-1:123456789012:table/cells-beta-records"],
     ["the table's stream", "${aws_dynamodb_table.records.stream_arn}"],
     ["a table of another stack", "${aws_dynamodb_table.elsewhere.arn}"],
+    ["every index of the table", "${aws_dynamodb_table.records.arn}/index/*"],
   ])("AWS-IAM-2 flags DynamoDB actions on %s", (_case, resource) => {
     expect(check("AWS-IAM-2", { policy: policy({ Effect: "Allow", Action: ["dynamodb:GetItem"], Resource: resource }) }, withTable)).toMatch(/grants DynamoDB actions on/);
+  });
+
+  test("AWS-IAM-2 accepts one named index of a table in this stack", () => {
+    expect(check("AWS-IAM-2", { policy: policy({ Effect: "Allow", Action: ["dynamodb:Query"], Resource: ["${aws_dynamodb_table.records.arn}/index/ownership"] }) }, withTable)).toBeUndefined();
   });
 
   test("AWS-IAM-2 leaves statements without DynamoDB actions alone", () => {
@@ -138,6 +148,13 @@ describe("AWS policy rules, edge cases", () => {
 
   test("AWS-LMB-4 flags a service permission without a source ARN", () => {
     expect(check("AWS-LMB-4", { principal: "apigateway.amazonaws.com", action: "lambda:InvokeFunction" })).toMatch(/source_arn/);
+  });
+
+  test("AWS-LMB-5 flags the Text log format and a missing logging_config, and accepts DEBUG", () => {
+    expect(check("AWS-LMB-5", { logging_config: { log_format: "Text" } })).toMatch(/log_format must be 'JSON', got 'Text'/);
+    expect(check("AWS-LMB-5", {})).toMatch(/log_format must be 'JSON'/);
+    expect(check("AWS-LMB-5", { logging_config: [{ log_format: "JSON", system_log_level: "DEBUG" }] })).toBeUndefined();
+    expect(check("AWS-LMB-5", { logging_config: { log_format: "JSON", system_log_level: "ERROR" } })).toMatch(/drops the START\/REPORT lines/);
   });
 
   test("AWS-LOG-1 flags a retention of 0 (never expire)", () => {

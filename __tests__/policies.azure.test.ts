@@ -9,6 +9,12 @@ import { functionAppHttpsOnly } from "../policies/rules/azure/function-app-https
 import { functionAppManagedIdentity } from "../policies/rules/azure/function-app-managed-identity";
 import { functionAppMinTls } from "../policies/rules/azure/function-app-min-tls";
 import { functionAppSettingsNoSecrets } from "../policies/rules/azure/function-app-settings-no-secrets";
+import { functionAppSecretsReadAtRunTime } from "../policies/rules/azure/function-app-secrets-read-at-run-time";
+import { flexHostStorageIdentity } from "../policies/rules/azure/flex-host-storage-identity";
+import { flexOneDeploy } from "../policies/rules/azure/flex-one-deploy";
+import { dataPlaneWaitsForRbac } from "../policies/rules/azure/data-plane-waits-for-rbac";
+import { blobStorageLogs, cosmosRequestLogs, keyVaultAuditLogs } from "../policies/rules/azure/diagnostic-settings";
+import { storageSoftDelete } from "../policies/rules/azure/storage-soft-delete";
 import { FUNCTION_APP_TYPES } from "../policies/rules/azure/function-app-types";
 import { keyVaultRbacPurgeProtection } from "../policies/rules/azure/key-vault-rbac-purge-protection";
 import { storageContainerPrivate } from "../policies/rules/azure/storage-container-private";
@@ -18,27 +24,72 @@ import { storageNoPublicBlobs } from "../policies/rules/azure/storage-no-public-
 import { storageSharedKeyDisabled } from "../policies/rules/azure/storage-shared-key-disabled";
 import { AzureCellStack } from "../stacks/azure-cell-stack";
 
-/** Evaluates `rules` against one resource of `type`; returns the violation messages. */
-const violations = (rules: PolicyRule | readonly PolicyRule[], type: string, resource: Record<string, unknown>): string[] =>
-  evaluatePolicies({ resource: { [type]: { fixture: resource } } }, Array.isArray(rules) ? rules : [rules as PolicyRule]).map((v) => v.message);
+type Resources = Record<string, Record<string, Record<string, unknown>>>;
+
+/**
+ * Evaluates `rules` against one resource of `type` named `fixture`, in a stack that also holds
+ * `others` (the resources some rules look up: diagnostic settings, azapi resources, time_sleeps);
+ * returns the violation messages.
+ */
+const violations = (rules: PolicyRule | readonly PolicyRule[], type: string, resource: Record<string, unknown>, others: Resources = {}): string[] =>
+  evaluatePolicies({ resource: { ...others, [type]: { fixture: resource } } }, Array.isArray(rules) ? rules : [rules as PolicyRule]).map((v) => v.message);
 
 const KV_REFERENCE = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault_secret.s.versionless_id})";
+const FLEX = "azurerm_function_app_flex_consumption";
 
 /** A Function App of `type` that passes every Function App rule (Terraform JSON, snake_case). */
 const goodApp = (type: string): Record<string, unknown> => ({
   https_only: true,
   webdeploy_publish_basic_authentication_enabled: false,
-  ...(type === "azurerm_function_app_flex_consumption" ? {} : { ftp_publish_basic_authentication_enabled: false }),
+  ...(type === FLEX ? { lifecycle: { ignore_changes: ["app_settings"] } } : { ftp_publish_basic_authentication_enabled: false }),
   identity: { type: "SystemAssigned" },
-  site_config: { minimum_tls_version: "1.2", scm_minimum_tls_version: "1.2", ...(type === "azurerm_function_app_flex_consumption" ? {} : { ftps_state: "Disabled" }) },
-  app_settings: { CELL_ID: "alpha", SIGNING_KEY_ID: "alpha-v1", SIGNING_SECRET: KV_REFERENCE, AzureWebJobsStorage: "", AzureWebJobsStorage__accountName: "${azurerm_storage_account.s.name}" },
+  site_config: { minimum_tls_version: "1.2", scm_minimum_tls_version: "1.2", ...(type === FLEX ? {} : { ftps_state: "Disabled" }) },
+  app_settings: {
+    CELL_ID: "alpha",
+    SIGNING_KEY_ID: "alpha-v1",
+    KEY_VAULT_URL: "${azurerm_key_vault.kv.vault_uri}",
+    SIGNING_SECRET_NAME: "${azurerm_key_vault_secret.s.name}",
+    AzureWebJobsStorage__accountName: "${azurerm_storage_account.s.name}",
+  },
+});
+
+/** What a compliant Flex app named `fixture` has around it: the azapi settings rewrite and the One Deploy request. */
+const flexCompanions = (overrides: { settings?: Record<string, unknown>; deploy?: Record<string, unknown> } = {}): Resources => ({
+  azapi_update_resource: {
+    settings: {
+      type: "Microsoft.Web/sites/config@2024-04-01",
+      name: "appsettings",
+      parent_id: `\${${FLEX}.fixture.id}`,
+      body: { properties: { CELL_ID: "alpha", AzureWebJobsStorage__accountName: "${azurerm_storage_account.s.name}" } },
+      ...overrides.settings,
+    },
+  },
+  azapi_resource_action: {
+    deploy: {
+      type: "Microsoft.Web/sites/extensions@2024-04-01",
+      resource_id: `\${${FLEX}.fixture.id}/extensions/onedeploy`,
+      method: "PUT",
+      body: { properties: { packageUri: "${azurerm_storage_blob.package.url}", remoteBuild: false } },
+      ...overrides.deploy,
+    },
+  },
+});
+const companionsOf = (type: string): Resources => (type === FLEX ? flexCompanions() : {});
+
+/** A diagnostic setting sending `categories` of `target` to a workspace. */
+const diagnostics = (target: string, categories: readonly string[], extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  name: "cell-logs",
+  target_resource_id: target,
+  log_analytics_workspace_id: "${azurerm_log_analytics_workspace.logs.id}",
+  enabled_log: categories.map((category) => ({ category })),
+  ...extra,
 });
 
 describe.each(FUNCTION_APP_TYPES)("Function App rules on %s", (type) => {
   const good = goodApp(type);
 
   test("a compliant app passes every Function App rule", () => {
-    expect(violations(AZURE_RULES, type, good)).toEqual([]);
+    expect(violations(AZURE_RULES, type, good, companionsOf(type))).toEqual([]);
   });
 
   test("AZ-FN-1 fails without https_only", () => {
@@ -66,6 +117,17 @@ describe.each(FUNCTION_APP_TYPES)("Function App rules on %s", (type) => {
     expect(violations(functionAppManagedIdentity, type, anonymous)).toEqual([expect.stringMatching(/identity/)]);
   });
 
+  test("AZ-FN-6 fails on the SIGNING_SECRET Key Vault reference the cell synthesized before, and on an ADMIN_SECRET", () => {
+    const settings = good.app_settings as Record<string, string>;
+    expect(violations(functionAppSecretsReadAtRunTime, type, good)).toEqual([]);
+    expect(violations(functionAppSecretsReadAtRunTime, type, { ...good, app_settings: { ...settings, SIGNING_SECRET: KV_REFERENCE } })).toEqual([
+      expect.stringMatching(/app settings SIGNING_SECRET must not be set; set KEY_VAULT_URL/),
+    ]);
+    expect(violations(functionAppSecretsReadAtRunTime, type, { ...good, app_settings: { ...settings, ADMIN_SECRET: "literal-admin-secret" } })).toEqual([
+      expect.stringMatching(/ADMIN_SECRET must not be set/),
+    ]);
+  });
+
   test("AZ-FN-5 fails when SIGNING_SECRET holds the secret instead of a Key Vault reference", () => {
     const settings = good.app_settings as Record<string, string>;
     expect(violations(functionAppSettingsNoSecrets, type, good)).toEqual([]);
@@ -90,6 +152,77 @@ describe("AZ-FN-3 on apps with an FTP endpoint", () => {
 
   test("does not ask a Flex Consumption app for FTP switches it does not have", () => {
     expect(violations(functionAppBasicAuthOff, "azurerm_function_app_flex_consumption", goodApp("azurerm_function_app_flex_consumption"))).toEqual([]);
+  });
+});
+
+describe("AZ-FN-7 identity-based host storage on Flex Consumption (provider issue #29693)", () => {
+  const good = goodApp(FLEX);
+
+  test("passes the app with its azapi settings rewrite and the ignored echo", () => {
+    expect(violations(flexHostStorageIdentity, FLEX, good, flexCompanions())).toEqual([]);
+  });
+
+  test("fails on what the cell synthesized before: an empty AzureWebJobsStorage, no rewrite, nothing ignored", () => {
+    const before = { ...good, lifecycle: undefined, app_settings: { ...(good.app_settings as object), AzureWebJobsStorage: "" } };
+    expect(violations(flexHostStorageIdentity, FLEX, before)).toEqual([
+      "app_settings must not contain AzureWebJobsStorage (not even empty); lifecycle.ignore_changes must include app_settings (the provider reads back its own echo); one azapi_update_resource of Microsoft.Web/sites/config 'appsettings' must rewrite this app's settings",
+    ]);
+  });
+
+  test("fails when the rewrite targets another app or carries AzureWebJobsStorage itself", () => {
+    expect(violations(flexHostStorageIdentity, FLEX, good, flexCompanions({ settings: { parent_id: `\${${FLEX}.other.id}` } }))).toEqual([
+      expect.stringMatching(/one azapi_update_resource .* must rewrite this app's settings/),
+    ]);
+    expect(violations(flexHostStorageIdentity, FLEX, good, flexCompanions({ settings: { body: { properties: { AzureWebJobsStorage: "" } } } }))).toEqual([
+      expect.stringMatching(/azapi appsettings body must not contain AzureWebJobsStorage/),
+    ]);
+  });
+
+  test("fails without identity-based host storage", () => {
+    const { AzureWebJobsStorage__accountName: _, ...settings } = good.app_settings as Record<string, string>;
+    expect(violations(flexHostStorageIdentity, FLEX, { ...good, app_settings: settings }, flexCompanions())).toEqual([expect.stringMatching(/AzureWebJobsStorage__accountName/)]);
+  });
+});
+
+describe("AZ-FN-8 One Deploy on Flex Consumption", () => {
+  const good = goodApp(FLEX);
+
+  test("passes an app with a One Deploy PUT carrying a packageUri", () => {
+    expect(violations(flexOneDeploy, FLEX, good, flexCompanions())).toEqual([]);
+  });
+
+  test("fails on what the cell synthesized before: the package written straight to released-package.zip, no One Deploy", () => {
+    const before: Resources = { azurerm_storage_blob: { package: { name: "released-package.zip", type: "Block", source: "assets/x.zip" } } };
+    expect(violations(flexOneDeploy, FLEX, good, before)).toEqual([
+      "one azapi_resource_action must PUT this app's extensions/onedeploy with properties.packageUri; no azurerm_storage_blob may be named released-package.zip: One Deploy writes it, an upload under that name is never deployed",
+    ]);
+  });
+
+  test("fails on a deploy without a packageUri, on another app, or with Kudu's zip_deploy_file", () => {
+    expect(violations(flexOneDeploy, FLEX, good, flexCompanions({ deploy: { body: { properties: { remoteBuild: false } } } }))).toHaveLength(1);
+    expect(violations(flexOneDeploy, FLEX, good, flexCompanions({ deploy: { resource_id: `\${${FLEX}.other.id}/extensions/onedeploy` } }))).toHaveLength(1);
+    expect(violations(flexOneDeploy, FLEX, { ...good, zip_deploy_file: "app.zip" }, flexCompanions())).toEqual([expect.stringMatching(/zip_deploy_file must not be set/)]);
+  });
+});
+
+describe("AZ-RBAC-1 data-plane writes wait for their role assignments", () => {
+  const wait: Resources = {
+    time_sleep: { rbac: { create_duration: "120s", depends_on: ["azurerm_role_assignment.writer"] } },
+    azurerm_role_assignment: { writer: { role_definition_name: "Storage Blob Data Contributor" } },
+  };
+
+  test.each(["azurerm_key_vault_secret", "azurerm_storage_blob"])("passes a %s that depends on a time_sleep after the role assignment", (type) => {
+    expect(violations(dataPlaneWaitsForRbac, type, { name: "x", depends_on: ["time_sleep.rbac"] }, wait)).toEqual([]);
+  });
+
+  test.each(["azurerm_key_vault_secret", "azurerm_storage_blob"])("fails on a %s that depends on the role assignment directly (what the cell synthesized before)", (type) => {
+    expect(violations(dataPlaneWaitsForRbac, type, { name: "x", depends_on: ["azurerm_role_assignment.writer"] }, wait)).toEqual([expect.stringMatching(/must include a time_sleep/)]);
+  });
+
+  test("fails when the time_sleep waits for nothing or for no role assignment", () => {
+    const idle: Resources = { time_sleep: { rbac: { create_duration: "120s", depends_on: ["azurerm_key_vault.kv"] }, none: { depends_on: ["azurerm_role_assignment.writer"] } } };
+    expect(violations(dataPlaneWaitsForRbac, "azurerm_storage_blob", { depends_on: ["time_sleep.rbac"] }, idle)).toHaveLength(1);
+    expect(violations(dataPlaneWaitsForRbac, "azurerm_storage_blob", { depends_on: ["time_sleep.none"] }, idle)).toHaveLength(1);
   });
 });
 
@@ -125,10 +258,42 @@ describe("AZ-FN-5 secret-looking app settings", () => {
 
 describe("storage rules", () => {
   const type = "azurerm_storage_account";
-  const good = { min_tls_version: "TLS1_2", https_traffic_only_enabled: true, allow_nested_items_to_be_public: false, shared_access_key_enabled: false };
+  const good = {
+    min_tls_version: "TLS1_2",
+    https_traffic_only_enabled: true,
+    allow_nested_items_to_be_public: false,
+    shared_access_key_enabled: false,
+    blob_properties: { delete_retention_policy: { days: 7 }, container_delete_retention_policy: { days: 7 } },
+  };
+  const blobLogs: Resources = {
+    azurerm_monitor_diagnostic_setting: { blob: diagnostics("${azurerm_storage_account.fixture.id}/blobServices/default", ["StorageRead", "StorageWrite", "StorageDelete"]) },
+  };
 
   test("a compliant account passes every storage rule", () => {
-    expect(violations(AZURE_RULES, type, good)).toEqual([]);
+    expect(violations(AZURE_RULES, type, good, blobLogs)).toEqual([]);
+  });
+
+  test("AZ-ST-6 fails without blob or container soft delete (what the cell synthesized before), or with less than 7 days", () => {
+    const { blob_properties: _, ...before } = good;
+    expect(violations(storageSoftDelete, type, before)).toEqual([
+      "blob_properties.delete_retention_policy.days must be at least 7, got undefined; blob_properties.container_delete_retention_policy.days must be at least 7, got undefined",
+    ]);
+    expect(violations(storageSoftDelete, type, { ...good, blob_properties: [{ delete_retention_policy: [{ days: 7 }], container_delete_retention_policy: [{ days: 1 }] }] })).toEqual([
+      expect.stringMatching(/container_delete_retention_policy.days must be at least 7, got 1/),
+    ]);
+  });
+
+  test("AZ-MON-3 fails without blob logs in a workspace (what the cell synthesized before), or with some categories missing", () => {
+    expect(violations(blobStorageLogs, type, good, blobLogs)).toEqual([]);
+    expect(violations(blobStorageLogs, type, good)).toEqual([
+      "no azurerm_monitor_diagnostic_setting sends StorageRead, StorageWrite, StorageDelete of this resource to a Log Analytics workspace",
+    ]);
+    const partial: Resources = { azurerm_monitor_diagnostic_setting: { blob: diagnostics("${azurerm_storage_account.fixture.id}/blobServices/default", ["StorageWrite"]) } };
+    expect(violations(blobStorageLogs, type, good, partial)).toEqual([expect.stringMatching(/sends StorageRead, StorageDelete of/)]);
+    const onAccount: Resources = { azurerm_monitor_diagnostic_setting: { blob: diagnostics("${azurerm_storage_account.fixture.id}", ["StorageRead", "StorageWrite", "StorageDelete"]) } };
+    expect(violations(blobStorageLogs, type, good, onAccount)).toHaveLength(1);
+    const allLogs: Resources = { azurerm_monitor_diagnostic_setting: { blob: { ...diagnostics("${azurerm_storage_account.fixture.id}/blobServices/default", []), enabled_log: [{ category_group: "allLogs" }] } } };
+    expect(violations(blobStorageLogs, type, good, allLogs)).toEqual([]);
   });
 
   test("AZ-ST-1 fails below TLS 1.2 or when left to the default", () => {
@@ -162,8 +327,20 @@ describe("Cosmos DB rules", () => {
   const type = "azurerm_cosmosdb_account";
   const good = { local_authentication_disabled: true, backup: { type: "Continuous", tier: "Continuous7Days" } };
 
+  const cosmosLogs: Resources = { azurerm_monitor_diagnostic_setting: { cosmos: diagnostics("${azurerm_cosmosdb_account.fixture.id}", ["ControlPlaneRequests", "DataPlaneRequests"], { log_analytics_destination_type: "Dedicated" }) } };
+
   test("a compliant account passes every Cosmos DB rule", () => {
-    expect(violations(AZURE_RULES, type, good)).toEqual([]);
+    expect(violations(AZURE_RULES, type, good, cosmosLogs)).toEqual([]);
+  });
+
+  test("AZ-MON-2 fails without control- and data-plane logs in a workspace (what the cell synthesized before), or with one of them", () => {
+    expect(violations(cosmosRequestLogs, type, good)).toEqual([
+      "no azurerm_monitor_diagnostic_setting sends ControlPlaneRequests, DataPlaneRequests of this resource to a Log Analytics workspace",
+    ]);
+    const dataOnly: Resources = { azurerm_monitor_diagnostic_setting: { cosmos: diagnostics("${azurerm_cosmosdb_account.fixture.id}", ["DataPlaneRequests"]) } };
+    expect(violations(cosmosRequestLogs, type, good, dataOnly)).toEqual([expect.stringMatching(/sends ControlPlaneRequests of/)]);
+    const noWorkspace: Resources = { azurerm_monitor_diagnostic_setting: { cosmos: { ...diagnostics("${azurerm_cosmosdb_account.fixture.id}", ["ControlPlaneRequests", "DataPlaneRequests"]), log_analytics_workspace_id: undefined, storage_account_id: "${azurerm_storage_account.s.id}" } } };
+    expect(violations(cosmosRequestLogs, type, good, noWorkspace)).toHaveLength(1);
   });
 
   test("AZ-COS-1 fails while key authentication is on", () => {
@@ -177,8 +354,16 @@ describe("Cosmos DB rules", () => {
   });
 });
 
-describe("Key Vault rule", () => {
+describe("Key Vault rules", () => {
   const type = "azurerm_key_vault";
+
+  test("AZ-MON-1 passes audit events sent to a workspace (by category or the audit group) and fails without them (what the cell synthesized before)", () => {
+    const audit = (log: Record<string, unknown>): Resources => ({ azurerm_monitor_diagnostic_setting: { kv: { ...diagnostics("${azurerm_key_vault.fixture.id}", []), enabled_log: [log] } } });
+    expect(violations(keyVaultAuditLogs, type, {}, audit({ category: "AuditEvent" }))).toEqual([]);
+    expect(violations(keyVaultAuditLogs, type, {}, audit({ category_group: "audit" }))).toEqual([]);
+    expect(violations(keyVaultAuditLogs, type, {})).toEqual(["no azurerm_monitor_diagnostic_setting sends AuditEvent of this resource to a Log Analytics workspace"]);
+    expect(violations(keyVaultAuditLogs, type, {}, audit({ category: "AzurePolicyEvaluationDetails" }))).toHaveLength(1);
+  });
 
   test("AZ-KV-1 passes RBAC with purge protection and fails access policies or no purge protection", () => {
     expect(violations(keyVaultRbacPurgeProtection, type, { rbac_authorization_enabled: true, purge_protection_enabled: true })).toEqual([]);
@@ -197,7 +382,16 @@ describe("the real AzureCellStack", () => {
 
   test("the rule set covers every resource type the cell's security defaults live on", () => {
     const covered = new Set(AZURE_RULES.map((r) => r.resourceType));
-    for (const type of ["azurerm_function_app_flex_consumption", "azurerm_linux_function_app", "azurerm_storage_account", "azurerm_storage_container", "azurerm_cosmosdb_account", "azurerm_key_vault"]) {
+    for (const type of [
+      "azurerm_function_app_flex_consumption",
+      "azurerm_linux_function_app",
+      "azurerm_storage_account",
+      "azurerm_storage_container",
+      "azurerm_storage_blob",
+      "azurerm_key_vault_secret",
+      "azurerm_cosmosdb_account",
+      "azurerm_key_vault",
+    ]) {
       expect(covered).toContain(type);
     }
   });

@@ -46,17 +46,19 @@ export const AWS_CELL_MAX_THROTTLING_RATE_LIMIT = 10_000;
 export const AWS_CELL_MAX_THROTTLING_BURST_LIMIT = 5_000;
 
 /**
- * The only DynamoDB actions the cell's function may call, on its own table only. What the store
- * adapters in `cells/aws/` use (single-item reads and conditional writes, queries within a tenant);
- * no Scan, no batch or PartiQL actions, no table management, no stream reads.
+ * The only DynamoDB actions the cell's function may call, on its own table and its ownership index
+ * only: what the store adapter in `cells/aws/` uses. Reads and conditional puts (each record change
+ * is a `TransactWriteItems`, which DynamoDB authorises per item as `PutItem` and `ConditionCheckItem`),
+ * queries within a tenant's partition and on the sparse ownership index (the admin API's tenant list),
+ * and `BatchWriteItem` for the admin purge of a moved tenant. No Scan, no PartiQL, no table
+ * management, no stream reads.
  */
 export const AWS_CELL_TABLE_ACTIONS = [
   "dynamodb:GetItem",
   "dynamodb:PutItem",
-  "dynamodb:UpdateItem",
-  "dynamodb:DeleteItem",
   "dynamodb:Query",
   "dynamodb:ConditionCheckItem",
+  "dynamodb:BatchWriteItem",
 ] as const;
 
 /** How the Lambda bundle is built; shared with tests that compare the deployed code hash. */
@@ -128,6 +130,13 @@ export interface AwsCellProps {
    */
   readonly signingKeyVersion?: number;
   /**
+   * Version of the cell's admin key (the key the operator's `cellctl` signs admin API calls with; the
+   * router never holds it), an integer from 1. The key id is `<cellId>-admin-v<version>`; bumping the
+   * version generates a new secret (rotation).
+   * @default 1
+   */
+  readonly adminKeyVersion?: number;
+  /**
    * Whether DynamoDB refuses to delete the table. Turn off only for throwaway cells.
    * @default true
    */
@@ -147,6 +156,7 @@ export const AWS_CELL_DEFAULTS = {
   throttlingRateLimit: 100,
   throttlingBurstLimit: 200,
   signingKeyVersion: 1,
+  adminKeyVersion: 1,
   tableDeletionProtection: true,
 } as const satisfies Partial<AwsCellProps>;
 
@@ -171,6 +181,7 @@ export function validateAwsCellProps(props: AwsCellProps): void {
   errors.integer("throttlingBurstLimit", props.throttlingBurstLimit, 1, AWS_CELL_MAX_THROTTLING_BURST_LIMIT);
   atLeastOne(errors, "reservedConcurrency", props.reservedConcurrency, "0 would stop the cell");
   atLeastOne(errors, "signingKeyVersion", props.signingKeyVersion);
+  atLeastOne(errors, "adminKeyVersion", props.adminKeyVersion);
   errors.throwIfAny();
 }
 
@@ -194,6 +205,7 @@ export function resolveAwsCellProps(props: AwsCellProps): ResolvedAwsCellProps {
     throttlingBurstLimit: props.throttlingBurstLimit ?? AWS_CELL_DEFAULTS.throttlingBurstLimit,
     reservedConcurrency: props.reservedConcurrency,
     signingKeyVersion: props.signingKeyVersion ?? AWS_CELL_DEFAULTS.signingKeyVersion,
+    adminKeyVersion: props.adminKeyVersion ?? AWS_CELL_DEFAULTS.adminKeyVersion,
     tableDeletionProtection: props.tableDeletionProtection ?? AWS_CELL_DEFAULTS.tableDeletionProtection,
   };
 }
@@ -207,6 +219,7 @@ export function awsCellNames(cellId: string) {
     role: `cells-${cellId}-api`,
     api: `cells-${cellId}`,
     secret: `cells/${cellId}/signing-key`,
+    adminSecret: `cells/${cellId}/admin-key`,
     functionLogGroup: `/aws/lambda/${functionName}`,
     accessLogGroup: `/aws/apigateway/cells-${cellId}/access`,
   } as const;
@@ -214,6 +227,16 @@ export function awsCellNames(cellId: string) {
 
 /** `${cellId}-v${version}`: the key id the edge sends and the function expects. */
 export const awsCellSigningKeyId = (cellId: string, version: number): string => `${cellId}-v${version}`;
+
+/** `${cellId}-admin-v${version}`: the key id `cellctl` sends on admin API calls. */
+export const awsCellAdminKeyId = (cellId: string, version: number): string => `${cellId}-admin-v${version}`;
+
+/**
+ * Lambda's log levels: the function's own entries at INFO and above (the logger writes each at its
+ * level), and the platform's START, END and REPORT lines (duration, billed duration, memory, init
+ * duration of cold starts), which Lambda writes at INFO and a WARN system level would drop.
+ */
+export const AWS_CELL_LOGGING = { logFormat: "JSON", applicationLogLevel: "INFO", systemLogLevel: "INFO" } as const;
 
 /** Base64 of a hex SHA-256: the encoding Lambda's `source_code_hash` uses. */
 export const sourceCodeHashOf = (code: Pick<Bundle, "hash">): string => Buffer.from(code.hash, "hex").toString("base64");
@@ -245,10 +268,13 @@ const policyDocument = (...statements: Array<Record<string, unknown>>): string =
 
 /**
  * An AWS cell: an HTTP API (API Gateway v2) in front of one Lambda function that keeps its data in
- * one DynamoDB table, plus the cell's own request-signing key in Secrets Manager.
+ * one DynamoDB table, plus the cell's own request-signing key and admin key in Secrets Manager.
  *
- * The function gets only the ARN of the secret (never the secret in its environment) and IAM rights
- * to its own table, secret and log group. The API has no authorizer: every request is verified by
+ * A second key, the admin key, is for the operator's `cellctl` only: the construct keeps it off
+ * `ICell`, so the edge stack cannot bind it to the router.
+ *
+ * The function gets only the ARNs of the secrets (never a secret in its environment) and IAM rights
+ * to its own table, secrets and log group. The API has no authorizer: every request is verified by
  * the function against the signing key, and an unsigned one is rejected there. There is no Lambda
  * function URL. The construct creates no `TerraformOutput`s; the stack decides what to export.
  *
@@ -263,6 +289,10 @@ export class AwsCell extends Construct implements ICell {
   readonly signingKeyId: string;
   /** The generated signing secret (sensitive token); for the edge stack only. */
   readonly signingSecret: string;
+  /** Id of the admin key, e.g. `alpha-admin-v1`. Not part of `ICell`: the router never gets it. */
+  readonly adminKeyId: string;
+  /** The generated admin secret (sensitive token); the stack exports it as a sensitive output for operators. */
+  readonly adminSecret: string;
 
   /** The cell's data. Its Terraform address is guarded by a test: renaming it would destroy data. */
   readonly table: DynamodbTable;
@@ -272,6 +302,8 @@ export class AwsCell extends Construct implements ICell {
   readonly role: IamRole;
   /** Holds the signing secret; the function reads it at run time through `SIGNING_SECRET_ARN`. */
   readonly signingSecretStore: SecretsmanagerSecret;
+  /** Holds the admin secret; the function reads it at run time through `ADMIN_SECRET_ARN`. */
+  readonly adminSecretStore: SecretsmanagerSecret;
   /** The bundled function code (hash and folder), as deployed. */
   readonly code: Bundle;
 
@@ -284,6 +316,7 @@ export class AwsCell extends Construct implements ICell {
     this.cellId = p.cellId;
     this.region = p.region;
     this.signingKeyId = awsCellSigningKeyId(p.cellId, p.signingKeyVersion);
+    this.adminKeyId = awsCellAdminKeyId(p.cellId, p.adminKeyVersion);
 
     // --- data -------------------------------------------------------------------------------
     this.table = new DynamodbTable(this, "records", {
@@ -294,6 +327,17 @@ export class AwsCell extends Construct implements ICell {
       attribute: [
         { name: TABLE_SCHEMA.partitionKey, type: "S" },
         { name: TABLE_SCHEMA.sortKey, type: "S" },
+        { name: TABLE_SCHEMA.ownershipIndex.partitionKey, type: "S" },
+        { name: TABLE_SCHEMA.ownershipIndex.sortKey, type: "S" },
+      ],
+      // Sparse: only ownership items carry its key, so the admin API lists a cell's tenants with one Query.
+      globalSecondaryIndex: [
+        {
+          name: TABLE_SCHEMA.ownershipIndex.name,
+          hashKey: TABLE_SCHEMA.ownershipIndex.partitionKey,
+          rangeKey: TABLE_SCHEMA.ownershipIndex.sortKey,
+          projectionType: "ALL",
+        },
       ],
       pointInTimeRecovery: { enabled: true },
       serverSideEncryption: { enabled: true },
@@ -320,6 +364,22 @@ export class AwsCell extends Construct implements ICell {
       secretString: password.result,
     });
 
+    // --- admin key: the operator's, never the router's ------------------------------------------
+    const adminPassword = new Password(this, "admin-key", {
+      length: 64,
+      special: false,
+      keepers: { "admin-key-id": this.adminKeyId },
+    });
+    this.adminSecret = adminPassword.result;
+    this.adminSecretStore = new SecretsmanagerSecret(this, "admin-secret", {
+      name: names.adminSecret,
+      description: `HMAC-SHA256 key the operator's cellctl signs admin API calls to cell ${p.cellId} with`,
+    });
+    const adminSecretVersion = new SecretsmanagerSecretVersion(this, "admin-secret-version", {
+      secretId: this.adminSecretStore.id,
+      secretString: adminPassword.result,
+    });
+
     // --- logs -------------------------------------------------------------------------------
     const functionLogs = new CloudwatchLogGroup(this, "function-logs", {
       name: names.functionLogGroup,
@@ -339,12 +399,17 @@ export class AwsCell extends Construct implements ICell {
     const tablePolicy = new IamRolePolicy(this, "table-access", {
       name: "table-access",
       role: this.role.name,
-      policy: policyDocument({ Sid: "Records", Effect: "Allow", Action: [...AWS_CELL_TABLE_ACTIONS], Resource: this.table.arn }),
+      policy: policyDocument({ Sid: "Records", Effect: "Allow", Action: [...AWS_CELL_TABLE_ACTIONS], Resource: [this.table.arn, `${this.table.arn}/index/${TABLE_SCHEMA.ownershipIndex.name}`] }),
     });
     const secretPolicy = new IamRolePolicy(this, "signing-secret-access", {
       name: "signing-secret-access",
       role: this.role.name,
       policy: policyDocument({ Sid: "SigningSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: this.signingSecretStore.arn }),
+    });
+    const adminSecretPolicy = new IamRolePolicy(this, "admin-secret-access", {
+      name: "admin-secret-access",
+      role: this.role.name,
+      policy: policyDocument({ Sid: "AdminSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: this.adminSecretStore.arn }),
     });
     const logsPolicy = new IamRolePolicy(this, "log-access", {
       name: "log-access",
@@ -379,12 +444,14 @@ export class AwsCell extends Construct implements ICell {
           [AWS_CELL_ENV.tableName]: this.table.name,
           [AWS_CELL_ENV.signingKeyId]: this.signingKeyId,
           [AWS_CELL_ENV.signingSecretArn]: this.signingSecretStore.arn,
+          [AWS_CELL_ENV.adminKeyId]: this.adminKeyId,
+          [AWS_CELL_ENV.adminSecretArn]: this.adminSecretStore.arn,
         },
       },
       tracingConfig: { mode: "Active" },
-      loggingConfig: { logFormat: "JSON", logGroup: functionLogs.name, applicationLogLevel: "INFO", systemLogLevel: "WARN" },
-      // Logs and rights exist before the first cold start, and the secret has a value to read.
-      dependsOn: [functionLogs, tablePolicy, secretPolicy, logsPolicy, tracingPolicy, secretVersion],
+      loggingConfig: { ...AWS_CELL_LOGGING, logGroup: functionLogs.name },
+      // Logs and rights exist before the first cold start, and the secrets have values to read.
+      dependsOn: [functionLogs, tablePolicy, secretPolicy, adminSecretPolicy, logsPolicy, tracingPolicy, secretVersion, adminSecretVersion],
     });
 
     // --- API --------------------------------------------------------------------------------

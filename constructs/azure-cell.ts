@@ -9,6 +9,7 @@ import { KeyVault } from "@cdktf/provider-azurerm/lib/key-vault";
 import { KeyVaultSecret } from "@cdktf/provider-azurerm/lib/key-vault-secret";
 import { LinuxFunctionApp } from "@cdktf/provider-azurerm/lib/linux-function-app";
 import { LogAnalyticsWorkspace } from "@cdktf/provider-azurerm/lib/log-analytics-workspace";
+import { MonitorDiagnosticSetting } from "@cdktf/provider-azurerm/lib/monitor-diagnostic-setting";
 import { ResourceGroup } from "@cdktf/provider-azurerm/lib/resource-group";
 import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { ServicePlan } from "@cdktf/provider-azurerm/lib/service-plan";
@@ -16,11 +17,13 @@ import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
 import { StorageBlob } from "@cdktf/provider-azurerm/lib/storage-blob";
 import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container";
 import { Password } from "@cdktf/provider-random/lib/password";
-import { AssetType, TerraformAsset, Token } from "cdktf";
+import { Sleep } from "@cdktf/provider-time/lib/sleep";
+import { AssetType, TerraformAsset, Token, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { createHash } from "node:crypto";
 import { AZURE_CELL_ENV, AZURE_FUNCTION_ENTRY, CONTAINER_SCHEMA, FUNCTION_HOST_JSON, FUNCTION_PACKAGE_JSON } from "../cells/azure/config";
 import type { Cloud } from "../contract";
+import { AzapiResourceAction, AzapiUpdateResource } from "./azapi";
 import { bundle, packageOf, type Bundle, type BundleSpec } from "./bundling";
 import type { ICell } from "./cell";
 import { ValidationErrors } from "./validation";
@@ -75,8 +78,58 @@ export const KEY_VAULT_SOFT_DELETE_RETENTION_DAYS = 90;
 /** Built-in Cosmos DB data-plane role "Cosmos DB Built-in Data Contributor" (read and write items, no account management). */
 export const COSMOS_BUILT_IN_DATA_CONTRIBUTOR = "00000000-0000-0000-0000-000000000002";
 
-/** Name of the package blob in a Flex Consumption app's deployment container, as One Deploy writes it. */
+/**
+ * Name of the package blob in a Flex Consumption app's deployment container, as One Deploy writes it.
+ * Terraform never writes a blob of this name: a blob put there directly is not deployed.
+ */
 export const FLEX_PACKAGE_BLOB_NAME = "released-package.zip";
+
+/**
+ * Name of the blob Terraform uploads the package to: content-addressed, so a new package never
+ * overwrites the one an app is running, and a changed name is what redeploys (One Deploy's
+ * `packageUri` on Flex Consumption, `WEBSITE_RUN_FROM_PACKAGE` on Linux Consumption).
+ */
+export const stagedPackageBlobName = (packageSha256: string): string => `staged/azure-cell-function-${packageSha256}.zip`;
+
+/**
+ * How long Terraform waits after a role assignment before using it. Azure RBAC changes take effect
+ * within minutes (Microsoft documents "up to 10 minutes" in the worst case), and a data-plane call
+ * made too early gets a 403.
+ *
+ * - `deployer`: before Terraform's own first writes with its new roles (the Key Vault secrets, the
+ *   package blob). azurerm does not retry a 403 on its existence check, so the wait is all there is.
+ * - `app`: before One Deploy, which runs as the app's identity and needs its storage role. The deploy
+ *   also retries on authorization errors (`ONE_DEPLOY_RETRY`), so this wait can be shorter.
+ *
+ * Each wait happens on creation only (and again when its role assignments are replaced), not on
+ * every apply.
+ */
+export const RBAC_PROPAGATION_WAIT = { deployer: "120s", app: "60s" } as const;
+
+/**
+ * One Deploy retries while the app's identity is not yet authorized on its storage (role still
+ * propagating: storage answers 403 `AuthorizationPermissionMismatch`/`AuthorizationFailure`, which
+ * the deployment reports as a failed blob upload or download), every 15 to 60 s, within the timeout.
+ */
+export const ONE_DEPLOY_RETRY = {
+  errorMessageRegex: ["AuthorizationPermissionMismatch", "AuthorizationFailure", "BlobUploadFailed", "403", "(?i)forbidden"],
+  intervalSeconds: 15,
+  maxIntervalSeconds: 60,
+} as const;
+
+/** Days a deleted blob, and a deleted container, of the cell's storage account stay recoverable. */
+export const STORAGE_SOFT_DELETE_RETENTION_DAYS = 7;
+
+/**
+ * What the cell's diagnostic settings send to its Log Analytics workspace: Key Vault audit events
+ * (every secret read, by whom), Cosmos DB control-plane (account, database and container changes)
+ * and data-plane requests, and the storage account's blob reads, writes and deletes.
+ */
+export const AZURE_CELL_DIAGNOSTIC_LOGS = {
+  keyVault: ["AuditEvent"],
+  cosmos: ["ControlPlaneRequests", "DataPlaneRequests"],
+  blobStorage: ["StorageRead", "StorageWrite", "StorageDelete"],
+} as const;
 
 /** How the Functions package is bundled; shared with tests that inspect the package folder. */
 export const AZURE_CELL_BUNDLE: BundleSpec = {
@@ -95,8 +148,8 @@ export const AZURE_CELL_BUNDLE: BundleSpec = {
 };
 
 /**
- * App setting carrying the SHA-256 of the package's files. The package blob has no hash attribute the
- * app watches, so a changed value is what makes Terraform update (and restart) the app onto new code.
+ * App setting carrying the SHA-256 of the package's files, on Linux Consumption apps: it shows which
+ * package an app runs. (Flex Consumption apps get new code through One Deploy, keyed on the same hash.)
  */
 export const PACKAGE_HASH_SETTING = "CELL_PACKAGE_SHA256";
 
@@ -172,6 +225,13 @@ export interface AzureCellProps {
    * @default 1
    */
   readonly signingKeyVersion?: number;
+  /**
+   * Version of the cell's admin key (the key the operator's `cellctl` signs admin API calls with; the
+   * router never holds it), an integer from 1. The key id is `<cellId>-admin-v<version>`; bumping the
+   * version generates a new secret (rotation).
+   * @default 1
+   */
+  readonly adminKeyVersion?: number;
 }
 
 /** `AzureCellProps` with every default filled in (`namePrefix` and `cosmosThroughputRu` stay optional). */
@@ -190,6 +250,7 @@ export const AZURE_CELL_DEFAULTS = {
   continuousBackupTier: "Continuous7Days",
   logRetentionDays: 30,
   signingKeyVersion: 1,
+  adminKeyVersion: 1,
 } as const;
 
 const isLiteral = (value: unknown): boolean => !(typeof value === "string" || typeof value === "number") || !Token.isUnresolved(value);
@@ -227,9 +288,11 @@ export function validateAzureCellProps(props: AzureCellProps): void {
   }
   errors.oneOf("continuousBackupTier", props.continuousBackupTier, COSMOS_CONTINUOUS_BACKUP_TIERS);
   if (isLiteral(props.logRetentionDays)) errors.oneOf("logRetentionDays", props.logRetentionDays, AZURE_LOG_RETENTION_DAYS);
-  const version = props.signingKeyVersion;
-  if (version !== undefined && isLiteral(version) && !(Number.isSafeInteger(version) && version >= 1)) {
-    errors.add(`signingKeyVersion must be an integer of at least 1, got ${version}`);
+  for (const field of ["signingKeyVersion", "adminKeyVersion"] as const) {
+    const version = props[field];
+    if (version !== undefined && isLiteral(version) && !(Number.isSafeInteger(version) && version >= 1)) {
+      errors.add(`${field} must be an integer of at least 1, got ${version}`);
+    }
   }
   errors.throwIfAny();
 }
@@ -252,6 +315,7 @@ export function resolveAzureCellProps(props: AzureCellProps): ResolvedAzureCellP
     continuousBackupTier: props.continuousBackupTier ?? AZURE_CELL_DEFAULTS.continuousBackupTier,
     logRetentionDays: props.logRetentionDays ?? AZURE_CELL_DEFAULTS.logRetentionDays,
     signingKeyVersion: props.signingKeyVersion ?? AZURE_CELL_DEFAULTS.signingKeyVersion,
+    adminKeyVersion: props.adminKeyVersion ?? AZURE_CELL_DEFAULTS.adminKeyVersion,
   };
 }
 
@@ -276,6 +340,7 @@ export interface AzureCellNames {
   readonly cosmosDatabase: string;
   readonly cosmosContainer: string;
   readonly signingSecret: string;
+  readonly adminSecret: string;
   // Globally unique (DNS) names:
   readonly storageAccount: string;
   readonly functionApp: string;
@@ -307,6 +372,7 @@ export function azureCellNames(props: Pick<AzureCellProps, "cellId" | "location"
     cosmosDatabase: "cells",
     cosmosContainer: "records",
     signingSecret: "signing-key",
+    adminSecret: "admin-key",
     storageAccount: `st${readable.replace(/-/g, "").slice(0, 24 - 2 - hash.length)}${hash}`,
     functionApp: hyphenated("func", 60),
     cosmosAccount: hyphenated("cosmos", 44),
@@ -322,37 +388,55 @@ export function azureCellNames(props: Pick<AzureCellProps, "cellId" | "location"
 /** `${cellId}-v${version}`: the key id the edge sends and the function expects. */
 export const azureCellSigningKeyId = (cellId: string, version: number): string => `${cellId}-v${version}`;
 
-/** App Service Key Vault reference syntax; the platform resolves it with the app's managed identity. */
-export const keyVaultReference = (secretUri: string): string => `@Microsoft.KeyVault(SecretUri=${secretUri})`;
+/** `${cellId}-admin-v${version}`: the key id `cellctl` sends on admin API calls. */
+export const azureCellAdminKeyId = (cellId: string, version: number): string => `${cellId}-admin-v${version}`;
 
 /** The Function App resource of either hosting plan. */
 export type AzureCellFunctionApp = FunctionAppFlexConsumption | LinuxFunctionApp;
 
 /**
  * An Azure cell: a Linux Function App (Flex Consumption by default) that keeps its data in one
- * Cosmos DB (NoSQL) container, with the cell's own request-signing key in Key Vault.
+ * Cosmos DB (NoSQL) container, with the cell's own request-signing key and admin key in Key Vault.
  *
  * No secret and no key anywhere in configuration: the app reaches storage, Cosmos DB and Key Vault
  * with its system-assigned managed identity and RBAC scoped to this cell's resources; key auth is
- * off on the storage account and the Cosmos DB account; the signing secret reaches the app as a Key
- * Vault reference. HTTPS only, TLS 1.2 minimum, basic publishing auth (FTP and WebDeploy/SCM) off.
- * The function accepts only requests signed with the cell's key; the router holds the other copy.
+ * off on the storage account and the Cosmos DB account. The app reads its keys from Key Vault at run
+ * time (`KEY_VAULT_URL`, `SIGNING_SECRET_NAME`, `ADMIN_SECRET_NAME`), not through Key Vault references,
+ * which the platform resolves once at start, before the app's identity has its role, and then keeps
+ * unresolved for up to 24 hours. HTTPS only, TLS 1.2 minimum, basic publishing auth off. The function
+ * accepts only requests signed with the cell's key; the router holds the other copy. The admin key is
+ * the operator's: it is not part of `ICell`, so the edge stack cannot hand it to the router.
  *
- * Code deployment: the bundle is uploaded as a blob with Terraform (Entra ID auth, no publishing
- * credentials). Flex Consumption runs `released-package.zip` from its deployment container; Linux
- * Consumption runs from the blob's URL (`WEBSITE_RUN_FROM_PACKAGE=<url>`, read with the identity).
- * The provider's `zip_deploy_file` is not used: in azurerm 4.55 it pushes to Kudu's `/api/zipdeploy`
- * with basic-auth publishing credentials, which the basic-auth-off default rejects, which Flex
- * Consumption does not support, and which Linux Consumption cannot run as `WEBSITE_RUN_FROM_PACKAGE=1`.
+ * Code deployment: Terraform uploads the bundle with Entra ID as a content-addressed blob
+ * (`stagedPackageBlobName`). On Flex Consumption, One Deploy (`Microsoft.Web/sites/extensions/onedeploy`
+ * with `packageUri`, sent through ARM with Entra ID) then deploys it into the app's deployment
+ * container as `released-package.zip`: a blob uploaded there directly is not deployed. The deploy runs
+ * when the package changes (its URI carries the package's SHA-256), after the app's storage role has
+ * had time to propagate, and retries while it has not. Linux Consumption runs from the blob's URL
+ * (`WEBSITE_RUN_FROM_PACKAGE=<url>`, read with the identity). The provider's `zip_deploy_file` is not
+ * used: in azurerm 4.55 it pushes to Kudu's `/api/zipdeploy` with basic-auth publishing credentials,
+ * which the basic-auth-off default rejects and Flex Consumption does not serve.
+ *
+ * Host storage on Flex Consumption: identity-based (`AzureWebJobsStorage__accountName` and
+ * `__credential`). azurerm 4.55 always writes a key-based `AzureWebJobsStorage` with an empty key
+ * (provider issue #29693), which breaks the host, and strips it again when it reads the app back. So
+ * the app's settings are written once more by an `azapi_update_resource` of
+ * `Microsoft.Web/sites/config/appsettings` without it, after every change of the app; the azurerm app
+ * ignores the settings it reads back (`lifecycle.ignore_changes = [app_settings]`), so a second plan
+ * is empty.
  *
  * Network: the Function App has no virtual network here, so the Cosmos DB account, Key Vault and
  * storage account keep public network access on; Entra ID RBAC is the gate, and Cosmos DB accepts
- * connections from Azure datacenters only.
+ * connections from Azure datacenters only. Key Vault audit events, Cosmos DB control- and data-plane
+ * logs and blob storage logs go to the cell's Log Analytics workspace; deleted blobs and containers
+ * stay recoverable for `STORAGE_SOFT_DELETE_RETENTION_DAYS`.
  *
  * The construct creates no `TerraformOutput`s. The stack must declare an `AzurermProvider` (with
- * `storageUseAzuread: true`) and a `RandomProvider`. The identity running Terraform is granted
- * 'Key Vault Secrets Officer' on the vault and 'Storage Blob Data Contributor' on the package
- * container, so it can write the secret and the package without keys.
+ * `storageUseAzuread: true`), a `RandomProvider` and a `TimeProvider`; the construct adds `Azure/azapi`
+ * to the stack's required providers. The identity running Terraform is granted 'Key Vault Secrets
+ * Officer' on the vault and 'Storage Blob Data Contributor' on the package container, so it can write
+ * the secrets and the package without keys: it needs the right to create role assignments (Owner,
+ * User Access Administrator or Role Based Access Control Administrator).
  */
 export class AzureCell extends Construct implements ICell {
   readonly cellId: string;
@@ -364,6 +448,10 @@ export class AzureCell extends Construct implements ICell {
   readonly signingKeyId: string;
   /** The generated signing secret (sensitive token); for the edge stack only. */
   readonly signingSecret: string;
+  /** Id of the admin key, e.g. `beta-admin-v1`. Not part of `ICell`: the router never gets it. */
+  readonly adminKeyId: string;
+  /** The generated admin secret (sensitive token); the stack exports it as a sensitive output for operators. */
+  readonly adminSecret: string;
 
   readonly names: AzureCellNames;
   readonly resourceGroup: ResourceGroup;
@@ -373,10 +461,14 @@ export class AzureCell extends Construct implements ICell {
   readonly functionApp: AzureCellFunctionApp;
   readonly storageAccount: StorageAccount;
   readonly keyVault: KeyVault;
-  /** Holds the signing secret; the app reads it through the `SIGNING_SECRET` Key Vault reference. */
+  /** Holds the signing secret; the app reads it at run time (`SIGNING_SECRET_NAME`). */
   readonly signingSecretStore: KeyVaultSecret;
-  /** The package blob the app runs from. */
+  /** Holds the admin secret; the app reads it at run time (`ADMIN_SECRET_NAME`). */
+  readonly adminSecretStore: KeyVaultSecret;
+  /** The content-addressed package blob: One Deploy's source on Flex Consumption, the run-from URL on Linux Consumption. */
   readonly packageBlob: StorageBlob;
+  /** Flex Consumption only: the One Deploy request that deploys `packageBlob` into the app. */
+  readonly oneDeploy?: AzapiResourceAction;
   /** The bundled function package (folder with `index.js`, `host.json`, `package.json`, and its hash). */
   readonly code: Bundle;
 
@@ -389,6 +481,7 @@ export class AzureCell extends Construct implements ICell {
     this.cellId = p.cellId;
     this.region = p.location;
     this.signingKeyId = azureCellSigningKeyId(p.cellId, p.signingKeyVersion);
+    this.adminKeyId = azureCellAdminKeyId(p.cellId, p.adminKeyVersion);
     const tags = { "cells:cell-id": p.cellId, "cells:cloud": "azure", "managed-by": "cdktf" };
     const deployer = new DataAzurermClientConfig(this, "deployer");
 
@@ -445,7 +538,7 @@ export class AzureCell extends Construct implements ICell {
       throughput: p.cosmosThroughputRu,
     });
 
-    // --- signing key --------------------------------------------------------------------------
+    // --- keys: the router's signing key and the operator's admin key --------------------------
     const password = new Password(this, "signing-key", {
       length: 64,
       special: false,
@@ -453,6 +546,12 @@ export class AzureCell extends Construct implements ICell {
       keepers: { "signing-key-version": String(p.signingKeyVersion) },
     });
     this.signingSecret = password.result;
+    const adminPassword = new Password(this, "admin-key", {
+      length: 64,
+      special: false,
+      keepers: { "admin-key-version": String(p.adminKeyVersion) },
+    });
+    this.adminSecret = adminPassword.result;
     this.keyVault = new KeyVault(this, "key-vault", {
       ...placement,
       name: names.keyVault,
@@ -461,21 +560,14 @@ export class AzureCell extends Construct implements ICell {
       rbacAuthorizationEnabled: true,
       purgeProtectionEnabled: true,
       softDeleteRetentionDays: KEY_VAULT_SOFT_DELETE_RETENTION_DAYS,
-      // Key Vault references resolve from the app's public outbound addresses (no virtual network).
+      // The app reads its secrets from its public outbound addresses (no virtual network).
       publicNetworkAccessEnabled: true,
     });
     const deployerSecretsOfficer = new RoleAssignment(this, "deployer-secrets-officer", {
       scope: this.keyVault.id,
       roleDefinitionName: "Key Vault Secrets Officer",
       principalId: deployer.objectId,
-      description: `Lets the Terraform identity write cell ${p.cellId}'s signing secret`,
-    });
-    this.signingSecretStore = new KeyVaultSecret(this, "signing-secret", {
-      name: names.signingSecret,
-      keyVaultId: this.keyVault.id,
-      value: password.result,
-      contentType: `HMAC-SHA256 key ${this.signingKeyId}`,
-      dependsOn: [deployerSecretsOfficer],
+      description: `Lets the Terraform identity write cell ${p.cellId}'s signing and admin secrets`,
     });
 
     // --- package storage ----------------------------------------------------------------------
@@ -493,6 +585,11 @@ export class AzureCell extends Construct implements ICell {
       defaultToOauthAuthentication: true,
       crossTenantReplicationEnabled: false,
       publicNetworkAccessEnabled: true,
+      // A deleted package, or the deployment container itself, stays recoverable for a week.
+      blobProperties: {
+        deleteRetentionPolicy: { days: STORAGE_SOFT_DELETE_RETENTION_DAYS },
+        containerDeleteRetentionPolicy: { days: STORAGE_SOFT_DELETE_RETENTION_DAYS },
+      },
     });
     const container = new StorageContainer(this, "package-container", {
       name: names.packageContainer,
@@ -506,19 +603,39 @@ export class AzureCell extends Construct implements ICell {
       description: `Lets the Terraform identity upload cell ${p.cellId}'s function package`,
     });
 
+    // Terraform's own data-plane writes wait until its new roles have propagated (a 403 otherwise).
+    const deployerRolesPropagated = new Sleep(this, "deployer-rbac-propagation", {
+      createDuration: RBAC_PROPAGATION_WAIT.deployer,
+      triggers: { "secrets-officer": deployerSecretsOfficer.id, "package-writer": deployerPackageWriter.id },
+      dependsOn: [deployerSecretsOfficer, deployerPackageWriter],
+    });
+    this.signingSecretStore = new KeyVaultSecret(this, "signing-secret", {
+      name: names.signingSecret,
+      keyVaultId: this.keyVault.id,
+      value: password.result,
+      contentType: `HMAC-SHA256 key ${this.signingKeyId}`,
+      dependsOn: [deployerRolesPropagated],
+    });
+    this.adminSecretStore = new KeyVaultSecret(this, "admin-secret", {
+      name: names.adminSecret,
+      keyVaultId: this.keyVault.id,
+      value: adminPassword.result,
+      contentType: `HMAC-SHA256 key ${this.adminKeyId}`,
+      dependsOn: [deployerRolesPropagated],
+    });
+
     this.code = bundle(AZURE_CELL_BUNDLE);
     const asset = new TerraformAsset(this, "package", { path: packageOf(this.code), type: AssetType.FILE, assetHash: this.code.hash });
     this.packageBlob = new StorageBlob(this, "package-blob", {
-      // Flex reads a fixed name from its deployment container; Linux Consumption runs from the blob's
-      // URL, so there the name is content-addressed and a new package never overwrites a running one.
-      name: flex ? FLEX_PACKAGE_BLOB_NAME : `azure-cell-function-${this.code.hash.slice(0, 16)}.zip`,
+      name: stagedPackageBlobName(this.code.hash),
       storageAccountName: this.storageAccount.name,
       storageContainerName: container.name,
       type: "Block",
       source: asset.path,
       contentType: "application/zip",
-      dependsOn: [deployerPackageWriter],
-      lifecycle: flex ? undefined : { createBeforeDestroy: true },
+      dependsOn: [deployerRolesPropagated],
+      // The new package exists before the old one goes, so a running app never loses its code.
+      lifecycle: { createBeforeDestroy: true },
     });
 
     // --- compute ------------------------------------------------------------------------------
@@ -529,8 +646,11 @@ export class AzureCell extends Construct implements ICell {
       [AZURE_CELL_ENV.cosmosDatabase]: database.name,
       [AZURE_CELL_ENV.cosmosContainer]: this.cosmosContainer.name,
       [AZURE_CELL_ENV.signingKeyId]: this.signingKeyId,
-      [AZURE_CELL_ENV.signingSecret]: keyVaultReference(this.signingSecretStore.versionlessId),
-      [PACKAGE_HASH_SETTING]: this.code.hash,
+      [AZURE_CELL_ENV.adminKeyId]: this.adminKeyId,
+      // Names only: the app reads the secrets at run time with its identity (key-vault-key-source.ts).
+      [AZURE_CELL_ENV.keyVaultUrl]: this.keyVault.vaultUri,
+      [AZURE_CELL_ENV.signingSecretName]: this.signingSecretStore.name,
+      [AZURE_CELL_ENV.adminSecretName]: this.adminSecretStore.name,
     };
     const siteConfig = {
       minimumTlsVersion: "1.2",
@@ -548,6 +668,12 @@ export class AzureCell extends Construct implements ICell {
       webdeployPublishBasicAuthenticationEnabled: false,
       identity: { type: "SystemAssigned" },
     };
+    const flexAppSettings: Record<string, string> = {
+      ...appSettings,
+      // Identity-based host storage. No `AzureWebJobsStorage`: see the class comment (provider issue #29693).
+      AzureWebJobsStorage__accountName: this.storageAccount.name,
+      AzureWebJobsStorage__credential: "managedidentity",
+    };
     this.functionApp = flex
       ? new FunctionAppFlexConsumption(this, "function", {
           ...common,
@@ -559,16 +685,9 @@ export class AzureCell extends Construct implements ICell {
           storageContainerEndpoint: `${this.storageAccount.primaryBlobEndpoint}${container.name}`,
           storageAuthenticationType: "SystemAssignedIdentity",
           siteConfig,
-          appSettings: {
-            ...appSettings,
-            // azurerm 4.55 writes a key-based `AzureWebJobsStorage` (with an empty key) even for identity
-            // auth (provider issue #29693); blank it so the host uses the identity-based settings.
-            AzureWebJobsStorage: "",
-            AzureWebJobsStorage__accountName: this.storageAccount.name,
-            AzureWebJobsStorage__credential: "managedidentity",
-          },
-          // The first start finds its package in the deployment container.
-          dependsOn: [this.packageBlob],
+          appSettings: flexAppSettings,
+          // After creation the settings belong to `app-settings` below; what azurerm reads back is its echo.
+          lifecycle: { ignoreChanges: ["app_settings"] },
         })
       : new LinuxFunctionApp(this, "function", {
           ...common,
@@ -578,26 +697,26 @@ export class AzureCell extends Construct implements ICell {
           ftpPublishBasicAuthenticationEnabled: false,
           builtinLoggingEnabled: false,
           siteConfig: { ...siteConfig, ftpsState: "Disabled", applicationStack: { nodeVersion: p.nodeVersion } },
-          appSettings: { ...appSettings, WEBSITE_RUN_FROM_PACKAGE: this.packageBlob.url },
+          appSettings: { ...appSettings, WEBSITE_RUN_FROM_PACKAGE: this.packageBlob.url, [PACKAGE_HASH_SETTING]: this.code.hash },
         });
     const principalId = this.functionApp.identity.principalId;
 
     // --- the app's rights, each scoped to this cell's resource --------------------------------
-    new RoleAssignment(this, "function-storage", {
+    const appStorage = new RoleAssignment(this, "function-storage", {
       scope: this.storageAccount.id,
       roleDefinitionName: "Storage Blob Data Owner",
       principalId,
       principalType: "ServicePrincipal",
       description: `Host storage and package of cell ${p.cellId}'s Function App`,
     });
-    new RoleAssignment(this, "function-secrets-user", {
+    const appSecrets = new RoleAssignment(this, "function-secrets-user", {
       scope: this.keyVault.id,
       roleDefinitionName: "Key Vault Secrets User",
       principalId,
       principalType: "ServicePrincipal",
-      description: `Lets cell ${p.cellId}'s Function App resolve its signing-secret reference`,
+      description: `Lets cell ${p.cellId}'s Function App read its signing and admin secrets at run time`,
     });
-    new CosmosdbSqlRoleAssignment(this, "function-cosmos", {
+    const appCosmos = new CosmosdbSqlRoleAssignment(this, "function-cosmos", {
       resourceGroupName: this.resourceGroup.name,
       accountName: this.cosmosAccount.name,
       roleDefinitionId: `${this.cosmosAccount.id}/sqlRoleDefinitions/${COSMOS_BUILT_IN_DATA_CONTRIBUTOR}`,
@@ -605,6 +724,67 @@ export class AzureCell extends Construct implements ICell {
       scope: this.cosmosAccount.id,
     });
 
+    if (this.functionApp instanceof FunctionAppFlexConsumption) {
+      this.oneDeploy = this.deployThroughOneDeploy(this.functionApp, flexAppSettings, insights.connectionString, [appStorage, appSecrets, appCosmos]);
+    }
+
+    this.diagnostics(workspace.id);
     this.endpointUrl = `https://${this.functionApp.defaultHostname}`;
+  }
+
+  /**
+   * Flex Consumption: rewrites the app's settings without the provider's key-based
+   * `AzureWebJobsStorage`, waits for the app's roles, then deploys the staged package with One Deploy.
+   */
+  private deployThroughOneDeploy(
+    app: FunctionAppFlexConsumption,
+    settings: Record<string, string>,
+    insightsConnectionString: string,
+    appRoles: ITerraformDependable[],
+  ): AzapiResourceAction {
+    // PUT config/appsettings replaces the whole collection: exactly the app's settings (and the App
+    // Insights connection string, which azurerm keeps under site_config), so AzureWebJobsStorage is gone.
+    // Replaced, i.e. written again, whenever azurerm updates the app, since that re-injects it.
+    const appSettingsFix = new AzapiUpdateResource(this, "app-settings", {
+      type: "Microsoft.Web/sites/config@2024-04-01",
+      name: "appsettings",
+      parentId: app.id,
+      body: { properties: { ...settings, APPLICATIONINSIGHTS_CONNECTION_STRING: insightsConnectionString } },
+      // The plain address: cdktf 0.21 writes a resource object here as "${...}", which Terraform
+      // rejects in replace_triggered_by (hashicorp/terraform-cdk#3196).
+      lifecycle: { replaceTriggeredBy: [`${app.terraformResourceType}.${app.friendlyUniqueId}`] },
+    });
+    const appRolesPropagated = new Sleep(this, "app-rbac-propagation", {
+      createDuration: RBAC_PROPAGATION_WAIT.app,
+      // A new identity (the app replaced) gets new role assignments, and the wait happens again.
+      triggers: { "principal-id": app.identity.principalId },
+      dependsOn: appRoles,
+    });
+    return new AzapiResourceAction(this, "one-deploy", {
+      type: "Microsoft.Web/sites/extensions@2024-04-01",
+      resourceId: `${app.id}/extensions/onedeploy`,
+      method: "PUT",
+      // The blob's URL carries the package's SHA-256: a code change changes it and redeploys, nothing else does.
+      body: { properties: { packageUri: this.packageBlob.url, remoteBuild: false } },
+      retry: { ...ONE_DEPLOY_RETRY, errorMessageRegex: [...ONE_DEPLOY_RETRY.errorMessageRegex] },
+      timeout: "20m",
+      dependsOn: [this.packageBlob, appSettingsFix, appRolesPropagated],
+    });
+  }
+
+  /** Audit and request logs of the vault, the Cosmos DB account and the blob service, into the cell's workspace. */
+  private diagnostics(workspaceId: string): void {
+    const to = (id: string, targetResourceId: string, categories: readonly string[], dedicated = false) =>
+      new MonitorDiagnosticSetting(this, id, {
+        name: "cell-logs",
+        targetResourceId,
+        logAnalyticsWorkspaceId: workspaceId,
+        // Cosmos DB writes to resource-specific tables (CDBDataPlaneRequests, ...), which Microsoft recommends.
+        logAnalyticsDestinationType: dedicated ? "Dedicated" : undefined,
+        enabledLog: categories.map((category) => ({ category })),
+      });
+    to("key-vault-diagnostics", this.keyVault.id, AZURE_CELL_DIAGNOSTIC_LOGS.keyVault);
+    to("cosmos-diagnostics", this.cosmosAccount.id, AZURE_CELL_DIAGNOSTIC_LOGS.cosmos, true);
+    to("blob-diagnostics", `${this.storageAccount.id}/blobServices/default`, AZURE_CELL_DIAGNOSTIC_LOGS.blobStorage);
   }
 }

@@ -11,6 +11,8 @@ export type SynthesizedStack = string | { readonly resource?: Record<string, Rec
 export interface PolicyContext {
   /** Every resource of the stack, by type then name, to look up related resources. */
   readonly resources: Readonly<Record<string, Readonly<Record<string, Record<string, unknown>>>>>;
+  /** The Terraform name of the resource being checked (`records` in `aws_dynamodb_table.records`), to find resources that refer to it. */
+  readonly name?: string;
 }
 
 export interface PolicyRule {
@@ -43,12 +45,11 @@ export function evaluatePolicies(stack: SynthesizedStack, rules: readonly Policy
   }
   const parsed = typeof stack === "string" ? (JSON.parse(stack) as Exclude<SynthesizedStack, string>) : stack;
   const resources = (parsed.resource ?? {}) as PolicyContext["resources"];
-  const context: PolicyContext = { resources };
   const violations: Violation[] = [];
   for (const rule of rules) {
     for (const [name, resource] of Object.entries(resources[rule.resourceType] ?? {})) {
       const address = `${rule.resourceType}.${name}`;
-      const message = rule.check(resource, context);
+      const message = rule.check(resource, { resources, name });
       if (message === undefined) continue;
       if (suppressions.some((s) => s.ruleId === rule.id && s.address === address)) continue;
       violations.push({ ruleId: rule.id, address, message });
@@ -56,6 +57,9 @@ export function evaluatePolicies(stack: SynthesizedStack, rules: readonly Policy
   }
   return violations;
 }
+
+/** `${type.name.attribute}`: how a reference to a resource's attribute appears in the synthesized JSON. */
+export const referenceTo = (type: string, name: string, attribute: string): string => `\${${type}.${name}.${attribute}}`;
 
 /** Reads a nested block that Terraform JSON may hold as an object or a one-element array. */
 export function block(value: unknown): Record<string, unknown> | undefined {

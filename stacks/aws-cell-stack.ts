@@ -3,7 +3,9 @@ import { RandomProvider } from "@cdktf/provider-random/lib/provider";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { AwsCell, type AwsCellProps } from "../constructs/aws-cell";
+import { adminKeyOutput } from "./admin-key-output";
 import { configureBackend, type BackendConfig } from "./backend";
+import { requireTerraformVersion } from "./terraform-version";
 
 export interface AwsCellStackProps {
   /** The cell this stack deploys. */
@@ -14,9 +16,9 @@ export interface AwsCellStackProps {
 
 /**
  * One deployable AWS cell (`cdktf deploy cell-<cellId>`): its own provider configuration, state and
- * failure domain. Outputs the cell's non-secret handles; the signing secret leaves the stack only
- * through `cell.signingSecret`, which CDKTF turns into a sensitive cross-stack output when the edge
- * stack reads it.
+ * failure domain. Outputs the cell's non-secret handles and, as the sensitive output `admin-key`, the
+ * operator's admin key; the signing secret leaves the stack only through `cell.signingSecret`, which
+ * CDKTF turns into a sensitive cross-stack output when the edge stack reads it.
  */
 export class AwsCellStack extends TerraformStack {
   readonly cell: AwsCell;
@@ -29,11 +31,13 @@ export class AwsCellStack extends TerraformStack {
     });
     new RandomProvider(this, "random");
     configureBackend(this, id, props.backend);
+    requireTerraformVersion(this);
 
     this.cell = new AwsCell(this, "cell", props.cell);
 
     new TerraformOutput(this, "endpoint-url", { value: this.cell.endpointUrl, description: "Base URL of the cell's HTTP API" });
     new TerraformOutput(this, "table-name", { value: this.cell.table.name, description: "DynamoDB table holding the cell's records" });
     new TerraformOutput(this, "function-name", { value: this.cell.function.functionName, description: "Lambda function serving the cell's API" });
+    adminKeyOutput(this, this.cell);
   }
 }

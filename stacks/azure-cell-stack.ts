@@ -1,9 +1,12 @@
 import { AzurermProvider } from "@cdktf/provider-azurerm/lib/provider";
 import { RandomProvider } from "@cdktf/provider-random/lib/provider";
+import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { TerraformOutput, TerraformStack } from "cdktf";
 import type { Construct } from "constructs";
 import { AzureCell, type AzureCellProps } from "../constructs/azure-cell";
+import { adminKeyOutput } from "./admin-key-output";
 import { configureBackend, type BackendConfig } from "./backend";
+import { requireTerraformVersion } from "./terraform-version";
 
 export interface AzureCellStackProps {
   /** The cell this stack deploys. */
@@ -14,9 +17,9 @@ export interface AzureCellStackProps {
 
 /**
  * One deployable Azure cell (`cdktf deploy cell-<cellId>`): its own provider configuration, state
- * and failure domain. Outputs the cell's non-secret handles; the signing secret leaves the stack only
- * through `cell.signingSecret`, which CDKTF turns into a sensitive cross-stack output when the edge
- * stack reads it.
+ * and failure domain. Outputs the cell's non-secret handles and, as the sensitive output `admin-key`,
+ * the operator's admin key; the signing secret leaves the stack only through `cell.signingSecret`,
+ * which CDKTF turns into a sensitive cross-stack output when the edge stack reads it.
  *
  * The subscription is not part of the code: the azurerm provider reads `ARM_SUBSCRIPTION_ID` (and
  * the usual `ARM_*` credentials or an Azure CLI login) at plan time, so synth needs no account.
@@ -38,12 +41,16 @@ export class AzureCellStack extends TerraformStack {
       storageUseAzuread: true,
     });
     new RandomProvider(this, "random");
+    // time_sleep: the waits for role assignments to propagate (see RBAC_PROPAGATION_WAIT).
+    new TimeProvider(this, "time");
     configureBackend(this, id, props.backend);
+    requireTerraformVersion(this);
 
     this.cell = new AzureCell(this, "cell", props.cell);
 
     new TerraformOutput(this, "endpoint-url", { value: this.cell.endpointUrl, description: "Base URL of the cell's HTTP API" });
     new TerraformOutput(this, "function-app-name", { value: this.cell.functionApp.name, description: "Function App serving the cell's API" });
     new TerraformOutput(this, "cosmos-account-name", { value: this.cell.cosmosAccount.name, description: "Cosmos DB account holding the cell's records" });
+    adminKeyOutput(this, this.cell);
   }
 }

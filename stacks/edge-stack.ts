@@ -5,6 +5,7 @@ import type { TenantPlacement } from "../contract";
 import type { ICell } from "../constructs/cell";
 import { EdgeRouter, type EdgeRouterProps } from "../constructs/edge-router";
 import { configureBackend, type BackendConfig } from "./backend";
+import { requireTerraformVersion } from "./terraform-version";
 
 export interface EdgeStackProps {
   /** Every cell the router may route to, on any cloud. */
@@ -32,6 +33,7 @@ export class EdgeStack extends TerraformStack {
     super(scope, id);
     new CloudflareProvider(this, "cloudflare", {});
     configureBackend(this, id, props.backend);
+    requireTerraformVersion(this);
 
     const accountId = new TerraformVariable(this, "cloudflare_account_id", {
       type: "string",

@@ -44,3 +44,14 @@ export function single(json: any, type: string): { name: string; config: any } {
 
 /** `${type.name.attr}` for the only resource of `type`: what a reference to it synthesizes as. */
 export const ref = (json: any, type: string, attribute: string): string => `\${${type}.${single(json, type).name}.${attribute}}`;
+
+/** The resource of `type` whose construct id (the middle of its Terraform name) is `id`, e.g. `admin-key`. */
+export function named(json: any, type: string, id: string): { name: string; config: any } {
+  const entries = Object.entries(json.resource?.[type] ?? {}).filter(([name]) => name.startsWith(`cell_${id}_`));
+  if (entries.length !== 1) throw new Error(`expected exactly one ${type} with construct id ${id}, found ${entries.length}`);
+  const [name, config] = entries[0]!;
+  return { name, config };
+}
+
+/** `${type.name.attr}` for the resource of `type` with construct id `id`. */
+export const refTo = (json: any, type: string, id: string, attribute: string): string => `\${${type}.${named(json, type, id).name}.${attribute}}`;

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { MIN_SECRET_LENGTH, SettingsReader, createCellHandler, jsonLineLogger, keySources, logChangeFeed, staticKeySource, systemClock, type ChangeFeed, type Clock, type KeySource, type Logger } from "../core";
+import { MIN_SECRET_LENGTH, SettingsReader, createCellHandler, jsonLineLogger, logChangeFeed, staticKeySource, systemClock, type ChangeFeed, type Clock, type KeySource, type Logger } from "../core";
 import { apiGatewayHandler, internalError, type ApiGatewayHandler } from "./api-gateway";
 import { AWS_CELL_ENV } from "./config";
 import { DynamoDbNonceStore } from "./dynamodb-nonce-store";
@@ -16,10 +16,16 @@ import { SecretsManagerKeySource } from "./secrets-key-source";
 /** An environment: variable names to values (`process.env` fits). */
 export type AwsCellEnv = Readonly<Record<string, string | undefined>>;
 
-/** Where the signing secret comes from. */
+/** Where a key's secret comes from. */
 export type SigningSecretSource =
   | { readonly kind: "secrets-manager"; readonly secretArn: string }
   | { readonly kind: "env"; readonly secret: string };
+
+/** A key the cell verifies requests with: its id and where its secret comes from. */
+export interface AwsCellKeyConfig {
+  readonly keyId: string;
+  readonly secret: SigningSecretSource;
+}
 
 /** The AWS cell's configuration, validated. */
 export interface AwsCellConfig {
@@ -29,9 +35,11 @@ export interface AwsCellConfig {
   readonly region: string;
   readonly signingKeyId: string;
   readonly signingSecret: SigningSecretSource;
-  /** The admin key `cellctl` signs admin calls with; without one the admin API refuses every call. */
-  readonly adminKeyId?: string;
-  readonly adminSecret?: SigningSecretSource;
+  /**
+   * The admin key `cellctl` signs admin API calls with (`ADMIN_KEY_ID` with `ADMIN_SECRET_ARN`, or
+   * `ADMIN_SECRET` locally). Undefined when none is configured: the cell then knows no admin key.
+   */
+  readonly adminKey?: AwsCellKeyConfig;
   /** How long one DynamoDB call may take per attempt, ms. */
   readonly storeTimeoutMs: number;
   /** DynamoDB endpoint override (DynamoDB Local); undefined in the cloud. */
@@ -67,29 +75,10 @@ export function readAwsCellConfig(env: AwsCellEnv): AwsCellConfig {
   const tableName = settings.matching(AWS_CELL_ENV.tableName, TABLE_NAME_PATTERN);
   const signingKeyId = settings.keyId(AWS_CELL_ENV.signingKeyId);
 
-  const secretSource = (arnName: string, valueName: string, required: boolean): SigningSecretSource | undefined => {
-    const secretArn = read(arnName);
-    const secret = read(valueName);
-    if (secretArn !== undefined && secret !== undefined) {
-      problems.push(`set only one of ${arnName} (in the cloud) and ${valueName} (local sandbox and tests), not both`);
-    } else if (secretArn !== undefined) {
-      if (SECRET_ARN_PATTERN.test(secretArn)) return { kind: "secrets-manager", secretArn };
-      problems.push(`${arnName} must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got '${secretArn}'`);
-    } else if (secret !== undefined) {
-      // Never echo the value: it is a secret even when it is a bad one.
-      if (secret.length >= MIN_SECRET_LENGTH) return { kind: "env", secret };
-      problems.push(`${valueName} must be at least ${MIN_SECRET_LENGTH} characters long`);
-    } else if (required) {
-      problems.push(`neither ${arnName} (in the cloud) nor ${valueName} (local sandbox and tests) is set; the cell needs one to verify signed requests`);
-    }
-    return undefined;
-  };
-  const signingSecret = secretSource(AWS_CELL_ENV.signingSecretArn, AWS_CELL_ENV.signingSecret, true);
-  const adminKeyId = read(AWS_CELL_ENV.adminKeyId) === undefined ? undefined : settings.keyId(AWS_CELL_ENV.adminKeyId);
-  const adminSecret = secretSource(AWS_CELL_ENV.adminSecretArn, AWS_CELL_ENV.adminSecret, adminKeyId !== undefined);
-  if (adminSecret !== undefined && adminKeyId === undefined) problems.push(`an admin secret is set but ${AWS_CELL_ENV.adminKeyId} is not`);
-  const storeTimeoutMs = settings.integer(AWS_CELL_ENV.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS, 100, 60_000);
+  const signingSecret = readSecretSource(settings, AWS_CELL_ENV.signingSecretArn, AWS_CELL_ENV.signingSecret, "to verify signed requests");
+  const adminKey = readAdminKey(settings, signingKeyId, signingSecret);
 
+  const storeTimeoutMs = settings.integer(AWS_CELL_ENV.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS, 100, 60_000);
   const dynamodbEndpoint = read(AWS_CELL_ENV.dynamodbEndpoint);
   if (dynamodbEndpoint !== undefined && !/^https?:\/\/[^/?#\s]+\/?$/.test(dynamodbEndpoint)) {
     problems.push(`${AWS_CELL_ENV.dynamodbEndpoint} must be an http(s) URL without a path, got '${dynamodbEndpoint}'`);
@@ -101,7 +90,49 @@ export function readAwsCellConfig(env: AwsCellEnv): AwsCellConfig {
   if (problems.length > 0 || signingSecret === undefined || region === undefined) {
     throw new AwsCellConfigError(`invalid AWS cell configuration: ${problems.join("; ")}`);
   }
-  return { cellId, tableName, region, signingKeyId, signingSecret, adminKeyId, adminSecret, storeTimeoutMs, dynamodbEndpoint };
+  return { cellId, tableName, region, signingKeyId, signingSecret, adminKey, storeTimeoutMs, dynamodbEndpoint };
+}
+
+/**
+ * A key's secret source from its two variables: the secret's ARN in the cloud, or the secret itself
+ * for the local sandbox and tests; exactly one of them. Records a problem and returns undefined
+ * otherwise. Never echoes a secret, not even a bad one.
+ */
+function readSecretSource(settings: SettingsReader, arnName: string, secretName: string, purpose: string): SigningSecretSource | undefined {
+  const secretArn = settings.read(arnName);
+  const secret = settings.read(secretName);
+  if (secretArn !== undefined && secret !== undefined) {
+    settings.problems.push(`set only one of ${arnName} (in the cloud) and ${secretName} (local sandbox and tests), not both`);
+  } else if (secretArn !== undefined) {
+    if (SECRET_ARN_PATTERN.test(secretArn)) return { kind: "secrets-manager", secretArn };
+    settings.problems.push(`${arnName} must be a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>), got '${secretArn}'`);
+  } else if (secret !== undefined) {
+    if (secret.length >= MIN_SECRET_LENGTH) return { kind: "env", secret };
+    settings.problems.push(`${secretName} must be at least ${MIN_SECRET_LENGTH} characters long`);
+  } else {
+    settings.problems.push(`neither ${arnName} (in the cloud) nor ${secretName} (local sandbox and tests) is set; the cell needs one ${purpose}`);
+  }
+  return undefined;
+}
+
+/**
+ * The optional admin key: none of `ADMIN_KEY_ID`, `ADMIN_SECRET_ARN`, `ADMIN_SECRET` set means no
+ * admin key; any of them set means the id and one secret source are required, the id must not be the
+ * signing key's, and the secret lives where the signing secret does (Secrets Manager or the environment).
+ */
+function readAdminKey(settings: SettingsReader, signingKeyId: string, signingSecret: SigningSecretSource | undefined): AwsCellKeyConfig | undefined {
+  const names = [AWS_CELL_ENV.adminKeyId, AWS_CELL_ENV.adminSecretArn, AWS_CELL_ENV.adminSecret];
+  if (names.every((name) => settings.read(name) === undefined)) return undefined;
+  const keyId = settings.keyId(AWS_CELL_ENV.adminKeyId);
+  if (keyId !== "" && keyId === signingKeyId) settings.problems.push(`${AWS_CELL_ENV.adminKeyId} must differ from ${AWS_CELL_ENV.signingKeyId}, both are '${keyId}'`);
+  const secret = readSecretSource(settings, AWS_CELL_ENV.adminSecretArn, AWS_CELL_ENV.adminSecret, "for the admin key");
+  if (secret !== undefined && signingSecret !== undefined && secret.kind !== signingSecret.kind) {
+    settings.problems.push(
+      `keep both keys in Secrets Manager (${AWS_CELL_ENV.signingSecretArn} and ${AWS_CELL_ENV.adminSecretArn}) or both in the environment ` +
+        `(${AWS_CELL_ENV.signingSecret} and ${AWS_CELL_ENV.adminSecret}, local sandbox and tests), not one of each`,
+    );
+  }
+  return keyId !== "" && secret !== undefined ? { keyId, secret } : undefined;
 }
 
 /** Replacements for what the composition root would otherwise build; clients passed here are the caller's to close. */
@@ -124,8 +155,9 @@ export interface AwsCell {
 /**
  * Builds the AWS cell from an environment: validates the configuration (throws `AwsCellConfigError`),
  * creates the DynamoDB client (with the endpoint override and dummy credentials when
- * `DYNAMODB_ENDPOINT` points at a local emulator), the stores, the key source (Secrets Manager, or
- * the in-env secret for local runs), and the core handler behind the API Gateway adapter.
+ * `DYNAMODB_ENDPOINT` points at a local emulator), the stores, the key source (`awsCellKeySource`:
+ * the signing and admin keys from Secrets Manager, or from the environment for local runs), and the
+ * core handler behind the API Gateway adapter.
  */
 export function createAwsCell(env: AwsCellEnv, overrides: AwsCellOverrides = {}): AwsCell {
   const config = readAwsCellConfig(env);
@@ -147,22 +179,16 @@ export function createAwsCell(env: AwsCellEnv, overrides: AwsCellOverrides = {})
     });
   if (!overrides.dynamodb) owned.push(dynamodb);
 
-  let secretsManager: SecretsManagerClient | undefined;
-  const sourceOf = (keyId: string, source: SigningSecretSource): KeySource => {
-    if (source.kind === "env") return staticKeySource({ [keyId]: source.secret });
-    secretsManager ??= overrides.secretsManager ?? new SecretsManagerClient({ region: config.region });
-    if (!overrides.secretsManager && !owned.includes(secretsManager)) owned.push(secretsManager);
-    return new SecretsManagerKeySource({ client: secretsManager, secretId: source.secretArn, keyId });
-  };
-  const keys = keySources(
-    sourceOf(config.signingKeyId, config.signingSecret),
-    ...(config.adminKeyId !== undefined && config.adminSecret !== undefined ? [sourceOf(config.adminKeyId, config.adminSecret)] : []),
-  );
+  const keys = awsCellKeySource(config, () => {
+    const client = overrides.secretsManager ?? new SecretsManagerClient({ region: config.region });
+    if (!overrides.secretsManager) owned.push(client);
+    return client;
+  });
 
   const logger = overrides.logger ?? jsonLineLogger();
   const stores = { client: dynamodb, tableName: config.tableName };
   const handle = createCellHandler({
-    config: { cellId: config.cellId, cloud: "aws", edgeKeyId: config.signingKeyId, adminKeyId: config.adminKeyId },
+    config: { cellId: config.cellId, cloud: "aws", edgeKeyId: config.signingKeyId, adminKeyId: config.adminKey?.keyId },
     store: new DynamoDbTenantStore(stores),
     nonces: new DynamoDbNonceStore(stores),
     keys,
@@ -174,6 +200,22 @@ export function createAwsCell(env: AwsCellEnv, overrides: AwsCellOverrides = {})
     handler: apiGatewayHandler(handle, logger),
     close: () => owned.forEach((client) => client.destroy()),
   };
+}
+
+/**
+ * The cell's key source: Secrets Manager in the cloud (the construct's shape), the in-env secrets
+ * for the local sandbox and tests. `readAwsCellConfig` guarantees both keys live in the same place.
+ * `client` is asked for only when the secrets live in Secrets Manager.
+ */
+export function awsCellKeySource(config: Pick<AwsCellConfig, "signingKeyId" | "signingSecret" | "adminKey">, client: () => SecretsManagerClient): KeySource {
+  const keys: AwsCellKeyConfig[] = [{ keyId: config.signingKeyId, secret: config.signingSecret }, ...(config.adminKey ? [config.adminKey] : [])];
+  if (config.signingSecret.kind === "env") {
+    return staticKeySource(Object.fromEntries(keys.flatMap(({ keyId, secret }) => (secret.kind === "env" ? [[keyId, secret.secret]] : []))));
+  }
+  return new SecretsManagerKeySource({
+    client: client(),
+    keys: keys.flatMap(({ keyId, secret }) => (secret.kind === "secrets-manager" ? [{ keyId, secretId: secret.secretArn }] : [])),
+  });
 }
 
 /**

@@ -1,10 +1,24 @@
 import { CosmosClient, type CosmosClientOptions } from "@azure/cosmos";
 import { ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
-import { MIN_SECRET_LENGTH, SettingsReader, createCellHandler, jsonLineLogger, logChangeFeed, staticKeySource, systemClock, type Clock, type Logger } from "../core";
+import { MIN_SECRET_LENGTH, SettingsReader, createCellHandler, jsonLineLogger, logChangeFeed, staticKeySource, systemClock, type Clock, type KeySource, type Logger } from "../core";
 import { AZURE_CELL_ENV } from "./config";
 import { CosmosNonceStore } from "./cosmos-nonce-store";
 import { CosmosTenantStore } from "./cosmos-tenant-store";
 import { functionsHttpHandler, type AzureHttpHandler } from "./functions-http";
+import { functionsLogSink } from "./functions-log";
+import { KeyVaultKeySource, keyVaultSecretClient, type SecretReader } from "./key-vault-key-source";
+
+/**
+ * Where a key's secret comes from: a secret in the cell's Key Vault, read at run time with the app's
+ * managed identity (the cloud), or the secret itself in the environment (local sandbox and tests).
+ */
+export type AzureSecretSource = { readonly kind: "key-vault"; readonly secretName: string } | { readonly kind: "env"; readonly secret: string };
+
+/** A key the cell verifies requests with: its id and where its secret comes from. */
+export interface AzureCellKeySettings {
+  readonly keyId: string;
+  readonly secret: AzureSecretSource;
+}
 
 /** The app settings the Azure cell runs on, validated. Names are in `AZURE_CELL_ENV`. */
 export interface AzureCellSettings {
@@ -14,10 +28,11 @@ export interface AzureCellSettings {
   readonly cosmosDatabase: string;
   readonly cosmosContainer: string;
   readonly signingKeyId: string;
-  readonly signingSecret: string;
-  /** The admin key `cellctl` signs admin calls with; without one the admin API refuses every call. */
-  readonly adminKeyId?: string;
-  readonly adminSecret?: string;
+  readonly signingSecret: AzureSecretSource;
+  /** The admin key `cellctl` signs admin API calls with; undefined when none is configured. */
+  readonly adminKey?: AzureCellKeySettings;
+  /** `https://<vault>.vault.azure.net/`: set when the secrets live in Key Vault. */
+  readonly keyVaultUrl?: string;
   /** How long one Cosmos DB call may take, ms. */
   readonly storeTimeoutMs: number;
   /** Account key: local emulator only. Absent in the cloud, where the managed identity signs in. */
@@ -42,6 +57,8 @@ const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 /** Characters Cosmos DB does not allow in database and container ids. */
 const COSMOS_ID_PATTERN = /^[^/\\#?]{1,255}$/;
 const KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\(/i;
+/** Key Vault's rule for secret names. */
+const KEY_VAULT_SECRET_NAME = /^[A-Za-z0-9-]{1,127}$/;
 
 /**
  * Reads and checks the settings, all of them before failing, so one deployment shows every mistake.
@@ -69,24 +86,12 @@ export function readAzureCellSettings(env: AzureCellEnv): AzureCellSettings {
   }
 
   const signingKeyId = settings.keyId(AZURE_CELL_ENV.signingKeyId);
-
-  const signingSecret = required(AZURE_CELL_ENV.signingSecret);
-  if (KEY_VAULT_REFERENCE.test(signingSecret)) {
-    problems.push(
-      `${AZURE_CELL_ENV.signingSecret} is a Key Vault reference the platform could not resolve; ` +
-        "check that the secret exists and the app's managed identity may read it (Key Vault Secrets User)",
-    );
-  } else if (signingSecret && signingSecret.length < MIN_SECRET_LENGTH) {
-    problems.push(`${AZURE_CELL_ENV.signingSecret} must be at least ${MIN_SECRET_LENGTH} characters`);
-  }
-  const adminKeyId = read(AZURE_CELL_ENV.adminKeyId) === undefined ? undefined : settings.keyId(AZURE_CELL_ENV.adminKeyId);
-  const adminSecret = read(AZURE_CELL_ENV.adminSecret);
-  if (adminKeyId !== undefined && adminSecret === undefined) problems.push(`${AZURE_CELL_ENV.adminKeyId} is set but ${AZURE_CELL_ENV.adminSecret} is not`);
-  if (adminKeyId === undefined && adminSecret !== undefined) problems.push(`${AZURE_CELL_ENV.adminSecret} is set but ${AZURE_CELL_ENV.adminKeyId} is not`);
-  if (adminSecret !== undefined && adminSecret.length < MIN_SECRET_LENGTH) problems.push(`${AZURE_CELL_ENV.adminSecret} must be at least ${MIN_SECRET_LENGTH} characters`);
+  const signingSecret = readSecretSource(settings, AZURE_CELL_ENV.signingSecretName, AZURE_CELL_ENV.signingSecret);
+  const adminKey = readAdminKey(settings, signingKeyId, signingSecret);
+  const keyVaultUrl = readKeyVaultUrl(settings, [signingSecret, adminKey?.secret]);
   const storeTimeoutMs = settings.integer(AZURE_CELL_ENV.storeTimeoutMs, DEFAULT_STORE_TIMEOUT_MS, 100, 60_000);
 
-  if (problems.length > 0) throw new AzureCellConfigError(problems);
+  if (problems.length > 0 || signingSecret === undefined) throw new AzureCellConfigError(problems);
   const cosmosKey = read(AZURE_CELL_ENV.cosmosKey);
   return {
     cellId,
@@ -96,9 +101,84 @@ export function readAzureCellSettings(env: AzureCellEnv): AzureCellSettings {
     signingKeyId,
     signingSecret,
     storeTimeoutMs,
-    ...(adminKeyId === undefined ? {} : { adminKeyId, adminSecret }),
+    ...(adminKey === undefined ? {} : { adminKey }),
+    ...(keyVaultUrl === undefined ? {} : { keyVaultUrl }),
     ...(cosmosKey === undefined ? {} : { cosmosKey }),
   };
+}
+
+/**
+ * A key's secret source: the name of its Key Vault secret (in the cloud) or the secret itself (local
+ * sandbox and tests); exactly one. Secret values never appear in a message.
+ */
+function readSecretSource(settings: SettingsReader, nameSetting: string, secretSetting: string): AzureSecretSource | undefined {
+  const secretName = settings.read(nameSetting);
+  const secret = settings.read(secretSetting);
+  if (secretName !== undefined && secret !== undefined) {
+    settings.problems.push(`set only one of ${nameSetting} (in the cloud) and ${secretSetting} (local sandbox and tests), not both`);
+  } else if (secretName !== undefined) {
+    if (KEY_VAULT_SECRET_NAME.test(secretName)) return { kind: "key-vault", secretName };
+    settings.problems.push(`${nameSetting} must be a Key Vault secret name (1 to 127 letters, digits and hyphens), got '${secretName}'`);
+  } else if (secret !== undefined) {
+    if (KEY_VAULT_REFERENCE.test(secret)) {
+      settings.problems.push(
+        `${secretSetting} is a Key Vault reference the platform could not resolve; ` +
+          `set ${AZURE_CELL_ENV.keyVaultUrl} and ${nameSetting} instead, and the cell reads the secret at run time with its managed identity`,
+      );
+    } else if (secret.length >= MIN_SECRET_LENGTH) {
+      return { kind: "env", secret };
+    } else {
+      settings.problems.push(`${secretSetting} must be at least ${MIN_SECRET_LENGTH} characters`);
+    }
+  } else {
+    settings.problems.push(`neither ${nameSetting} (in the cloud) nor ${secretSetting} (local sandbox and tests) is set`);
+  }
+  return undefined;
+}
+
+/**
+ * The optional admin key: none of `ADMIN_KEY_ID`, `ADMIN_SECRET_NAME`, `ADMIN_SECRET` set means no
+ * admin key; any of them set means the id and one secret source are required, the id must not be the
+ * signing key's, and the secret lives where the signing secret does.
+ */
+function readAdminKey(settings: SettingsReader, signingKeyId: string, signingSecret: AzureSecretSource | undefined): AzureCellKeySettings | undefined {
+  const names = [AZURE_CELL_ENV.adminKeyId, AZURE_CELL_ENV.adminSecretName, AZURE_CELL_ENV.adminSecret];
+  if (names.every((name) => settings.read(name) === undefined)) return undefined;
+  const keyId = settings.keyId(AZURE_CELL_ENV.adminKeyId);
+  if (keyId !== "" && keyId === signingKeyId) settings.problems.push(`${AZURE_CELL_ENV.adminKeyId} must differ from ${AZURE_CELL_ENV.signingKeyId}, both are '${keyId}'`);
+  const secret = readSecretSource(settings, AZURE_CELL_ENV.adminSecretName, AZURE_CELL_ENV.adminSecret);
+  if (secret !== undefined && signingSecret !== undefined && secret.kind !== signingSecret.kind) {
+    settings.problems.push(
+      `keep both keys in Key Vault (${AZURE_CELL_ENV.signingSecretName} and ${AZURE_CELL_ENV.adminSecretName}) or both in the environment ` +
+        `(${AZURE_CELL_ENV.signingSecret} and ${AZURE_CELL_ENV.adminSecret}, local sandbox and tests), not one of each`,
+    );
+  }
+  return keyId !== "" && secret !== undefined ? { keyId, secret } : undefined;
+}
+
+/** `KEY_VAULT_URL`: required (https) when a secret lives in Key Vault, refused when none does. */
+function readKeyVaultUrl(settings: SettingsReader, sources: ReadonlyArray<AzureSecretSource | undefined>): string | undefined {
+  const url = settings.read(AZURE_CELL_ENV.keyVaultUrl);
+  const needed = sources.some((source) => source?.kind === "key-vault");
+  if (!needed) {
+    if (url !== undefined) settings.problems.push(`${AZURE_CELL_ENV.keyVaultUrl} is set but no secret is read from Key Vault; set ${AZURE_CELL_ENV.signingSecretName}`);
+    return undefined;
+  }
+  if (url === undefined) {
+    settings.problems.push(`${AZURE_CELL_ENV.keyVaultUrl} is not set; the cell reads ${AZURE_CELL_ENV.signingSecretName} from that vault`);
+    return undefined;
+  }
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed === undefined || parsed.protocol !== "https:" || parsed.username || parsed.password || parsed.search || parsed.hash) {
+    settings.problems.push(`${AZURE_CELL_ENV.keyVaultUrl} must be an https URL like https://<vault>.vault.azure.net/, got '${url}'`);
+    return undefined;
+  }
+  return url;
 }
 
 /** What is wrong with a Cosmos DB endpoint, or undefined: HTTPS, or plain HTTP on loopback for a local emulator. */
@@ -116,7 +196,10 @@ function checkEndpoint(raw: string): string | undefined {
 
 /** Replaceable parts, for tests and the local sandbox. Production passes none. */
 export interface AzureCellOverrides {
-  /** The identity that signs in to Cosmos DB when no `COSMOS_KEY` is set. @default a system-assigned `ManagedIdentityCredential` */
+  /**
+   * The identity that signs in to Cosmos DB (when no `COSMOS_KEY` is set) and to Key Vault (when the
+   * keys live there); one credential, so one token cache. @default a system-assigned `ManagedIdentityCredential`
+   */
   readonly credential?: TokenCredential;
   /**
    * Merged over the client options built from the settings. Tests and the sandbox use it for what only
@@ -126,6 +209,8 @@ export interface AzureCellOverrides {
   readonly cosmosClientOptions?: Partial<CosmosClientOptions>;
   /** A ready client; the cell then neither builds nor disposes one. */
   readonly cosmosClient?: CosmosClient;
+  /** Reads the cell's Key Vault secrets; the cell then builds no `SecretClient`. */
+  readonly secretReader?: SecretReader;
   readonly clock?: Clock;
   readonly logger?: Logger;
 }
@@ -150,35 +235,72 @@ export function cosmosClientOptions(settings: AzureCellSettings, overrides: Azur
   };
 }
 
+/** What a composed cell tells about its settings: no secrets, only where they come from. */
+export interface AzureCellPublicSettings {
+  readonly cellId: string;
+  readonly cosmosEndpoint: string;
+  readonly cosmosDatabase: string;
+  readonly cosmosContainer: string;
+  readonly signingKeyId: string;
+  readonly adminKeyId?: string;
+  readonly keyVaultUrl?: string;
+  /** `key-vault` in the cloud, `env` for the local sandbox and tests. */
+  readonly secretsFrom: AzureSecretSource["kind"];
+}
+
 /** A composed Azure cell. */
 export interface AzureCell {
   /** The Functions v4 handler that `function.ts` registers; the sandbox can host it directly. */
   readonly handler: AzureHttpHandler;
   /** The settings it runs on, secrets removed. */
-  readonly settings: Omit<AzureCellSettings, "signingSecret" | "adminSecret" | "cosmosKey">;
+  readonly settings: AzureCellPublicSettings;
   /** Closes the Cosmos DB client the cell built (not one passed in as an override). */
   dispose(): void;
 }
 
 /**
+ * The cell's key source: Key Vault in the cloud (the secrets named by `SIGNING_SECRET_NAME` and
+ * `ADMIN_SECRET_NAME`, read with the app's identity), the in-env secrets for the local sandbox and
+ * tests. `readAzureCellSettings` guarantees both keys live in the same place. `reader` is asked for
+ * only when the secrets live in Key Vault.
+ */
+export function azureCellKeySource(settings: Pick<AzureCellSettings, "signingKeyId" | "signingSecret" | "adminKey">, reader: () => SecretReader): KeySource {
+  const keys: AzureCellKeySettings[] = [{ keyId: settings.signingKeyId, secret: settings.signingSecret }, ...(settings.adminKey ? [settings.adminKey] : [])];
+  if (settings.signingSecret.kind === "env") {
+    return staticKeySource(Object.fromEntries(keys.flatMap(({ keyId, secret }) => (secret.kind === "env" ? [[keyId, secret.secret]] : []))));
+  }
+  return new KeyVaultKeySource({
+    client: reader(),
+    keys: keys.flatMap(({ keyId, secret }) => (secret.kind === "key-vault" ? [{ keyId, secretName: secret.secretName }] : [])),
+  });
+}
+
+/**
  * The Azure cell's composition root: reads the settings once, builds the Cosmos DB client and the
- * three stores on the cell's container, the key source, clock, logger and change feed, and wires
+ * stores on the cell's container, the key source, clock, logger and change feed, and wires
  * them into the core's handler behind the Functions v4 adapter. Throws `AzureCellConfigError` when a
- * setting is missing or invalid. No network call happens here; the first request opens connections.
+ * setting is missing or invalid. No network call happens here; the first request opens connections
+ * (and reads the keys from Key Vault).
  */
 export function createAzureCell(env: AzureCellEnv, overrides: AzureCellOverrides = {}): AzureCell {
   const settings = readAzureCellSettings(env);
   const clock = overrides.clock ?? systemClock;
-  const logger = overrides.logger ?? jsonLineLogger();
+  const logger = overrides.logger ?? jsonLineLogger(functionsLogSink);
+  let credential = overrides.credential;
+  const identity = () => (credential ??= new ManagedIdentityCredential());
   const ownsClient = overrides.cosmosClient === undefined;
-  const client = overrides.cosmosClient ?? new CosmosClient(cosmosClientOptions(settings, overrides));
+  const client = overrides.cosmosClient ?? new CosmosClient(cosmosClientOptions(settings, { ...overrides, credential: settings.cosmosKey === undefined ? identity() : undefined }));
   const container = client.database(settings.cosmosDatabase).container(settings.cosmosContainer);
 
-  const { signingKeyId, signingSecret, adminKeyId, adminSecret } = settings;
-  const keys = staticKeySource({ [signingKeyId]: signingSecret, ...(adminKeyId !== undefined && adminSecret !== undefined ? { [adminKeyId]: adminSecret } : {}) });
+  const keys = azureCellKeySource(settings, () => {
+    if (overrides.secretReader) return overrides.secretReader;
+    // readAzureCellSettings requires KEY_VAULT_URL whenever a secret lives in Key Vault.
+    if (settings.keyVaultUrl === undefined) throw new AzureCellConfigError([`${AZURE_CELL_ENV.keyVaultUrl} is not set`]);
+    return keyVaultSecretClient(settings.keyVaultUrl, identity());
+  });
 
   const cell = createCellHandler({
-    config: { cellId: settings.cellId, cloud: "azure", edgeKeyId: signingKeyId, adminKeyId },
+    config: { cellId: settings.cellId, cloud: "azure", edgeKeyId: settings.signingKeyId, adminKeyId: settings.adminKey?.keyId },
     store: new CosmosTenantStore(container),
     nonces: new CosmosNonceStore(container),
     keys,
@@ -186,7 +308,16 @@ export function createAzureCell(env: AzureCellEnv, overrides: AzureCellOverrides
     changes: logChangeFeed(logger),
     logger,
   });
-  const { signingSecret: _secret, adminSecret: _admin, cosmosKey: _key, ...publicSettings } = settings;
+  const publicSettings: AzureCellPublicSettings = {
+    cellId: settings.cellId,
+    cosmosEndpoint: settings.cosmosEndpoint,
+    cosmosDatabase: settings.cosmosDatabase,
+    cosmosContainer: settings.cosmosContainer,
+    signingKeyId: settings.signingKeyId,
+    ...(settings.adminKey ? { adminKeyId: settings.adminKey.keyId } : {}),
+    ...(settings.keyVaultUrl ? { keyVaultUrl: settings.keyVaultUrl } : {}),
+    secretsFrom: settings.signingSecret.kind,
+  };
   logger.log({ level: "info", msg: "cell composed", ...publicSettings, cloud: "azure", cosmosAuth: settings.cosmosKey === undefined ? "token" : "key" });
   return {
     handler: functionsHttpHandler(cell),

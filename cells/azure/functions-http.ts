@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
 import { Headers, PROBLEM_CONTENT_TYPE, problem } from "../../contract";
 import type { CellHandler, CellRequest, CellResponse } from "../core";
+import { withInvocationLog } from "./functions-log";
 
 /** The shape of an Azure Functions v4 HTTP handler, as `app.http` takes it. */
 export type AzureHttpHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
@@ -64,7 +65,8 @@ export function internalErrorResponse(requestId: string): HttpResponseInit {
 export function functionsHttpHandler(cell: CellHandler): AzureHttpHandler {
   return async (request, context) => {
     try {
-      return toHttpResponseInit(await cell(await toCellRequest(request)));
+      // The cell's log entries during this request go to this invocation's log (functions-log.ts).
+      return toHttpResponseInit(await withInvocationLog(context, async () => cell(await toCellRequest(request))));
     } catch (error) {
       context.error(JSON.stringify({ level: "error", msg: "request could not be handled", invocationId: context.invocationId, error: errorForLog(error) }));
       return internalErrorResponse(context.invocationId);

@@ -1,11 +1,13 @@
 import type { PolicyRule } from "../../engine";
 import { NOT_LITERAL_POLICY, policyStatements, statementName } from "./iam-policy-document";
 
-const TABLE_ARN_REFERENCE = /^\$\{aws_dynamodb_table\.([A-Za-z0-9_-]+)\.arn\}$/;
+/** `${aws_dynamodb_table.<name>.arn}`, optionally followed by `/index/<one named index>` (never an index wildcard). */
+const TABLE_ARN_REFERENCE = /^\$\{aws_dynamodb_table\.([A-Za-z0-9_-]+)\.arn\}(?:\/index\/[A-Za-z0-9_.-]+)?$/;
 
 /**
- * DynamoDB rights go to tables of the same stack, by reference to their `arn`: not `*`, not a
- * hand-written ARN (another cell's table), not the stream or an index pattern.
+ * DynamoDB rights go to tables of the same stack, by reference to their `arn` (or one named index
+ * of such a table): not `*`, not a hand-written ARN (another cell's table), not the stream, not an
+ * index wildcard.
  */
 export const iamDynamodbOwnTables: PolicyRule = {
   id: "AWS-IAM-2",

@@ -11,6 +11,7 @@ import { iamRoleNoExclusivePolicies } from "./iam-role-no-exclusive-policies";
 import { lambdaEnvironmentNoSecrets } from "./lambda-environment-no-secrets";
 import { lambdaNoFunctionUrl } from "./lambda-no-function-url";
 import { lambdaPermissionScoped } from "./lambda-permission-scoped";
+import { lambdaStructuredLogs } from "./lambda-structured-logs";
 import { lambdaTracingActive } from "./lambda-tracing-active";
 import { logGroupRetention } from "./log-group-retention";
 
@@ -23,6 +24,7 @@ export const AWS_RULES: readonly PolicyRule[] = [
   lambdaTracingActive,
   lambdaEnvironmentNoSecrets,
   lambdaPermissionScoped,
+  lambdaStructuredLogs,
   iamNoWildcardActions,
   iamDynamodbOwnTables,
   iamRoleNoExclusivePolicies,
