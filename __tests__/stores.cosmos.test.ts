@@ -1,6 +1,7 @@
 import { CosmosNonceStore } from "../cells/azure/cosmos-nonce-store";
 import { CosmosTenantStore } from "../cells/azure/cosmos-tenant-store";
-import { CHANGE_TTL_SECONDS, OWNERSHIP_ITEM_ID, TTL_MARGIN_SECONDS, changeItemId, idempotencyItemId, nonceItemId, ttlSeconds } from "../cells/azure/cosmos-items";
+import { CHANGE_RETENTION_SECONDS } from "../cells/core";
+import { OWNERSHIP_ITEM_ID, TTL_MARGIN_SECONDS, changeItemId, idempotencyItemId, nonceItemId, ttlSeconds } from "../cells/azure/cosmos-items";
 import { describeStoreContract } from "./contracts/store.contract";
 import { startCosmosEmulator, type CosmosEmulator } from "../sandbox/emulators/cosmos";
 import { aRecord, aTenantId, aTombstone, aWrite, anOutcome, anOwnership } from "./support/mothers";
@@ -36,7 +37,7 @@ describe("Cosmos DB item layout", () => {
     expect(await raw(OWNERSHIP_ITEM_ID, tenantId)).toEqual(expect.objectContaining({ kind: "ownership", state: "active", epoch: 1 }));
     expect(await raw("rec-1", tenantId)).toEqual(expect.objectContaining({ kind: "record", tenantId, version: 1, data: { n: 0.1 }, committedBy: "alpha" }));
     expect(await raw(changeItemId("rec-1", 1), tenantId)).toEqual(
-      expect.objectContaining({ kind: "change", ttl: CHANGE_TTL_SECONDS, event: expect.objectContaining({ id: `${tenantId}/rec-1/1`, kind: "created", version: 1, data: { n: 0.1 } }) }),
+      expect.objectContaining({ kind: "change", ttl: CHANGE_RETENTION_SECONDS, event: expect.objectContaining({ id: `${tenantId}/rec-1/1`, kind: "created", version: 1, data: { n: 0.1 } }) }),
     );
     expect(await raw(idempotencyItemId("k1"), tenantId)).toEqual(expect.objectContaining({ kind: "idempotency", expiresAt: NOW_SEC + 86_400, ttl: 86_400 + TTL_MARGIN_SECONDS }));
   });

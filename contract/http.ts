@@ -28,6 +28,8 @@ export const PATHS = {
   adminImport: "/admin/tenants/{tenantId}/import",
   adminDigest: "/admin/tenants/{tenantId}/digest",
   adminPurge: "/admin/tenants/{tenantId}/purge",
+  /** The tenant's change stream (its outbox), oldest first: what the standby replicator reads. */
+  adminChanges: "/admin/tenants/{tenantId}/changes",
 } as const;
 
 /** The prefix every tenant data path starts with: `/api/tenants/`. */
@@ -68,7 +70,7 @@ export type CellRoute =
   | { readonly name: "records"; readonly tenantId: string }
   | { readonly name: "record"; readonly tenantId: string; readonly recordId: string }
   | { readonly name: "adminTenants" }
-  | { readonly name: "adminOwnership" | "adminExport" | "adminImport" | "adminDigest" | "adminPurge"; readonly tenantId: string };
+  | { readonly name: "adminOwnership" | "adminExport" | "adminImport" | "adminDigest" | "adminPurge" | "adminChanges"; readonly tenantId: string };
 
 /** A path that matched a template but carries an id that breaks its pattern. */
 export type RouteMatch = { readonly ok: true; readonly route: CellRoute } | { readonly ok: false; readonly reason: "no_route" } | { readonly ok: false; readonly reason: "invalid_id"; readonly detail: string };
@@ -79,6 +81,7 @@ const ADMIN_TENANT_ROUTES = {
   import: "adminImport",
   digest: "adminDigest",
   purge: "adminPurge",
+  changes: "adminChanges",
 } as const;
 
 /** Matches a raw URL path against `PATHS`. */

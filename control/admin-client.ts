@@ -6,6 +6,7 @@ import {
   pathOf,
   problemCode,
   signatureHeaders,
+  type ChangeEvent,
   type DigestView,
   type ExportItem,
   type ExportPage,
@@ -116,6 +117,15 @@ export class AdminClient {
 
   digest(tenantId: string): Promise<DigestView> {
     return this.call("GET", pathOf(PATHS.adminDigest, { tenantId }), tenantId);
+  }
+
+  /** A page of the tenant's change stream from `since` (inclusive), oldest first. */
+  async changes(tenantId: string, options: { since?: string; limit?: number } = {}): Promise<ChangeEvent[]> {
+    const query = new URLSearchParams();
+    if (options.since) query.set("since", options.since);
+    if (options.limit) query.set("limit", String(options.limit));
+    const body = await this.call<{ changes: ChangeEvent[] }>("GET", pathOf(PATHS.adminChanges, { tenantId }), tenantId, undefined, query.toString());
+    return body.changes;
   }
 
   purge(tenantId: string, limit?: number): Promise<{ deleted: number; more: boolean }> {

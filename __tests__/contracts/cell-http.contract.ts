@@ -319,6 +319,23 @@ export function describeCellHttpContract(name: string, open: () => Promise<CellH
         expect(json(await admin({ method: "GET", path: "/admin/tenants" }, "*")).tenants).toEqual(expect.arrayContaining([expect.objectContaining({ tenant_id: t, state: "moved" })]));
       });
 
+      test("the change stream lists every committed change of the tenant, oldest first, from a point in time", async () => {
+        const t = await aTenant();
+        await put(t, "a", { data: { n: 1 } });
+        await put(t, "a", { data: { n: 2 }, expected_version: 1 });
+        await send({ method: "DELETE", path: `/api/tenants/${t}/records/a` }, t);
+        const all = json(await admin({ method: "GET", path: `/admin/tenants/${t}/changes` }, t)).changes;
+        expect(all.map((c: any) => [c.id, c.kind, c.cell_id, c.cloud])).toEqual([
+          [`${t}/a/1`, "created", cell.cellId, cell.cloud],
+          [`${t}/a/2`, "replaced", cell.cellId, cell.cloud],
+          [`${t}/a/3`, "deleted", cell.cellId, cell.cloud],
+        ]);
+        const later = json(await admin({ method: "GET", path: `/admin/tenants/${t}/changes`, query: `since=${encodeURIComponent(all[2].committed_at)}` }, t)).changes;
+        expect(later).toEqual(all.filter((c: any) => c.committed_at >= all[2].committed_at));
+        expect(later.map((c: any) => c.id)).toContain(`${t}/a/3`);
+        expectProblem(await admin({ method: "GET", path: `/admin/tenants/${t}/changes`, query: "since=yesterday" }, t), 400, "invalid_request");
+      });
+
       test("export, import into an importing tenant, digest and purge carry a tenant's data with its versions", async () => {
         const source = await aTenant();
         await put(source, "a", { data: { n: 1 } });

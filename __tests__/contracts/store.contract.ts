@@ -236,6 +236,31 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
       });
     });
 
+    describe("the change stream (outbox)", () => {
+      const at = (second: number) => `2026-01-02T03:04:${String(second).padStart(2, "0")}.000Z`;
+
+      test("every committed change is in the tenant's outbox in commit order, with its data; refused writes are not", async () => {
+        const tenantId = await activeTenant();
+        const v1 = aRecord({ tenantId, updatedAt: at(1) });
+        await s.commit(aWrite(v1, undefined));
+        await s.commit(aWrite({ ...v1, version: 2, data: { n: 2 }, updatedAt: at(2) }, 1));
+        await expect(s.commit(aWrite({ ...v1, version: 2, data: { lost: true }, updatedAt: at(3) }, 1))).rejects.toBeInstanceOf(VersionConflictError);
+        await s.commit(aWrite(aTombstone({ tenantId, recordId: v1.recordId, version: 2 }, { updatedAt: at(4) }), 2));
+        await s.commit(aWrite(aRecord({ tenantId, recordId: "other", updatedAt: at(5) }), undefined));
+        const changes = await s.changes(tenantId, { limit: 10 });
+        expect(changes.map((c) => [c.record_id, c.version, c.kind, c.data])).toEqual([
+          ["rec-1", 1, "created", { name: "widget", count: 3 }],
+          ["rec-1", 2, "replaced", { n: 2 }],
+          ["rec-1", 3, "deleted", null],
+          ["other", 1, "created", { name: "widget", count: 3 }],
+        ]);
+        expect(changes[0]).toEqual(aWrite(v1, undefined).change);
+        expect((await s.changes(tenantId, { since: at(4), limit: 10 })).map((c) => c.id)).toEqual([`${tenantId}/rec-1/3`, `${tenantId}/other/1`]);
+        expect(await s.changes(tenantId, { limit: 2 })).toHaveLength(2);
+        expect(await s.changes(aTenantId(), { limit: 10 })).toEqual([]);
+      });
+    });
+
     describe("keyed-write answers on their own", () => {
       test("an answer is saved once; the second save is refused and the first stays, byte for byte", async () => {
         const tenantId = aTenantId();
@@ -296,9 +321,10 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
           total += next.deleted;
           more = next.more;
         }
-        expect(total).toBeGreaterThanOrEqual(10); // stores with an outbox delete its entries too
+        expect(total).toBe(16); // 5 records, 5 answers, 6 outbox entries
         expect(await s.listItems(tenantId, { limit: 10, includeDeleted: true })).toEqual([]);
         expect(await s.idempotencyEntry(tenantId, "k-1", NOW_SEC)).toBeUndefined();
+        expect(await s.changes(tenantId, { limit: 10 })).toEqual([]);
         expect((await s.ownership(tenantId))?.state).toBe("moved");
       });
     });

@@ -1,7 +1,7 @@
 import { IdempotencyKeyTakenError, TenantNotServedError, VersionConflictError, isTombstone } from "../../cells/core";
-import type { IdempotencyEntry, ImportResult, ListOptions, NonceStore, OwnershipExpectation, RecordItem, RecordWrite, TenantStore } from "../../cells/core";
+import type { ChangesOptions, IdempotencyEntry, ImportResult, ListOptions, NonceStore, OwnershipExpectation, RecordItem, RecordWrite, TenantStore } from "../../cells/core";
 import { EpochConflictError } from "../../cells/core";
-import type { Ownership } from "../../contract";
+import type { ChangeEvent, Ownership } from "../../contract";
 
 /**
  * Hand-written fakes of the store ports, for the core's unit tests. They pass the same contract
@@ -26,6 +26,7 @@ export class InMemoryTenantStore implements TenantStore {
   }
   private readonly items = new Map<string, Map<string, RecordItem>>();
   private readonly outcomes = new Map<string, IdempotencyEntry>();
+  private readonly outbox = new Map<string, ChangeEvent[]>();
 
   private itemsOf(tenantId: string): Map<string, RecordItem> {
     let items = this.items.get(tenantId);
@@ -77,7 +78,16 @@ export class InMemoryTenantStore implements TenantStore {
     if (items.get(recordId)?.version !== write.previousVersion) throw new VersionConflictError(tenantId, recordId, "version changed");
     if (write.outcome && this.liveOutcome(tenantId, write.outcome.key, write.outcome.writtenAtSec)) throw new IdempotencyKeyTakenError("key taken");
     items.set(recordId, copy(write.item));
+    this.outbox.set(tenantId, [...(this.outbox.get(tenantId) ?? []), copy(write.change)]);
     if (write.outcome) this.outcomes.set(InMemoryTenantStore.outcomeKey(tenantId, write.outcome.key), copy(write.outcome));
+  }
+
+  async changes(tenantId: string, { since, limit }: ChangesOptions) {
+    return (this.outbox.get(tenantId) ?? [])
+      .filter((c) => since === undefined || c.committed_at >= since)
+      .sort((a, b) => (a.committed_at < b.committed_at ? -1 : a.committed_at > b.committed_at ? 1 : a.id < b.id ? -1 : 1))
+      .slice(0, limit)
+      .map(copy);
   }
 
   async idempotencyEntry(tenantId: string, key: string, nowSec: number) {
@@ -119,7 +129,11 @@ export class InMemoryTenantStore implements TenantStore {
       this.outcomes.delete(k);
       deleted++;
     }
-    return { deleted, more: items.size > 0 || [...this.outcomes.keys()].some((k) => k.startsWith(`${tenantId}\u0000`)) };
+    const outbox = this.outbox.get(tenantId) ?? [];
+    const dropped = Math.min(outbox.length, limit - deleted);
+    this.outbox.set(tenantId, outbox.slice(dropped));
+    deleted += dropped;
+    return { deleted, more: items.size > 0 || outbox.length > dropped || [...this.outcomes.keys()].some((k) => k.startsWith(`${tenantId}\u0000`)) };
   }
 }
 

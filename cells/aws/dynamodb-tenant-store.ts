@@ -10,7 +10,7 @@ import {
   type TransactWriteItem,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
-import type { Ownership, OwnershipState } from "../../contract";
+import type { ChangeEvent, Ownership, OwnershipState } from "../../contract";
 import {
   EpochConflictError,
   IdempotencyKeyTakenError,
@@ -18,6 +18,8 @@ import {
   TenantNotServedError,
   VersionConflictError,
   isTombstone,
+  CHANGE_RETENTION_SECONDS,
+  type ChangesOptions,
   type IdempotencyEntry,
   type ImportResult,
   type ListOptions,
@@ -41,6 +43,7 @@ import { cancellationReasons, guarded, isConditionFailed } from "./dynamodb-erro
  * | record          | `T#<tenant>`  | `R#<id>`    | tenantId, recordId, version, data (JSON text), createdAt, updatedAt, committedBy |
  * | tombstone       | `T#<tenant>`  | `R#<id>`    | tenantId, recordId, version, deleted = true, updatedAt, committedBy |
  * | keyed answer    | `T#<tenant>`  | `I#<key>`   | key, fingerprint, status, body, writtenAt, expiresAt (TTL)        |
+ * | outbox entry    | `T#<tenant>`  | `C#<committed at>#<record>#<version>` | event (JSON text), expiresAt (TTL) |
  *
  * Design choices:
  * - Every record change is one `TransactWriteItems`: a `ConditionCheck` that the tenant is `active`,
@@ -55,8 +58,11 @@ import { cancellationReasons, guarded, isConditionFailed } from "./dynamodb-erro
  *   `expiresAt` has passed as absent.
  * - Reads are strongly consistent (a retry right after a write must see that write), except the
  *   tenant list, which reads the sparse ownership index.
- * - The table's stream (new and old images) is the durable change stream: a record item's images are
- *   the change. No outbox is needed on this cloud.
+ * - Every change also writes an outbox entry in the same transaction: the tenant's change stream, read
+ *   in commit-time order by the standby replicator (through the admin API) and delivered to the
+ *   reporting lake by the table's own stream (new images, filtered to `C#` items), so a committed change
+ *   cannot escape either consumer. The same design as the Cosmos DB cell, whose change feed shows
+ *   neither deletes nor intermediate versions.
  */
 
 export interface DynamoDbStoreOptions {
@@ -86,6 +92,7 @@ const tenantPk = (tenantId: string) => S(`T#${tenantId}`);
 const OWNERSHIP_SK = "O";
 const RECORD_PREFIX = "R#";
 const ANSWER_PREFIX = "I#";
+const CHANGE_PREFIX = "C#";
 const ownershipKey = (tenantId: string): Item => ({ [PK]: tenantPk(tenantId), [SK]: S(OWNERSHIP_SK) });
 const recordKey = (tenantId: string, recordId: string): Item => ({ [PK]: tenantPk(tenantId), [SK]: S(`${RECORD_PREFIX}${recordId}`) });
 const answerKey = (tenantId: string, key: string): Item => ({ [PK]: tenantPk(tenantId), [SK]: S(`${ANSWER_PREFIX}${key}`) });
@@ -159,6 +166,19 @@ function toAnswer(item: Item): IdempotencyEntry {
     body: item.body?.S ?? "",
     expiresAtSec: num(item, TTL),
     writtenAtSec: num(item, "writtenAt"),
+  };
+}
+
+/** Sort key of an outbox entry: commit time first, so a tenant's changes read back in commit order. */
+export const changeSortKey = (change: Pick<ChangeEvent, "committed_at" | "record_id" | "version">): string =>
+  `${CHANGE_PREFIX}${change.committed_at}#${change.record_id}#${change.version}`;
+
+function changeItem(change: ChangeEvent): Item {
+  return {
+    [PK]: tenantPk(change.tenant_id),
+    [SK]: S(changeSortKey(change)),
+    event: S(JSON.stringify(change)),
+    [TTL]: N(Math.floor(Date.parse(change.committed_at) / 1000) + CHANGE_RETENTION_SECONDS),
   };
 }
 
@@ -292,11 +312,12 @@ export class DynamoDbTenantStore implements TenantStore {
         },
       },
       { Put: { TableName: this.table, Item: recordItem(write.item), ...itemAt(write.previousVersion) } },
+      { Put: { TableName: this.table, Item: changeItem(write.change) } },
     ];
     if (write.outcome) items.push({ Put: { TableName: this.table, Item: answerItem(tenantId, write.outcome), ...answerSlotFree(write.outcome.writtenAtSec) } });
     const reasons = await this.transact(items);
     if (reasons === undefined) return;
-    const [owner, record, answer] = reasons;
+    const [owner, record, , answer] = reasons;
     if (answer?.Code === "ConditionalCheckFailed") throw new IdempotencyKeyTakenError(`idempotency key '${write.outcome?.key}' is taken`);
     if (owner?.Code === "ConditionalCheckFailed") {
       throw new TenantNotServedError(tenantId, owner.Item ? toOwnership(owner.Item) : await this.ownership(tenantId), true);
@@ -324,6 +345,31 @@ export class DynamoDbTenantStore implements TenantStore {
         await pause(10 * attempt + Math.random() * 20);
       }
     }
+  }
+
+  async changes(tenantId: string, { since, limit }: ChangesOptions): Promise<ChangeEvent[]> {
+    const out: ChangeEvent[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.send<{ Items?: Item[]; LastEvaluatedKey?: Item }>(
+        "Query",
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: since === undefined ? "#pk = :pk AND begins_with(#sk, :prefix)" : "#pk = :pk AND #sk BETWEEN :from AND :to",
+          ExpressionAttributeNames: { "#pk": PK, "#sk": SK },
+          ExpressionAttributeValues:
+            since === undefined
+              ? { ":pk": tenantPk(tenantId), ":prefix": S(CHANGE_PREFIX) }
+              : { ":pk": tenantPk(tenantId), ":from": S(`${CHANGE_PREFIX}${since}`), ":to": S(`${CHANGE_PREFIX}\uffff`) },
+          ConsistentRead: true,
+          Limit: limit - out.length,
+          ExclusiveStartKey: start,
+        }),
+      );
+      out.push(...(page.Items ?? []).map((item) => JSON.parse(str(item, "event")) as ChangeEvent));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined && out.length < limit);
+    return out;
   }
 
   async idempotencyEntry(tenantId: string, key: string, nowSec: number): Promise<IdempotencyEntry | undefined> {
@@ -389,7 +435,7 @@ export class DynamoDbTenantStore implements TenantStore {
     return { written, skipped: incoming.length - written };
   }
 
-  /** Deletes the tenant's records, tombstones and keyed answers (everything in its partition but the ownership item), in batches of 25. */
+  /** Deletes the tenant's records, tombstones, keyed answers and outbox entries (everything in its partition but the ownership item), in batches of 25. */
   async purge(tenantId: string, limit: number): Promise<{ deleted: number; more: boolean }> {
     const page = await this.send<{ Items?: Item[]; LastEvaluatedKey?: Item }>(
       "Query",

@@ -27,12 +27,6 @@ export const nonceItemId = (nonce: string): string => `nonce:${nonce}`;
 export const changeItemId = (recordId: string, version: number): string => `chg:${recordId}:${version}`;
 
 /**
- * How long an outbox entry is kept, seconds: the change-stream consumers (standby replication, the
- * reporting lake) must read it within this time. Seven days covers a long outage of a consumer.
- */
-export const CHANGE_TTL_SECONDS = 7 * 24 * 60 * 60;
-
-/**
  * Seconds added to an item's `ttl` beyond its logical expiry. Cosmos DB counts `ttl` from its own
  * last-write time (`_ts`), not from the cell's clock; the margin keeps a small clock difference from
  * sweeping a nonce or idempotency key before the adapters themselves consider it expired.

@@ -7,6 +7,8 @@ import {
   TenantNotServedError,
   VersionConflictError,
   isTombstone,
+  CHANGE_RETENTION_SECONDS,
+  type ChangesOptions,
   type IdempotencyEntry,
   type ImportResult,
   type JsonObject,
@@ -17,7 +19,7 @@ import {
   type TenantStore,
 } from "../core";
 import { COSMOS_STATUS, guarded, hasStatus } from "./cosmos-errors";
-import { CHANGE_TTL_SECONDS, ITEM_KINDS, OWNERSHIP_ITEM_ID, changeItemId, idempotencyItemId, ttlSeconds } from "./cosmos-items";
+import { ITEM_KINDS, OWNERSHIP_ITEM_ID, changeItemId, idempotencyItemId, ttlSeconds } from "./cosmos-items";
 import { ifMatch, readItem, type ReadItem } from "./cosmos-read-item";
 import { KeyedMutex } from "./keyed-mutex";
 
@@ -127,8 +129,10 @@ const changeDoc = (change: ChangeEvent) => ({
   id: changeItemId(change.record_id, change.version),
   tenantId: change.tenant_id,
   kind: ITEM_KINDS.change,
+  /** Commit time, record and version in one sortable string: `ORDER BY` on one field needs no composite index. */
+  seq: `${change.committed_at}#${change.record_id}#${change.version}`,
   event: change,
-  ttl: CHANGE_TTL_SECONDS,
+  ttl: CHANGE_RETENTION_SECONDS,
 });
 
 /** How often a batch that lost only the race for the ownership item's ETag is run again (with growing jittered pauses). */
@@ -352,6 +356,25 @@ export class CosmosTenantStore implements TenantStore {
     const status = results[index]!.statusCode;
     if (status === 429 || status >= 500) throw new StoreUnavailableError(`Cosmos DB answered ${status} to a batch operation`);
     return { failed: { index, status }, etags: [] };
+  }
+
+  async changes(tenantId: string, { since, limit }: ChangesOptions): Promise<ChangeEvent[]> {
+    const parameters: SqlParameter[] = [
+      { name: "@top", value: Math.max(1, Math.floor(limit)) },
+      { name: "@tenantId", value: tenantId },
+      { name: "@kind", value: ITEM_KINDS.change },
+    ];
+    let where = "c.tenantId = @tenantId AND c.kind = @kind";
+    if (since !== undefined) {
+      where += " AND c.seq >= @since";
+      parameters.push({ name: "@since", value: since });
+    }
+    const { resources } = await guarded("query", () =>
+      this.container.items
+        .query<{ event: ChangeEvent }>({ query: `SELECT TOP @top c.event FROM c WHERE ${where} ORDER BY c.seq ASC`, parameters }, { partitionKey: tenantId })
+        .fetchAll(),
+    );
+    return resources.map((r) => r.event);
   }
 
   async idempotencyEntry(tenantId: string, key: string, nowSec: number): Promise<IdempotencyEntry | undefined> {

@@ -16,6 +16,8 @@ export const EXPORT_PAGE = { defaultFull: 100, maxFull: 500, defaultVersions: 10
 export const EXPORT_PAGE_MAX_BYTES = 3 * 1024 * 1024;
 /** Items deleted per purge call, at most. */
 export const MAX_PURGE_BATCH = 1000;
+/** Changes per page of a tenant's change stream. */
+export const CHANGES_PAGE = { default: 500, max: 1000 } as const;
 
 const isEpoch = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 const isState = (v: unknown): v is OwnershipState => typeof v === "string" && (OWNERSHIP_STATES as readonly string[]).includes(v);
@@ -97,6 +99,12 @@ export function adminApi(service: AdminService) {
       }
       case "adminDigest":
         return jsonAnswer(200, { tenant_id: route.tenantId, ...(await service.digest(route.tenantId)) });
+      case "adminChanges": {
+        const since = params.get("since") ?? undefined;
+        if (since !== undefined && Number.isNaN(Date.parse(since))) throw new ValidationError(`since must be an ISO-8601 time, got '${since}'`);
+        const changes = await service.changes(route.tenantId, since, intParam(params, "limit", CHANGES_PAGE.default, CHANGES_PAGE.max));
+        return jsonAnswer(200, { tenant_id: route.tenantId, changes });
+      }
       case "adminPurge": {
         const result = await service.purge(route.tenantId, intParam(params, "limit", MAX_PURGE_BATCH, MAX_PURGE_BATCH));
         return jsonAnswer(200, { tenant_id: route.tenantId, deleted: result.deleted, more: result.more });

@@ -1,4 +1,4 @@
-import type { ExportItem, Ownership } from "../../contract";
+import type { ChangeEvent, ExportItem, Ownership } from "../../contract";
 import { TenantDigest } from "./digest";
 import { EpochConflictError, OwnershipStateError, TenantNotServedError } from "./errors";
 import { PURGEABLE_STATES, checkTransition, isSameOwnership, type OwnershipChange } from "./ownership-rules";
@@ -123,6 +123,12 @@ export class AdminService {
       after = page[page.length - 1]!.recordId;
     }
     return { count: digest.count, tombstones: digest.tombstones, hash: digest.hash };
+  }
+
+  /** The tenant's committed changes from `since` (an ISO time, inclusive), oldest first, whatever its ownership state. */
+  async changes(tenantId: string, since: string | undefined, limit: number): Promise<ChangeEvent[]> {
+    await this.ownership(tenantId);
+    return this.deps.store.changes(tenantId, { since, limit });
   }
 
   /** Deletes up to `limit` items of a tenant that lives elsewhere now, or never arrived here. */

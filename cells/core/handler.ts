@@ -59,6 +59,7 @@ const ROUTE_METHODS: Record<CellRoute["name"], readonly string[]> = {
   adminImport: ["POST"],
   adminDigest: ["GET"],
   adminPurge: ["POST"],
+  adminChanges: ["GET"],
 };
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;

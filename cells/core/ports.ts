@@ -32,9 +32,10 @@ export interface IdempotencyEntry {
 /**
  * One record change, committed all or nothing: the tenant's ownership must be `active`, the stored
  * item must still be at `previousVersion` (undefined: no item at all, live or tombstone), and then
- * `item` (a live record or a tombstone), `change` (for stores that keep an outbox) and, for a keyed
- * write, its `outcome` are written together. So no write can commit once the tenant is fenced, and a
- * keyed write's answer is stored if and only if the write happened.
+ * `item` (a live record or a tombstone), `change` (the tenant's outbox entry, its change stream) and,
+ * for a keyed write, its `outcome` are written together. So no write can commit once the tenant is
+ * fenced, a keyed write's answer is stored if and only if the write happened, and no committed change
+ * can miss the change stream.
  */
 export interface RecordWrite {
   readonly item: RecordItem;
@@ -48,6 +49,19 @@ export interface OwnershipExpectation {
   readonly epoch: number;
   readonly state: OwnershipState;
 }
+
+/** Where to resume reading a tenant's change stream. */
+export interface ChangesOptions {
+  /** Only changes committed at or after this ISO time (callers re-read an overlap and drop duplicates by id). */
+  readonly since?: string;
+  readonly limit: number;
+}
+
+/**
+ * How long a change stays in a tenant's outbox, seconds: its consumers (the standby replicator, the
+ * reporting lake) must read it within this time. Seven days covers a long outage of a consumer.
+ */
+export const CHANGE_RETENTION_SECONDS = 7 * 24 * 60 * 60;
 
 export interface ImportResult {
   /** Items written (absent on this cell, or older here). */
@@ -81,6 +95,12 @@ export interface TenantStore {
   listItems(tenantId: string, options: ListOptions): Promise<RecordItem[]>;
   /** See `RecordWrite`. Throws `TenantNotServedError` (ownership not active), `VersionConflictError` or `IdempotencyKeyTakenError`. */
   commit(write: RecordWrite): Promise<void>;
+
+  /**
+   * The tenant's committed changes (its outbox), oldest first by commit time then id, at least once:
+   * every committed change is there until `CHANGE_RETENTION_SECONDS` after its commit.
+   */
+  changes(tenantId: string, options: ChangesOptions): Promise<ChangeEvent[]>;
 
   /** The unexpired outcome stored under `key`, if any. */
   idempotencyEntry(tenantId: string, key: string, nowSec: number): Promise<IdempotencyEntry | undefined>;
