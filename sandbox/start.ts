@@ -1,3 +1,5 @@
+import * as path from "node:path";
+import { SANDBOX_CONNECTION_FILE, writeConnection } from "../control/connection";
 import { TOPOLOGY } from "../topology";
 import { DEFAULT_ROUTER_PORT, startSandbox, type Sandbox } from "./sandbox";
 
@@ -42,6 +44,12 @@ function guide(sandbox: Sandbox): string {
     "",
     "  # an unknown tenant is a 404 problem; a second PUT of the same record without expected_version is a 409",
     `  curl -sS -i $ROUTER/api/tenants/T-999/records/hello`,
+    "",
+    `Operate it with cellctl (it reads ${SANDBOX_CONNECTION_FILE}; no flags, no account):`,
+    "",
+    "  npm run cellctl -- cells",
+    "  npm run cellctl -- tenants",
+    "  npm run cellctl -- place T-300",
     "",
     "Ctrl-C stops everything.",
   );
@@ -93,6 +101,7 @@ async function main(): Promise<void> {
   console.log("Starting the sandbox: store emulators, cells, router...");
   const sandbox = await starting;
   ownSignals(stop);
+  writeConnection(path.resolve(SANDBOX_CONNECTION_FILE), sandbox.connection);
   if (!stopping) console.log(`\n${guide(sandbox)}`);
 }
 

@@ -1,0 +1,91 @@
+import { Command, CommanderError, Option } from "commander";
+import { AdminCallError } from "./admin-client";
+import { processIo, type Io } from "./cli/output";
+import { setCellStatusCommand } from "./commands/cell-status";
+import { placeCommand } from "./commands/place";
+import { registryExportCommand, registryImportCommand } from "./commands/registry-backup";
+import { cellsCommand, tenantsCommand } from "./commands/status";
+import { ConnectionError, loadConnection } from "./connection";
+import { CliError, ControlPlane } from "./control-plane";
+import { RegistryUnavailableError } from "./registry/port";
+
+/** What one `cellctl` run needs from its surroundings (tests pass their own). */
+export interface CellctlEnv {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+  /** Builds the output channels once `--json` is known. @default the process's streams */
+  readonly io?: (json: boolean) => Io;
+}
+
+type Action = (plane: ControlPlane, io: Io) => Promise<number>;
+
+/**
+ * `cellctl`, the operator CLI of the control plane. Runs one command and resolves its exit code:
+ * 0 success, 1 a failure the user can act on (one line says what to do), 2 a usage error. No stack
+ * trace unless `--debug`.
+ */
+export async function runCellctl(argv: readonly string[], surroundings: CellctlEnv): Promise<number> {
+  let exitCode = 0;
+  let pending: { action: Action; json: boolean; debug: boolean } | undefined;
+  const program = new Command("cellctl")
+    .description("Operate the cells: see where tenants live, place them, take cells out of rotation, move tenants between clouds.")
+    .addOption(new Option("--json", "print one JSON document on stdout instead of a table"))
+    .addOption(new Option("--debug", "print stack traces of unexpected errors"))
+    .showHelpAfterError("(run 'cellctl --help' for the commands)")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
+  const run = (action: Action) => () => {
+    const { json, debug } = program.opts<{ json?: boolean; debug?: boolean }>();
+    pending = { action, json: json ?? false, debug: debug ?? false };
+  };
+
+  program.command("cells").description("the registry's cells with their health and load, as each cell reports").action(run((plane, io) => cellsCommand(plane, io)));
+  program
+    .command("tenants")
+    .description("every tenant: where the registry sends it and which cell owns it; mismatches are flagged")
+    .option("--cell <cell>", "only tenants on this cell")
+    .action((options: { cell?: string }) => run((plane, io) => tenantsCommand(plane, io, options))());
+  program
+    .command("place <tenant>")
+    .description("onboard a tenant: on --cell, or on the active cell with the lowest utilisation")
+    .option("--cell <cell>", "the cell to place it on")
+    .action((tenant: string, options: { cell?: string }) => run((plane, io) => placeCommand(plane, io, tenant, options))());
+  program
+    .command("drain <cell>")
+    .description("take a cell out of placement; its tenants keep being served")
+    .action((cell: string) => run((plane, io) => setCellStatusCommand(plane, io, cell, "draining"))());
+  program
+    .command("activate <cell>")
+    .description("put a drained cell back into placement")
+    .action((cell: string) => run((plane, io) => setCellStatusCommand(plane, io, cell, "active"))());
+  const registry = program.command("registry").description("back up and restore the live registry");
+  registry
+    .command("export")
+    .description("write the whole registry as JSON (stdout, or --out)")
+    .option("--out <file>", "write to this file instead of stdout")
+    .action((options: { out?: string }) => run((plane, io) => registryExportCommand(plane, io, options))());
+  registry
+    .command("import <file>")
+    .description("restore a registry export (every entry is checked first)")
+    .option("--dry-run", "check the file, write nothing")
+    .action((file: string, options: { dryRun?: boolean }) => run((plane, io) => registryImportCommand(plane, io, file, options))());
+
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+  if (!pending) return 0;
+  const io = (surroundings.io ?? ((json) => processIo(json, surroundings.env)))(pending.json);
+  try {
+    const plane = new ControlPlane(loadConnection(surroundings.env, surroundings.cwd), { env: surroundings.env });
+    exitCode = await pending.action(plane, io);
+  } catch (error) {
+    exitCode = error instanceof CliError ? error.exitCode : 1;
+    const known = error instanceof CliError || error instanceof AdminCallError || error instanceof ConnectionError || error instanceof RegistryUnavailableError;
+    io.err(`cellctl: ${error instanceof Error ? error.message : String(error)}`);
+    if (!known) io.err(pending.debug && error instanceof Error && error.stack ? error.stack : "(an unexpected error; run again with --debug for its stack trace)");
+  }
+  return exitCode;
+}
