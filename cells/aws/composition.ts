@@ -168,7 +168,8 @@ export function createAwsCell(env: AwsCellEnv, overrides: AwsCellOverrides = {})
     new DynamoDBClient({
       region: config.region,
       // Bounded calls: a frozen or unreachable store becomes a 503 in seconds, not a hung request.
-      requestHandler: { connectionTimeout: Math.min(1_000, config.storeTimeoutMs), requestTimeout: config.storeTimeoutMs },
+      // (`throwOnRequestTimeout`: the handler only logs a warning on a request timeout unless told to fail it.)
+      requestHandler: { connectionTimeout: Math.min(1_000, config.storeTimeoutMs), requestTimeout: config.storeTimeoutMs, throwOnRequestTimeout: true },
       ...(config.dynamodbEndpoint === undefined
         ? {}
         : {

@@ -19,14 +19,22 @@ const UNAVAILABLE_NAMES = new Set([
   "AbortError",
 ]);
 const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED", "EHOSTUNREACH", "ENETUNREACH", "UND_ERR_SOCKET"]);
+/**
+ * Transport failures as the SDK reports them when it wraps an error it did not recognise as one
+ * (`AWS SDK error wrapper for TimeoutError: socket hang up`, which happens when the error comes from
+ * another realm, as in test runners): the words of the failure are all that is left.
+ */
+const TRANSPORT_FAILURE = /socket hang up|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|TimeoutError|connect ETIMEDOUT/;
 
 export function isStoreUnavailable(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
-  const e = error as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: number }; cause?: unknown };
+  const e = error as { name?: unknown; code?: unknown; message?: unknown; $metadata?: { httpStatusCode?: number }; cause?: unknown };
   if (typeof e.name === "string" && UNAVAILABLE_NAMES.has(e.name)) return true;
   if (typeof e.code === "string" && UNAVAILABLE_CODES.has(e.code)) return true;
   const status = e.$metadata?.httpStatusCode;
   if (typeof status === "number" && status >= 500) return true;
+  // Without an HTTP status the request never got a service answer: a transport failure if its words say so.
+  if (status === undefined && typeof e.message === "string" && TRANSPORT_FAILURE.test(e.message)) return true;
   return e.cause !== undefined && e.cause !== error && isStoreUnavailable(e.cause);
 }
 

@@ -22,7 +22,13 @@ export function hasStatus(error: unknown, status: number): boolean {
 /** Statuses that mean "the store did not answer usably": timeout, throttling, retry-with, server errors. */
 const UNAVAILABLE_STATUSES = new Set([408, 429, 449, 500, 502, 503, 504]);
 const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED", "EHOSTUNREACH", "ENETUNREACH", "ERR_SSL_WRONG_VERSION_NUMBER"]);
-const UNAVAILABLE_NAMES = new Set(["TimeoutError", "AbortError", "RestError"]);
+const UNAVAILABLE_NAMES = new Set(["TimeoutError", "AbortError"]);
+
+/**
+ * Transport failures as the SDK reports them when it re-wraps an error in a plain `Error` (its batch
+ * call throws `Batch request error: <message>`): the words of the failure are all that is left.
+ */
+const TRANSPORT_FAILURE = /socket hang up|socket disconnected|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|Timeout Error|secure TLS connection/;
 
 /** Whether a Cosmos DB SDK failure is the store being unavailable (a 503 for the client) rather than a bug. */
 export function isStoreUnavailable(error: unknown): boolean {
@@ -31,7 +37,9 @@ export function isStoreUnavailable(error: unknown): boolean {
   if (typeof e.code === "number" && UNAVAILABLE_STATUSES.has(e.code)) return true;
   if (typeof e.statusCode === "number" && UNAVAILABLE_STATUSES.has(e.statusCode)) return true;
   if (typeof e.code === "string" && UNAVAILABLE_CODES.has(e.code)) return true;
-  if (typeof e.name === "string" && UNAVAILABLE_NAMES.has(e.name) && e.code === undefined) return true;
+  if (typeof e.name === "string" && UNAVAILABLE_NAMES.has(e.name)) return true;
+  const message = (e as { message?: unknown }).message;
+  if (typeof e.code !== "number" && typeof message === "string" && TRANSPORT_FAILURE.test(message)) return true;
   return e.cause !== undefined && e.cause !== error && isStoreUnavailable(e.cause);
 }
 

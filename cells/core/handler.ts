@@ -136,7 +136,7 @@ export function createCellHandler(deps: CellDeps): CellHandler {
       return respond(await dispatch(req, method, requestId), requestId, method);
     } catch (error) {
       const answer = problemAnswer(error, requestId);
-      if (answer.status >= 500) logger.log({ level: "error", msg: "request failed", requestId, method, path: req.path, status: answer.status, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      if (answer.status >= 500) logger.log({ level: answer.status === 503 ? "warn" : "error", msg: "request failed", requestId, method, path: req.path, status: answer.status, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
       return respond(answer, requestId, method);
     }
   };
