@@ -3,6 +3,7 @@ import {
   PROBLEM_CONTENT_TYPE,
   ROUTER_HEADER_PREFIX,
   ROUTER_OWNED_HEADERS,
+  SAFE_METHODS,
   signatureHeaders,
   type CellEntry,
   type SigningKey,
@@ -133,8 +134,8 @@ export type ForwardResult =
     }
   | { readonly kind: "timeout"; readonly attempts: number };
 
-/** Reads: safe to repeat, so one retry after a connection error (never after a timeout or any answer). */
-const RETRYABLE_METHODS = new Set(["GET", "HEAD"]);
+/** Reads (the contract's `SAFE_METHODS`) are safe to repeat: one retry after a connection error, never after a timeout or any answer. */
+const RETRYABLE_METHODS = SAFE_METHODS;
 
 const isProblemJson = (contentType: string | null) => (contentType ?? "").split(";")[0]!.trim().toLowerCase() === PROBLEM_CONTENT_TYPE;
 
@@ -173,7 +174,7 @@ export async function forwardToCell(req: ForwardRequest, deps: ForwardDeps): Pro
         response = await deps.fetch(url, {
           method: req.method,
           headers,
-          body: req.method === "GET" || req.method === "HEAD" ? undefined : req.body,
+          body: SAFE_METHODS.has(req.method) ? undefined : req.body,
           signal: controller.signal,
           redirect: "manual",
         });

@@ -1,4 +1,4 @@
-import { Headers as H, problem, problemResponse, type Cloud, type ProblemCode } from "../contract";
+import { Headers as H, SAFE_METHODS, problem, problemResponse, type Cloud, type ProblemCode } from "../contract";
 import type { KeyLookup } from "./cell-keys";
 import { forwardToCell, type CellFetch, type HeaderReader } from "./forward";
 import type { Outcome } from "./log";
@@ -58,8 +58,6 @@ export const RETRY_AFTER_SECONDS = {
   registryUnavailable: 5,
 } as const;
 
-const READ_METHODS = new Set(["GET", "HEAD"]);
-
 /**
  * Routes one request: finds its tenant, looks the tenant and its cell up in the registry, refuses what
  * the registry's statuses forbid, signs the request with the cell's own key and forwards it. Every
@@ -92,7 +90,7 @@ export async function routeRequest(request: IncomingRequest, requestId: string, 
 
   // 1. The body, within the limit: the declared length is checked before reading, the bytes that arrive while reading.
   let body: Uint8Array = new Uint8Array(0);
-  if (!READ_METHODS.has(method)) {
+  if (!SAFE_METHODS.has(method)) {
     const declared = request.headers.get("content-length");
     if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared.trim()) > deps.maxBodyBytes) {
       return refuse("payload_too_large", `the request body is ${declared.trim()} bytes; the limit is ${deps.maxBodyBytes}`, "rejected");
@@ -125,7 +123,7 @@ export async function routeRequest(request: IncomingRequest, requestId: string, 
       retryAfter: RETRY_AFTER_SECONDS.tenantMigrating,
     });
   }
-  if (placement.status === "read_only" && !READ_METHODS.has(method)) {
+  if (placement.status === "read_only" && !SAFE_METHODS.has(method)) {
     return refuse("tenant_not_writable", `tenant '${tenantId}' is read-only; ${method} is a write, GET and HEAD still work`, "rejected", {
       retryAfter: RETRY_AFTER_SECONDS.tenantReadOnly,
     });

@@ -1,4 +1,4 @@
-import { TENANT_ID_PATTERN, isTenantId } from "../contract";
+import { BODY_TENANT_FIELD, TENANT_ID_PATTERN, isTenantId, tenantOfPath } from "../contract";
 
 /** Where a request named its tenant. */
 export type TenantSource = "header" | "path" | "body";
@@ -22,20 +22,11 @@ export type TenantResolution =
       readonly detail: string;
     };
 
-const PATH_TENANT = /^\/api\/tenants\/([^/]*)(?:\/|$)/;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-function decodeSegment(segment: string): string | undefined {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return undefined;
-  }
-}
 
 type BodyTenant = { readonly kind: "absent" } | { readonly kind: "invalid_json" } | { readonly kind: "named"; readonly value: unknown };
 
-/** The body's top-level `tenant_id`, if the body is a JSON object that has one. */
+/** The body's top-level `tenant_id` (`BODY_TENANT_FIELD`), if the body is a JSON object that has one. */
 function bodyTenant(body: Uint8Array): BodyTenant {
   if (body.byteLength === 0) return { kind: "absent" };
   let value: unknown;
@@ -44,8 +35,8 @@ function bodyTenant(body: Uint8Array): BodyTenant {
   } catch {
     return { kind: "invalid_json" };
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value) || !("tenant_id" in value)) return { kind: "absent" };
-  return { kind: "named", value: (value as { tenant_id: unknown }).tenant_id };
+  if (typeof value !== "object" || value === null || Array.isArray(value) || !(BODY_TENANT_FIELD in value)) return { kind: "absent" };
+  return { kind: "named", value: (value as Record<string, unknown>)[BODY_TENANT_FIELD] };
 }
 
 const invalid = (where: string, value: unknown) =>
@@ -70,12 +61,9 @@ export function resolveTenant(input: TenantInput): TenantResolution {
     named.push({ source: "header", tenantId: value });
   }
 
-  const pathMatch = PATH_TENANT.exec(input.path);
-  if (pathMatch) {
-    const value = decodeSegment(pathMatch[1] ?? "");
-    if (!isTenantId(value)) return invalid("path", pathMatch[1]);
-    named.push({ source: "path", tenantId: value });
-  }
+  const fromPath = tenantOfPath(input.path);
+  if (fromPath.kind === "invalid") return invalid("path", fromPath.raw);
+  if (fromPath.kind === "tenant") named.push({ source: "path", tenantId: fromPath.tenantId });
 
   const body = bodyTenant(input.body);
   if (body.kind === "invalid_json" && named.length === 0) {
