@@ -1,10 +1,9 @@
 import { Headers as H, MAX_BODY_BYTES, PROBLEM_CONTENT_TYPE, problemCode, verifySignature, type CellEntry, type SigningKey, type TenantEntry } from "../contract";
-import { SETTING_DEFAULTS, cellKeyBinding, cellKeyValue } from "../router/bindings";
+import { cellKeyBinding, cellKeyValue } from "../router/bindings";
 import { bindingKeyLookup } from "../router/cell-keys";
 import { forwardableRequestHeaders, type CellFetch, type HeaderReader, type UpstreamResponse } from "../router/forward";
 import { found, notFound, unavailable, type Lookup, type Registry } from "../router/registry";
 import { routeRequest, type IncomingRequest, type RouterDeps } from "../router/route";
-import { parseSettings } from "../router/settings";
 
 /**
  * The routing logic without workerd: a fake registry, a fake `fetch` and a fixed clock. These cover
@@ -268,7 +267,7 @@ describe("registry and key failures", () => {
   });
 });
 
-describe("bindings and settings", () => {
+describe("key bindings", () => {
   test("cell key binding names", () => {
     expect(cellKeyBinding("alpha")).toBe("CELL_KEY_ALPHA");
     expect(cellKeyBinding("eu-west-1")).toBe("CELL_KEY_EU_WEST_1");
@@ -287,32 +286,5 @@ describe("bindings and settings", () => {
     expect(lookup("gamma")).toEqual({ ok: false, error: expect.stringMatching(/no keyId/) });
     expect(lookup("delta")).toEqual({ ok: false, error: expect.stringMatching(/no secret/) });
     expect(lookup("omega")).toEqual({ ok: false, error: "no key binding CELL_KEY_OMEGA for cell 'omega'" });
-  });
-
-  test("settings default when unset", () => {
-    expect(parseSettings({})).toEqual({ ok: true, value: { ...SETTING_DEFAULTS } });
-  });
-
-  test("settings are parsed", () => {
-    expect(parseSettings({ ROUTER_MODE: "local", CELL_TIMEOUT_MS: "300", REGISTRY_CACHE_TTL_MS: "200", REGISTRY_NEGATIVE_TTL_MS: "100", MAX_BODY_BYTES: "1024" })).toEqual({
-      ok: true,
-      value: { mode: "local", cellTimeoutMs: 300, registryCacheTtlMs: 200, registryNegativeTtlMs: 100, maxBodyBytes: 1024 },
-    });
-  });
-
-  test("the negative TTL defaults to no more than the positive one", () => {
-    expect(parseSettings({ REGISTRY_CACHE_TTL_MS: "500" })).toEqual({ ok: true, value: expect.objectContaining({ registryCacheTtlMs: 500, registryNegativeTtlMs: 500 }) });
-  });
-
-  test.each([
-    [{ ROUTER_MODE: "dev" }, /ROUTER_MODE must be one of cloud, local/],
-    [{ CELL_TIMEOUT_MS: "soon" }, /CELL_TIMEOUT_MS must be an integer/],
-    [{ CELL_TIMEOUT_MS: "0" }, /CELL_TIMEOUT_MS/],
-    [{ CELL_TIMEOUT_MS: "1.5" }, /CELL_TIMEOUT_MS/],
-    [{ REGISTRY_CACHE_TTL_MS: "-1" }, /REGISTRY_CACHE_TTL_MS/],
-    [{ REGISTRY_CACHE_TTL_MS: "100", REGISTRY_NEGATIVE_TTL_MS: "200" }, /REGISTRY_NEGATIVE_TTL_MS must be an integer from 0 to 100/],
-    [{ MAX_BODY_BYTES: String(MAX_BODY_BYTES + 1) }, /MAX_BODY_BYTES/],
-  ])("invalid settings are errors: %p", (env, error) => {
-    expect(parseSettings(env)).toEqual({ ok: false, error: expect.stringMatching(error) });
   });
 });

@@ -22,7 +22,7 @@ const ALPHA_KEY: SigningKey = { keyId: "alpha-v1", secret: "alpha-secret-0123456
 const BETA_KEY: SigningKey = { keyId: "beta-v1", secret: "beta-secret-0123456789abcdef" };
 const OTHER_KEY = (cellId: string): SigningKey => ({ keyId: `${cellId}-v1`, secret: `${cellId}-secret-0123456789` });
 
-const LOCAL = { ROUTER_MODE: "local", CELL_TIMEOUT_MS: "300" } as const;
+const LOCAL = { ROUTER_MODE: "local", CELL_TIMEOUT_MS: "300", AUTH_MODE: "none" } as const;
 
 let router: RouterHarness;
 let alpha: HttpCell;
@@ -139,7 +139,7 @@ beforeAll(async () => {
   router = await startRouter([
     { name: "main", settings: { ...LOCAL, REGISTRY_CACHE_TTL_MS: "60000", REGISTRY_NEGATIVE_TTL_MS: "60000" }, keys: { alpha: ALPHA_KEY, beta: BETA_KEY, ...allKeys } },
     { name: "short", settings: { ...LOCAL, REGISTRY_CACHE_TTL_MS: "200", REGISTRY_NEGATIVE_TTL_MS: "100" }, keys: { alpha: ALPHA_KEY, beta: BETA_KEY } },
-    { name: "cloud", settings: { CELL_TIMEOUT_MS: "300" }, keys: { alpha: ALPHA_KEY, beta: BETA_KEY } },
+    { name: "cloud", settings: { CELL_TIMEOUT_MS: "300", AUTH_MODE: "none" }, keys: { alpha: ALPHA_KEY, beta: BETA_KEY } },
     { name: "wrongkey", settings: LOCAL, keys: { alpha: { keyId: ALPHA_KEY.keyId, secret: "not-alphas-secret-0123456789" } } },
     { name: "badconfig", settings: { ...LOCAL, CELL_TIMEOUT_MS: "soon" }, keys: { alpha: ALPHA_KEY } },
   ]);

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Miniflare, type WorkerOptions } from "miniflare";
 import { bundle } from "../constructs/bundling";
 import { buildRegistryEntries, type CellPlacement, type SigningKey, type TenantPlacement } from "../contract";
-import { REGISTRY_BINDING, SettingBindings, cellKeyBinding, cellKeyValue } from "../router/bindings";
+import { REGISTRY_BINDING, SettingBindings, cellKeyBinding, cellKeyValue, type SettingBindingName, type SettingValues } from "../router/bindings";
 import { ROUTER_BUNDLE, ROUTER_COMPATIBILITY_DATE } from "../router/bundle-spec";
 import { parseSettings } from "../router/settings";
 
@@ -13,17 +13,17 @@ import { parseSettings } from "../router/settings";
  * workerd) builds its workers from the same options as the sandbox.
  */
 
-/** A settings binding name (`ROUTER_MODE`, `CELL_TIMEOUT_MS`, ...). */
-export type RouterSettingName = (typeof SettingBindings)[keyof typeof SettingBindings];
+/** A settings binding name (`ROUTER_MODE`, `CELL_TIMEOUT_MS`, ...), from the Worker's `ROUTER_SETTINGS`. */
+export type RouterSettingName = SettingBindingName;
 
-/** Plain-text settings bindings, e.g. `{ ROUTER_MODE: "local", CELL_TIMEOUT_MS: "300" }`. */
-export type RouterSettingValues = Partial<Record<RouterSettingName, string>>;
+/** Plain-text settings bindings, e.g. `{ ROUTER_MODE: "local", CELL_TIMEOUT_MS: "300", AUTH_MODE: "none" }`. */
+export type RouterSettingValues = SettingValues;
 
 /** What one router instance is bound to. */
 export interface RouterWorkerConfig {
   /** The Worker's code: `routerScript()`, read once and shared by every instance. */
   readonly script: string;
-  /** Settings bindings; unset ones take the Worker's defaults (`SETTING_DEFAULTS`). */
+  /** Settings bindings; unset ones take the Worker's defaults (`ROUTER_SETTINGS`). */
   readonly settings: RouterSettingValues;
   /** Cell id -> its signing key, bound as `cellKeyBinding(id)` = `cellKeyValue(key)`. */
   readonly keys: Readonly<Record<string, SigningKey>>;
@@ -94,7 +94,7 @@ export interface LocalRouterOptions {
   readonly tenants: readonly TenantPlacement[];
   /** Cell id -> the key the router signs that cell's requests with. */
   readonly keys: Readonly<Record<string, SigningKey>>;
-  /** How long the router waits for a cell, ms. @default the Worker's default (`SETTING_DEFAULTS.cellTimeoutMs`) */
+  /** How long the router waits for a cell, ms. @default the Worker's default (`ROUTER_SETTINGS.cellTimeoutMs`) */
   readonly cellTimeoutMs?: number;
   /** How long registry entries are cached in the isolate, ms. @default the Worker's default */
   readonly registryCacheTtlMs?: number;
@@ -112,6 +112,7 @@ export function localRouterSettings(options: Pick<LocalRouterOptions, "cellTimeo
     [SettingBindings.mode]: "local",
     [SettingBindings.cellTimeoutMs]: options.cellTimeoutMs === undefined ? undefined : String(options.cellTimeoutMs),
     [SettingBindings.registryCacheTtlMs]: options.registryCacheTtlMs === undefined ? undefined : String(options.registryCacheTtlMs),
+    [SettingBindings.authMode]: "none",
   };
   const parsed = parseSettings(settings);
   if (!parsed.ok) throw new Error(`invalid router setting: ${parsed.error}`);
