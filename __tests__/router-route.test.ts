@@ -1,7 +1,7 @@
 import { Headers as H, MAX_BODY_BYTES, PROBLEM_CONTENT_TYPE, problemCode, verifySignature, type CellEntry, type SigningKey, type TenantEntry } from "../contract";
 import { cellKeyBinding, cellKeyValue } from "../router/bindings";
 import { bindingKeyLookup } from "../router/cell-keys";
-import { forwardableRequestHeaders, type CellFetch, type HeaderReader, type UpstreamResponse } from "../router/forward";
+import { forwardableRequestHeaders, headerBlockBytes, type CellFetch, type HeaderReader, type UpstreamResponse } from "../router/forward";
 import { found, notFound, unavailable, type Lookup, type Registry } from "../router/registry";
 import { routeRequest, type IncomingRequest, type RouterDeps } from "../router/route";
 
@@ -132,6 +132,34 @@ describe("retries and timeouts", () => {
   });
 });
 
+describe("a cell that sheds load", () => {
+  test.each<[string, UpstreamResponse, number, string, string]>([
+    ["API Gateway's 429 (no x-cell-id)", new Response('{"message":"Too Many Requests"}', { status: 429, headers: { "retry-after": "7" } }), 429, "cell_throttled", "7"],
+    ["a 429 without Retry-After", new Response("{}", { status: 429 }), 429, "cell_throttled", "1"],
+    ["a host's 503 page with the cell's id", cellAnswer(503, { "content-type": "text/html", "retry-after": "Wed, 21 Oct 2037 07:28:00 GMT" }, "<html/>"), 503, "cell_busy", "Wed, 21 Oct 2037 07:28:00 GMT"],
+    ["a 503 with a junk Retry-After", new Response("", { status: 503, headers: { "retry-after": "soon" } }), 503, "cell_busy", "5"],
+  ])("%s: the router's own problem with a Retry-After", async (_label, answer, status, code, retryAfter) => {
+    const routed = await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch: async () => answer }));
+    expect({ status: routed.response.status, code: problemCode(await routed.response.json()), retryAfter: routed.response.headers.get(H.retryAfter) }).toEqual({ status, code, retryAfter });
+  });
+
+  test("the cell's own 429 or 503 problem passes through as it is", async () => {
+    const own = cellAnswer(503, { "retry-after": "2" }, JSON.stringify({ type: "urn:problem-type:cells:tenant_fenced", status: 503 }));
+    const routed = await routeRequest(request("PUT", "/api/tenants/T-100/records/r", { body: "{}" }), "req", deps({ fetch: async () => own }));
+    expect({ status: routed.response.status, code: problemCode(await routed.response.json()), retryAfter: routed.response.headers.get(H.retryAfter), outcome: routed.outcome }).toEqual({
+      status: 503,
+      code: "tenant_fenced",
+      retryAfter: "2",
+      outcome: "proxied",
+    });
+  });
+
+  test("another cell's 503 is still a 502: the router was pointed at the wrong cell", async () => {
+    const routed = await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch: async () => cellAnswer(503, { [H.cellId]: "beta", "content-type": "text/plain" }, "x") }));
+    expect(routed.response.status).toBe(502);
+  });
+});
+
 describe("answers the router does not pass on", () => {
   test.each<[string, UpstreamResponse, RegExp]>([
     ["no x-cell-id (a platform's page)", new Response("<html>up and running</html>", { status: 200, headers: { "content-type": "text/html" } }), /carries no x-cell-id/],
@@ -175,20 +203,27 @@ describe("request bodies", () => {
     };
   }
 
-  test("a body over the limit is refused even when Content-Length claims less, and reading stops there", async () => {
+  test("a body over the limit is refused even when Content-Length claims less; the rest is read to its end so the client sees the 413", async () => {
     const { fetch, calls } = fakeFetch(async () => cellAnswer());
     const req = streamed([60, 60, 60, 60, 60], "10");
     const routed = await routeRequest(req, "req", deps({ fetch, maxBodyBytes: 100 }));
     expect(routed.response.status).toBe(413);
-    expect(req.reads()).toBe(2);
+    expect(req.reads()).toBe(6); // five chunks and the end
     expect(calls).toHaveLength(0);
   });
 
-  test("a declared Content-Length over the limit is refused before reading", async () => {
-    const req = streamed([10], "101");
+  test("a declared Content-Length over the limit is refused without buffering, after draining the upload", async () => {
+    const req = streamed([60, 60], "101");
     const routed = await routeRequest(req, "req", deps({ maxBodyBytes: 100 }));
     expect(problemCode(await routed.response.json())).toBe("payload_too_large");
-    expect(req.reads()).toBe(0);
+    expect(req.reads()).toBe(3);
+  });
+
+  test("a write refused before its body is read (a URL too long) still has its body drained", async () => {
+    const req = { ...streamed([60, 60]), url: `https://router.test/api/process?q=${"x".repeat(5000)}` };
+    const routed = await routeRequest(req, "req", deps());
+    expect(problemCode(await routed.response.json())).toBe("uri_too_long");
+    expect(req.reads()).toBe(3);
   });
 
   test("a body the client breaks off is a 400, not a crash", async () => {
@@ -244,6 +279,15 @@ describe("request headers", () => {
       ["idempotency-key", "k-1"],
       ["authorization", "Bearer t"],
     ]);
+  });
+
+  test("a verified Authorization header stays at the edge", () => {
+    const kept = forwardableRequestHeaders(reader([["Authorization", "Bearer t"], ["X-Custom", "1"]]), { dropAuthorization: true });
+    expect(kept).toEqual([["x-custom", "1"]]);
+  });
+
+  test("the header block is measured as it goes on the wire", () => {
+    expect(headerBlockBytes([["a", "bc"], ["x-y", "\u00e9"]])).toBe(1 + 2 + 4 + 3 + 2 + 4);
   });
 });
 

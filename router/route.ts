@@ -1,8 +1,8 @@
-import { Headers as H, SAFE_METHODS, problem, problemResponse, type Cloud, type ProblemCode } from "../contract";
+import { Headers as H, MAX_HEADER_BYTES, MAX_URL_BYTES, SAFE_METHODS, problem, problemResponse, type Cloud, type ProblemCode } from "../contract";
 import type { KeyLookup } from "./cell-keys";
-import { forwardToCell, type CellFetch, type HeaderReader } from "./forward";
+import { forwardToCell, forwardableRequestHeaders, headerBlockBytes, type CellFetch, type HeaderReader } from "./forward";
 import type { Outcome } from "./log";
-import { readBody, type BodyRead, type ByteStream } from "./read-body";
+import { DRAIN_LIMITS, drainBody, readBody, type BodyRead, type ByteStream } from "./read-body";
 import type { Lookup, Registry } from "./registry";
 import { resolveTenant } from "./tenant";
 
@@ -56,6 +56,10 @@ export const RETRY_AFTER_SECONDS = {
   tenantMigrating: 10,
   /** Workers KV could not be read. */
   registryUnavailable: 5,
+  /** A cell's platform shed the request (429) without saying when to come back. */
+  cellThrottled: 1,
+  /** A cell's platform answered 503 without saying when to come back (scaling, restarting). */
+  cellBusy: 5,
 } as const;
 
 /**
@@ -68,13 +72,24 @@ export const RETRY_AFTER_SECONDS = {
  *   to the cell, into every answer and into the log line.
  */
 export async function routeRequest(request: IncomingRequest, requestId: string, deps: RouterDeps): Promise<Routed> {
+  const state = { bodyRead: SAFE_METHODS.has(request.method.toUpperCase()) };
+  try {
+    return await route(request, requestId, deps, state);
+  } finally {
+    // A request refused before its body was read: read the body to its end first, so the client's
+    // upload completes and it sees the answer rather than a connection reset.
+    if (!state.bodyRead) await drainBody(request.body);
+  }
+}
+
+async function route(request: IncomingRequest, requestId: string, deps: RouterDeps, state: { bodyRead: boolean }): Promise<Routed> {
   const method = request.method.toUpperCase();
   const url = new URL(request.url);
   let tenantId: string | null = null;
   let cellId: string | null = null;
   let cloud: Cloud | null = null;
 
-  const refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra: { retryAfter?: number; error?: string; extensions?: Record<string, unknown> } = {}): Routed => ({
+  const refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra: { retryAfter?: number | string; error?: string; extensions?: Record<string, unknown> } = {}): Routed => ({
     response: problemResponse(problem(code, detail, requestId, extra.extensions), {
       [H.requestId]: requestId,
       ...(extra.retryAfter === undefined ? {} : { [H.retryAfter]: String(extra.retryAfter) }),
@@ -88,16 +103,28 @@ export async function routeRequest(request: IncomingRequest, requestId: string, 
     error: extra.error ?? detail,
   });
 
-  // 1. The body, within the limit: the declared length is checked before reading, the bytes that arrive while reading.
+  // 1. The request line and headers, within the limits the cells' platforms hold.
+  const targetBytes = url.pathname.length + url.search.length;
+  if (targetBytes > MAX_URL_BYTES) return refuse("uri_too_long", `the request URL (path and query) is ${targetBytes} bytes; the limit is ${MAX_URL_BYTES}`, "rejected");
+  const forwardHeaders = forwardableRequestHeaders(request.headers);
+  const headerBytes = headerBlockBytes(forwardHeaders);
+  if (headerBytes > MAX_HEADER_BYTES) return refuse("headers_too_large", `the request headers are ${headerBytes} bytes; the limit is ${MAX_HEADER_BYTES}`, "rejected");
+
+  // 2. The body, within the limit: the declared length is checked before reading, the bytes that
+  //    arrive while reading. An oversized body is read to its end (and dropped) before the 413, so the
+  //    client sees the answer.
   let body: Uint8Array = new Uint8Array(0);
   if (!SAFE_METHODS.has(method)) {
     const declared = request.headers.get("content-length");
     if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared.trim()) > deps.maxBodyBytes) {
+      state.bodyRead = true;
+      await drainBody(request.body);
       return refuse("payload_too_large", `the request body is ${declared.trim()} bytes; the limit is ${deps.maxBodyBytes}`, "rejected");
     }
     let read: BodyRead;
     try {
-      read = await readBody(request.body, deps.maxBodyBytes);
+      state.bodyRead = true;
+      read = await readBody(request.body, deps.maxBodyBytes, undefined, DRAIN_LIMITS);
     } catch (error) {
       return refuse("invalid_request", "the request body could not be read to its end", "rejected", { error: `reading the request body failed: ${String(error)}` });
     }
@@ -105,12 +132,12 @@ export async function routeRequest(request: IncomingRequest, requestId: string, 
     body = read.bytes;
   }
 
-  // 2. The tenant.
+  // 3. The tenant.
   const resolved = resolveTenant({ header: request.headers.get(H.tenantId), path: url.pathname, body });
   if (!resolved.ok) return refuse(resolved.code, resolved.detail, "rejected");
   tenantId = resolved.tenantId;
 
-  // 3. Its placement.
+  // 4. Its placement.
   const tenant = await deps.registry.tenant(tenantId);
   if (tenant.kind !== "found") {
     if (tenant.kind === "not_found") return refuse("unknown_tenant", `tenant '${tenantId}' is not registered`, "rejected");
@@ -129,7 +156,7 @@ export async function routeRequest(request: IncomingRequest, requestId: string, 
     });
   }
 
-  // 4. Its cell.
+  // 5. Its cell.
   const cellLookup = await deps.registry.cell(placement.cellId);
   if (cellLookup.kind !== "found") {
     if (cellLookup.kind === "not_found") {
@@ -151,14 +178,19 @@ export async function routeRequest(request: IncomingRequest, requestId: string, 
     return refuse("registry_invalid", `cell '${cell.cellId}' is registered but the router has no signing key for it`, "registry_error", { error: key.error });
   }
 
-  // 5. The call.
+  // 6. The call.
   const result = await forwardToCell(
-    { requestId, method, path: url.pathname, query: url.search.slice(1), headers: request.headers, body, tenantId, cell, key: key.value },
+    { requestId, method, path: url.pathname, query: url.search.slice(1), headers: forwardHeaders, body, tenantId, cell, key: key.value },
     { fetch: deps.fetch, now: deps.now, timeoutMs: deps.cellTimeoutMs, maxResponseBytes: deps.maxResponseBytes ?? MAX_RESPONSE_BYTES },
   );
   const done = { requestId, tenantId, cellId, cloud, attempts: result.attempts };
   if (result.kind === "timeout") {
     return { ...refuse("gateway_timeout", `cell '${cell.cellId}' did not answer within ${deps.cellTimeoutMs} ms`, "timeout"), attempts: result.attempts };
+  }
+  if (result.kind === "throttled") {
+    const retryAfter = result.retryAfter ?? String(result.status === 429 ? RETRY_AFTER_SECONDS.cellThrottled : RETRY_AFTER_SECONDS.cellBusy);
+    const code = result.status === 429 ? "cell_throttled" : "cell_busy";
+    return { ...refuse(code, `cell '${cell.cellId}' answered ${result.status}; retry after ${retryAfter}`, "upstream_error", { retryAfter }), attempts: result.attempts };
   }
   if (result.kind === "bad_gateway") {
     const extensions = result.upstreamStatus === undefined ? {} : { upstreamStatus: result.upstreamStatus };
@@ -171,7 +203,7 @@ export async function routeRequest(request: IncomingRequest, requestId: string, 
   return { ...done, response: new Response(result.body, { status: result.status, headers }), outcome: "proxied" };
 }
 
-type Refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra?: { retryAfter?: number; error?: string; extensions?: Record<string, unknown> }) => Routed;
+type Refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra?: { retryAfter?: number | string; error?: string; extensions?: Record<string, unknown> }) => Routed;
 
 /**
  * A registry entry that is malformed (502: the router will not guess where to send the request) or a
