@@ -88,6 +88,10 @@ describe("edge stack", () => {
     expect(parseSettings(resolved)).toEqual({ ok: true, value: expect.objectContaining({ mode: "cloud", auth: expect.objectContaining({ mode: "jwt" }) }) });
   });
 
+  test("declares the Analytics Engine dataset the router writes its health figures to", () => {
+    expect(script().bindings.find((b: any) => b.name === "EDGE_HEALTH")).toEqual({ type: "analytics_engine", name: "EDGE_HEALTH", dataset: "cells_edge_router_health" });
+  });
+
   test("the auth variables are checked at plan time", () => {
     expect(edge.variable.auth_jwks_url.validation).toEqual([{ condition: 'startswith(var.auth_jwks_url, "https://")', error_message: "auth_jwks_url must be an https:// URL." }]);
     expect(edge.variable.auth_issuer.validation).toHaveLength(1);
@@ -169,6 +173,10 @@ describe("edge validation", () => {
 
   test("a script name outside the allowed pattern fails", () => {
     expect(() => validateEdgeRouterProps({ ...base, scriptName: "Edge_Router" })).toThrow(/scriptName must match/);
+  });
+
+  test("a health dataset name outside the allowed pattern fails", () => {
+    expect(() => validateEdgeRouterProps({ ...base, healthDataset: "edge-health" })).toThrow(/healthDataset must match/);
   });
 
   test("a router with no address fails", () => {

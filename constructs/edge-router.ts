@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { buildRegistryEntries, type TenantPlacement } from "../contract";
-import { REGISTRY_BINDING, cellKeyBinding } from "../router/bindings";
+import { EDGE_HEALTH_BINDING, REGISTRY_BINDING, cellKeyBinding } from "../router/bindings";
 import { ROUTER_BUNDLE, ROUTER_COMPATIBILITY_DATE } from "../router/bundle-spec";
 import { bundle } from "./bundling";
 import type { ICell } from "./cell";
@@ -50,6 +50,12 @@ export interface EdgeRouterProps extends EdgeRouterSettingProps {
    */
   readonly auth: EdgeAuth;
   /**
+   * The Workers Analytics Engine dataset the router writes its per-cell health data points to (one
+   * per call; layout in `EDGE_HEALTH_POINT`, `contract/edge-health.ts`). Created on first write.
+   * @default - the script name with `_health` appended, hyphens as underscores (`cells_edge_router_health`)
+   */
+  readonly healthDataset?: string;
+  /**
    * Whether later `terraform apply`s reset tenant entries to `tenants`. Off by default: tenant
    * placement and status change during operations (migrations, read-only windows), and an apply of
    * the edge stack must not undo them. Cell entries are always managed, since they come from the
@@ -60,6 +66,10 @@ export interface EdgeRouterProps extends EdgeRouterSettingProps {
 }
 
 const SCRIPT_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const DATASET_PATTERN = /^[A-Za-z0-9_]{1,64}$/;
+
+/** The default health dataset of a router: `cells-edge-router` -> `cells_edge_router_health`. */
+export const defaultHealthDataset = (scriptName: string): string => `${scriptName.replace(/-/g, "_")}_health`;
 
 /**
  * Checks the props; every problem in one error. The router settings go through the Worker's own
@@ -69,6 +79,7 @@ const SCRIPT_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export function validateEdgeRouterProps(props: EdgeRouterProps): void {
   const errors = new ValidationErrors("EdgeRouter");
   errors.pattern("scriptName", props.scriptName, SCRIPT_NAME_PATTERN);
+  errors.pattern("healthDataset", props.healthDataset, DATASET_PATTERN);
   if ((props.auth as EdgeAuth | undefined) === undefined) errors.add(`auth is required: { mode: "jwt", issuer, audience, jwksUrl } or, explicitly, { mode: "none" }`);
   else {
     const settings = checkEdgeRouterSettings(edgeRouterSettingBindings(props));
@@ -93,7 +104,7 @@ const entryId = (key: string) => `registry-${key.replace(/[^A-Za-z0-9-]/g, "-")}
  * The edge router: the Worker (the same `bundle(ROUTER_BUNDLE)` artifact the router tests run in
  * workerd), its Workers KV registry with one entry per cell and tenant (built by the contract's
  * `buildRegistryEntries`, the builder the local sandbox uses too), one secret binding per cell key,
- * and its public address. Cell URLs and keys are the cells' attributes, so when the cells live in
+ * its settings, an Analytics Engine dataset for its per-cell health figures, and its public address. Cell URLs and keys are the cells' attributes, so when the cells live in
  * other stacks CDKTF wires them in as cross-stack references.
  */
 export class EdgeRouter extends Construct {
@@ -135,6 +146,7 @@ export class EdgeRouter extends Construct {
         text: Fn.jsonencode({ keyId: cell.signingKeyId, secret: cell.signingSecret }),
       })),
       ...Object.entries(settings).map(([name, text]) => ({ type: "plain_text", name, text: text as string })),
+      { type: "analytics_engine", name: EDGE_HEALTH_BINDING, dataset: props.healthDataset ?? defaultHealthDataset(scriptName) },
     ];
     this.script = new WorkersScript(this, "script", {
       accountId,

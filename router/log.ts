@@ -4,10 +4,11 @@ import type { Cloud } from "../contract";
  * How a request ended, for dashboards and alerts: `proxied` (the cell answered, whatever its status),
  * `rejected` (the router refused the request: 4xx of its own, 503 by registry status),
  * `registry_error` (missing, malformed or unreadable registry data, or no key for the cell),
- * `upstream_error` (unreachable cell or an answer the router would not pass on), `timeout`,
- * `internal` (a bug or a misconfigured setting).
+ * `upstream_error` (unreachable cell, an answer the router would not pass on, or a platform shedding
+ * load), `timeout`, `circuit_open` (the cell's breaker answered at once), `internal` (a bug or a
+ * misconfigured setting).
  */
-export type Outcome = "proxied" | "rejected" | "registry_error" | "upstream_error" | "timeout" | "internal";
+export type Outcome = "proxied" | "rejected" | "registry_error" | "upstream_error" | "timeout" | "circuit_open" | "internal";
 
 /** One request's log line. Fields the router never learned (no tenant yet) are null, so every line has the same shape. */
 export interface RequestLog {

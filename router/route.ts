@@ -1,6 +1,9 @@
-import { Headers as H, MAX_HEADER_BYTES, MAX_URL_BYTES, SAFE_METHODS, problem, problemResponse, type Cloud, type ProblemCode } from "../contract";
+import { Headers as H, MAX_HEADER_BYTES, MAX_URL_BYTES, SAFE_METHODS, problem, problemCode, problemResponse, type Cloud, type ProblemCode } from "../contract";
+import type { CellEntry, SigningKey } from "../contract";
 import type { KeyLookup } from "./cell-keys";
-import { forwardToCell, forwardableRequestHeaders, headerBlockBytes, type CellFetch, type HeaderReader } from "./forward";
+import type { CellCall } from "./cell-stats";
+import type { CircuitBreaker } from "./circuit-breaker";
+import { forwardToCell, forwardableRequestHeaders, headerBlockBytes, type CellFetch, type ForwardResult, type HeaderReader } from "./forward";
 import type { Outcome } from "./log";
 import { DRAIN_LIMITS, drainBody, readBody, type BodyRead, type ByteStream } from "./read-body";
 import type { Lookup, Registry } from "./registry";
@@ -25,6 +28,8 @@ export interface RouterDeps {
   readonly maxBodyBytes: number;
   /** @default MAX_RESPONSE_BYTES */
   readonly maxResponseBytes?: number;
+  /** The isolate's per-cell circuit breakers. @default - none: every request calls its cell */
+  readonly breaker?: CircuitBreaker;
 }
 
 /** The router's answer and what the log line needs to know about it. */
@@ -38,6 +43,8 @@ export interface Routed {
   /** Why the router answered with an error, for the log only. */
   readonly error?: string;
   readonly attempts?: number;
+  /** Every call made to a cell (or refused by its breaker) while serving the request, for the health figures. */
+  readonly calls: readonly CellCall[];
 }
 
 /**
@@ -88,6 +95,7 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
   let tenantId: string | null = null;
   let cellId: string | null = null;
   let cloud: Cloud | null = null;
+  const calls: CellCall[] = [];
 
   const refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra: { retryAfter?: number | string; error?: string; extensions?: Record<string, unknown> } = {}): Routed => ({
     response: problemResponse(problem(code, detail, requestId, extra.extensions), {
@@ -101,6 +109,7 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
     cloud,
     outcome,
     error: extra.error ?? detail,
+    calls,
   });
 
   // 1. The request line and headers, within the limits the cells' platforms hold.
@@ -178,12 +187,13 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
     return refuse("registry_invalid", `cell '${cell.cellId}' is registered but the router has no signing key for it`, "registry_error", { error: key.error });
   }
 
-  // 6. The call.
-  const result = await forwardToCell(
-    { requestId, method, path: url.pathname, query: url.search.slice(1), headers: forwardHeaders, body, tenantId, cell, key: key.value },
-    { fetch: deps.fetch, now: deps.now, timeoutMs: deps.cellTimeoutMs, maxResponseBytes: deps.maxResponseBytes ?? MAX_RESPONSE_BYTES },
-  );
-  const done = { requestId, tenantId, cellId, cloud, attempts: result.attempts };
+  // 6. The call, unless the cell's breaker is open.
+  const call = await callCell(cell, key.value);
+  if (call.kind === "shed") {
+    return refuse("circuit_open", `cell '${cell.cellId}' is failing; requests for its tenants pause for ${call.retryAfterSeconds} s`, "circuit_open", { retryAfter: call.retryAfterSeconds });
+  }
+  const result = call.result;
+  const done = { requestId, tenantId, cellId, cloud, attempts: result.attempts, calls };
   if (result.kind === "timeout") {
     return { ...refuse("gateway_timeout", `cell '${cell.cellId}' did not answer within ${deps.cellTimeoutMs} ms`, "timeout"), attempts: result.attempts };
   }
@@ -201,6 +211,55 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
   headers.set(H.cellId, cell.cellId);
   headers.set(H.processedByCloud, cell.cloud);
   return { ...done, response: new Response(result.body, { status: result.status, headers }), outcome: "proxied" };
+
+  /** Signs and sends the request to `target` through its breaker, and counts the call. */
+  async function callCell(target: CellEntry, signingKey: SigningKey): Promise<{ kind: "shed"; retryAfterSeconds: number } | { kind: "called"; result: ForwardResult }> {
+    const admission = deps.breaker?.admit(target.cellId, deps.now()) ?? { allowed: true as const, probe: false };
+    if (!admission.allowed) {
+      calls.push({ cellId: target.cellId, cloud: target.cloud, kind: "shed", status: 0, latencyMs: 0, error: false, timeout: false });
+      return { kind: "shed", retryAfterSeconds: admission.retryAfterSeconds };
+    }
+    const started = deps.now();
+    const result = await forwardToCell(
+      { requestId, method, path: url.pathname, query: url.search.slice(1), headers: forwardHeaders, body, tenantId: tenantId!, cell: target, key: signingKey },
+      { fetch: deps.fetch, now: deps.now, timeoutMs: deps.cellTimeoutMs, maxResponseBytes: deps.maxResponseBytes ?? MAX_RESPONSE_BYTES },
+    );
+    const ended = deps.now();
+    const failed = callFailed(result);
+    deps.breaker?.record(target.cellId, !failed, admission, ended);
+    const status = result.kind === "answer" || result.kind === "throttled" ? result.status : (result.kind === "bad_gateway" ? (result.upstreamStatus ?? 0) : 0);
+    calls.push({ cellId: target.cellId, cloud: target.cloud, kind: "call", status, latencyMs: ended - started, error: failed || isErrorAnswer(result), timeout: result.kind === "timeout" });
+    return { kind: "called", result };
+  }
+}
+
+/**
+ * What trips a cell's breaker: no usable answer (unreachable, timed out, an answer the router would
+ * not pass on) or a platform's 503. A cell's own problem answers, any status, show a cell that is up;
+ * a platform's 429 is load shedding, not failure.
+ */
+function callFailed(result: ForwardResult): boolean {
+  return result.kind === "timeout" || result.kind === "bad_gateway" || (result.kind === "throttled" && result.status === 503);
+}
+
+/** A cell's own 5xx counts as an error in the health figures, except the 503s that are part of ownership moves. */
+function isErrorAnswer(result: ForwardResult): boolean {
+  if (result.kind !== "answer" || result.status < 500) return false;
+  if (result.status !== 503) return true;
+  const code = problemCode(parseJson(result.body));
+  return code !== "tenant_fenced" && code !== "tenant_unavailable";
+}
+
+const utf8 = new TextDecoder();
+
+/** A JSON body as a value, or undefined. */
+function parseJson(body: Uint8Array | null): unknown {
+  if (body === null) return undefined;
+  try {
+    return JSON.parse(utf8.decode(body));
+  } catch {
+    return undefined;
+  }
 }
 
 type Refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra?: { retryAfter?: number | string; error?: string; extensions?: Record<string, unknown> }) => Routed;

@@ -1,23 +1,48 @@
 import type { ExportedHandler, Request as WorkerRequest, Response as WorkerResponse } from "@cloudflare/workers-types/index";
-import { Headers as H, problem, problemResponse } from "../contract";
+import { EDGE_HEALTH_PATH, Headers as H, JSON_CONTENT_TYPE, problem, problemResponse } from "../contract";
 import type { Env } from "./bindings";
 import { CachedRegistry, RegistryCache } from "./cached-registry";
 import { bindingKeyLookup } from "./cell-keys";
+import { CellStats, type CellCall } from "./cell-stats";
+import { CircuitBreaker } from "./circuit-breaker";
 import { KvRegistry } from "./kv-registry";
 import { formatRequestLog } from "./log";
 import { routeRequest, type Routed } from "./route";
 import { parseSettings, type RouterSettings } from "./settings";
 
 /**
- * The isolate's registry cache. It outlives requests (that is its point) and is created on the first
- * request, when the settings that size it are known; the bindings are the same for every request an
- * isolate serves, so it never needs rebuilding.
+ * What the isolate keeps across requests: the registry cache, the per-cell breakers and health
+ * figures. Plain data only (workerd lets no request use another's I/O objects). Created on the first
+ * request, when the settings that size it are known; an isolate's bindings never change, so neither
+ * do its settings.
  */
-let registryCache: RegistryCache | undefined;
+interface Isolate {
+  readonly env: Env;
+  readonly settings: RouterSettings;
+  readonly registryCache: RegistryCache;
+  readonly breaker: CircuitBreaker;
+  readonly stats: CellStats;
+}
+let isolate: Isolate | undefined;
 
-function cacheFor(settings: RouterSettings): RegistryCache {
-  registryCache ??= new RegistryCache({ ttlMs: settings.registryCacheTtlMs, negativeTtlMs: settings.registryNegativeTtlMs, now: () => Date.now() });
-  return registryCache;
+function isolateFor(env: Env, settings: RouterSettings): Isolate {
+  if (isolate?.env === env) return isolate;
+  isolate = {
+    env,
+    settings,
+    registryCache: isolate?.registryCache ?? new RegistryCache({ ttlMs: settings.registryCacheTtlMs, negativeTtlMs: settings.registryNegativeTtlMs, now: () => Date.now() }),
+    breaker:
+      isolate?.breaker ??
+      new CircuitBreaker({ failureThreshold: settings.breakerFailureThreshold, cooldownMs: settings.breakerCooldownMs, probeTimeoutMs: settings.cellTimeoutMs + 1_000 }),
+    stats: isolate?.stats ?? new CellStats(),
+  };
+  return isolate;
+}
+
+/** The settings of `env`, parsed once per isolate (the bindings are the same for every request). */
+function settingsOf(env: Env): ReturnType<typeof parseSettings> {
+  if (isolate?.env === env) return { ok: true, value: isolate.settings };
+  return parseSettings(env);
 }
 
 /** Wires the runtime to the routing logic and writes the request's log line; nothing else happens here. */
@@ -27,18 +52,24 @@ async function fetch(request: WorkerRequest, env: Env): Promise<WorkerResponse> 
   const path = new URL(request.url).pathname;
   let routed: Routed;
   try {
-    const settings = parseSettings(env);
+    const settings = settingsOf(env);
     if (!settings.ok) {
       routed = internalError(requestId, "the router is misconfigured; see its log for this requestId", `invalid setting: ${settings.error}`);
     } else {
+      const state = isolateFor(env, settings.value);
+      if (settings.value.mode === "local" && path === EDGE_HEALTH_PATH && request.method === "GET") {
+        return healthReport(state) as unknown as WorkerResponse;
+      }
       routed = await routeRequest(request, requestId, {
-        registry: new CachedRegistry(new KvRegistry(env.REGISTRY, { allowLoopbackHttp: settings.value.mode === "local" }), cacheFor(settings.value)),
+        registry: new CachedRegistry(new KvRegistry(env.REGISTRY, { allowLoopbackHttp: settings.value.mode === "local" }), state.registryCache),
         keys: bindingKeyLookup(env),
         fetch: (url, init) => globalThis.fetch(url, init),
         now: () => Date.now(),
         cellTimeoutMs: settings.value.cellTimeoutMs,
         maxBodyBytes: settings.value.maxBodyBytes,
+        breaker: state.breaker,
       });
+      for (const call of routed.calls) observe(state, env, call);
     }
   } catch (error) {
     routed = internalError(requestId, "the router failed to handle the request; see its log for this requestId", error instanceof Error ? error.message : String(error));
@@ -63,6 +94,22 @@ async function fetch(request: WorkerRequest, env: Env): Promise<WorkerResponse> 
   return routed.response as unknown as WorkerResponse;
 }
 
+/** Counts a call in the isolate's figures and, when the dataset is bound, writes it to Analytics Engine (`EDGE_HEALTH_POINT`). */
+function observe(state: Isolate, env: Env, call: CellCall): void {
+  state.stats.record(call, Date.now());
+  env.EDGE_HEALTH?.writeDataPoint({
+    indexes: [call.cellId],
+    blobs: [call.cellId, call.cloud, call.kind],
+    doubles: [call.latencyMs, call.status, call.error ? 1 : 0, call.timeout ? 1 : 0],
+  });
+}
+
+/** The isolate's per-cell figures (`EdgeHealthReport`), served in local mode only. */
+function healthReport(state: Isolate): Response {
+  const report = state.stats.report(Date.now(), state.breaker);
+  return new Response(JSON.stringify(report), { status: 200, headers: { [H.contentType]: JSON_CONTENT_TYPE, "cache-control": "no-store" } });
+}
+
 function internalError(requestId: string, detail: string, error: string): Routed {
   return {
     response: problemResponse(problem("internal", detail, requestId), { [H.requestId]: requestId }),
@@ -72,6 +119,7 @@ function internalError(requestId: string, detail: string, error: string): Routed
     cloud: null,
     outcome: "internal",
     error,
+    calls: [],
   };
 }
 

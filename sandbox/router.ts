@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Miniflare, type WorkerOptions } from "miniflare";
 import { bundle } from "../constructs/bundling";
 import { buildRegistryEntries, type CellPlacement, type SigningKey, type TenantPlacement } from "../contract";
-import { REGISTRY_BINDING, SettingBindings, cellKeyBinding, cellKeyValue, type SettingBindingName, type SettingValues } from "../router/bindings";
+import { EDGE_HEALTH_BINDING, REGISTRY_BINDING, SettingBindings, cellKeyBinding, cellKeyValue, type SettingBindingName, type SettingValues } from "../router/bindings";
 import { ROUTER_BUNDLE, ROUTER_COMPATIBILITY_DATE } from "../router/bundle-spec";
 import { parseSettings } from "../router/settings";
 
@@ -51,9 +51,13 @@ export function routerBindings(config: Pick<RouterWorkerConfig, "settings" | "ke
   return { ...settings, ...keys, ...(config.extraBindings ?? {}) };
 }
 
+/** The Analytics Engine dataset the local router writes its health data points to (Miniflare drops them; `EDGE_HEALTH_PATH` serves the figures). */
+export const LOCAL_HEALTH_DATASET = "cells_edge_health_local";
+
 /**
  * Miniflare worker options for the router as it is deployed: an ES module, the tested compatibility
- * date, the registry namespace and the bindings. Add `name` to run several in one Miniflare.
+ * date, the registry namespace, the health dataset and the bindings. Add `name` to run several in one
+ * Miniflare.
  */
 export function routerWorkerOptions(config: RouterWorkerConfig): WorkerOptions {
   return {
@@ -61,6 +65,7 @@ export function routerWorkerOptions(config: RouterWorkerConfig): WorkerOptions {
     script: config.script,
     compatibilityDate: ROUTER_COMPATIBILITY_DATE,
     kvNamespaces: { [REGISTRY_BINDING]: config.registryNamespaceId ?? REGISTRY_NAMESPACE_ID },
+    analyticsEngineDatasets: { [EDGE_HEALTH_BINDING]: { dataset: LOCAL_HEALTH_DATASET } },
     bindings: routerBindings(config),
   };
 }
