@@ -43,7 +43,7 @@ const rules: Array<{ folder: string; allowed: RegExp[] }> = [
     allowed: [
       /^contract(\/|$)/,
       /^cells\//,
-      /^router\/(bindings|bundle-spec|settings)$/,
+      /^router\/(bindings|bundle-spec|settings|snapshot)$/,
       /^constructs\/bundling$/,
       /^topology$/,
       /^sandbox\//,

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { EDGE_HEALTH_PATH, Headers, PROBLEM_CONTENT_TYPE, parseEdgeHealthReport, problemCode, type SigningKey } from "../contract";
+import { EDGE_HEALTH_PATH, Headers, PROBLEM_CONTENT_TYPE, buildRegistryEntries, parseEdgeHealthReport, problemCode, type SigningKey } from "../contract";
+import { snapshotBindings } from "../router/snapshot";
 import { coreCell } from "./support/core-cell";
 import { closeServer, startHttpCell, type HttpCell } from "./support/http-cell";
 import { startRouter, type RouterHarness, type RouterReply } from "./support/router-harness";
@@ -10,10 +11,16 @@ import { startRouter, type RouterHarness, type RouterReply } from "./support/rou
  * (and the health figures it feeds), against real HTTP cells on loopback.
  *
  * - `breaker`: 3 consecutive failures open a cell's breaker for 300 ms; cell timeout 300 ms.
+ * - `stable`: reads the registry through a wrapper that can throw or hang like a failing Workers KV;
+ *   100 ms cache, 100 ms KV read timeout, last known good entries served for up to 60 s, and the
+ *   registry snapshot of a deploy that knew T-100 and T-SNAP.
+ * - `bounded`: the same failing KV, but stale entries only up to 2 s old and no snapshot.
  */
 
 const ALPHA_KEY: SigningKey = { keyId: "alpha-v1", secret: "alpha-secret-0123456789abcdef" };
 const FLAKY_KEY: SigningKey = { keyId: "flaky-v1", secret: "flaky-secret-0123456789abcdef" };
+
+const FAILING_KV = { ROUTER_MODE: "local", AUTH_MODE: "none", REGISTRY_CACHE_TTL_MS: "100", REGISTRY_NEGATIVE_TTL_MS: "100", REGISTRY_READ_TIMEOUT_MS: "100" } as const;
 
 let router: RouterHarness;
 let alpha: HttpCell;
@@ -44,6 +51,22 @@ beforeAll(async () => {
       keys: { alpha: ALPHA_KEY, flaky: FLAKY_KEY },
     },
     { name: "cloud", settings: { AUTH_MODE: "none" }, keys: {} },
+    {
+      name: "stable",
+      settings: { ...FAILING_KV, REGISTRY_MAX_STALE_MS: "60000" },
+      keys: { alpha: ALPHA_KEY },
+      faultyRegistry: true,
+      extraBindings: snapshotBindings(
+        buildRegistryEntries(
+          [{ cellId: "alpha", cloud: "aws", region: "us-east-1", url: alpha.url }],
+          [
+            { tenantId: "T-100", cellId: "alpha" },
+            { tenantId: "T-SNAP", cellId: "alpha" },
+          ],
+        ),
+      ),
+    },
+    { name: "bounded", settings: { ...FAILING_KV, REGISTRY_MAX_STALE_MS: "2000" }, keys: { alpha: ALPHA_KEY }, faultyRegistry: true },
   ]);
   await router.seed(
     [
@@ -53,6 +76,8 @@ beforeAll(async () => {
     [
       { tenantId: "T-100", cellId: "alpha" },
       { tenantId: "T-FLAKY", cellId: "flaky" },
+      { tenantId: "T-SNAP", cellId: "alpha" },
+      { tenantId: "T-NOSNAP", cellId: "alpha" },
     ],
   );
 });
@@ -70,10 +95,10 @@ function expectProblem(reply: RouterReply, status: number, code: string): any {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Sends until `done(reply)` holds (at most ~10 s); returns the last reply. Waits, never asserts on time. */
+/** Sends until `done(reply)` holds (at most ~10 s and 200 tries); returns the last reply. Waits, never asserts on time. */
 async function eventually(send: () => Promise<RouterReply>, done: (reply: RouterReply) => boolean): Promise<RouterReply> {
   let reply = await send();
-  for (let i = 0; i < 100 && !done(reply); i++) {
+  for (let i = 0; i < 200 && !done(reply); i++) {
     await sleep(50);
     reply = await send();
   }
@@ -135,5 +160,72 @@ describe("health figures", () => {
 
   test("a cloud-mode router does not serve them", async () => {
     expectProblem(await router.send("cloud", EDGE_HEALTH_PATH), 400, "missing_tenant");
+  });
+});
+
+describe("static stability: Workers KV fails, the router keeps routing", () => {
+  afterEach(() => router.setRegistryFault("none"));
+  beforeEach(() => sleep(150)); // past the previous test's KV hold-off (one cache TTL)
+
+  const read = (instance: string, tenantId: string) => router.send(instance, `/api/tenants/${tenantId}/records`);
+
+  async function logOf(reply: RouterReply): Promise<Record<string, unknown> | undefined> {
+    for (let i = 0; i < 50; i++) {
+      const line = router.logs.find((l) => l.requestId === reply.headers[Headers.requestId]);
+      if (line) return line;
+      await sleep(20);
+    }
+    return undefined;
+  }
+
+  test.each<["throw" | "hang"]>([["throw"], ["hang"]])("KV reads %s: the last known good entry answers, and the log says so", async (fault) => {
+    const first = await read("stable", "T-100");
+    expect(first.status).toBe(200);
+    expect(await logOf(first)).toEqual(expect.objectContaining({ placement: expect.stringMatching(/^(kv|cache)$/) }));
+    await router.setRegistryFault(fault);
+    await sleep(150); // past the cache TTL, so the router must ask KV again
+    const during = await read("stable", "T-100");
+    expect({ status: during.status, cell: during.headers[Headers.cellId] }).toEqual({ status: 200, cell: "alpha" });
+    expect(await logOf(during)).toEqual(expect.objectContaining({ placement: "stale", cellEntry: "stale", outcome: "proxied" }));
+  });
+
+  test("a tenant the isolate never saw is routed from the registry snapshot deployed with the Worker", async () => {
+    await router.setRegistryFault("throw");
+    const reply = await read("stable", "T-SNAP");
+    expect({ status: reply.status, cell: reply.headers[Headers.cellId] }).toEqual({ status: 200, cell: "alpha" });
+    expect(await logOf(reply)).toEqual(expect.objectContaining({ placement: "snapshot", tenantId: "T-SNAP" }));
+  });
+
+  test("a tenant neither cached nor in the snapshot: 503 registry_unavailable with Retry-After", async () => {
+    await router.setRegistryFault("throw");
+    const reply = await read("stable", "T-NOSNAP");
+    expectProblem(reply, 503, "registry_unavailable");
+    expect(Number(reply.headers[Headers.retryAfter])).toBeGreaterThan(0);
+  });
+
+  test("an entry older than the maximum staleness is not served", async () => {
+    expect((await read("bounded", "T-100")).status).toBe(200);
+    await router.setRegistryFault("throw");
+    await sleep(150);
+    const stale = await read("bounded", "T-100");
+    expect(stale.status).toBe(200);
+    expect(await logOf(stale)).toEqual(expect.objectContaining({ placement: "stale" }));
+    const expired = await eventually(
+      () => read("bounded", "T-100"),
+      (r) => r.status !== 200,
+    );
+    expectProblem(expired, 503, "registry_unavailable");
+  });
+
+  test("when KV answers again, entries are read from it again", async () => {
+    await router.setRegistryFault("throw");
+    await sleep(150);
+    await read("stable", "T-100");
+    await router.setRegistryFault("none");
+    const back = await eventually(
+      () => read("stable", "T-100"),
+      () => router.logs.at(-1)?.placement === "kv",
+    );
+    expect(back.status).toBe(200);
   });
 });

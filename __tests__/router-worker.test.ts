@@ -613,6 +613,8 @@ describe("operations", () => {
       outcome: "proxied",
       durationMs: expect.any(Number),
       attempts: 1,
+      placement: expect.stringMatching(/^(kv|cache)$/),
+      cellEntry: expect.stringMatching(/^(kv|cache)$/),
     });
 
     const refused = await send("/api/tenants/T-BADJSON/records");

@@ -11,6 +11,7 @@ import * as path from "node:path";
 import { buildRegistryEntries, type TenantPlacement } from "../contract";
 import { EDGE_HEALTH_BINDING, REGISTRY_BINDING, cellKeyBinding } from "../router/bindings";
 import { ROUTER_BUNDLE, ROUTER_COMPATIBILITY_DATE } from "../router/bundle-spec";
+import { URL_SIZE_ESTIMATE, snapshotBindingName, snapshotOf, snapshotParts } from "../router/snapshot";
 import { bundle } from "./bundling";
 import type { ICell } from "./cell";
 import { checkEdgeRouterSettings, edgeRouterSettingBindings, type EdgeAuth, type EdgeRouterSettingProps } from "./edge-router-settings";
@@ -104,7 +105,8 @@ const entryId = (key: string) => `registry-${key.replace(/[^A-Za-z0-9-]/g, "-")}
  * The edge router: the Worker (the same `bundle(ROUTER_BUNDLE)` artifact the router tests run in
  * workerd), its Workers KV registry with one entry per cell and tenant (built by the contract's
  * `buildRegistryEntries`, the builder the local sandbox uses too), one secret binding per cell key,
- * its settings, an Analytics Engine dataset for its per-cell health figures, and its public address. Cell URLs and keys are the cells' attributes, so when the cells live in
+ * its settings, the registry snapshot it falls back on when KV fails, an Analytics Engine dataset for
+ * its per-cell health figures, and its public address. Cell URLs and keys are the cells' attributes, so when the cells live in
  * other stacks CDKTF wires them in as cross-stack references.
  */
 export class EdgeRouter extends Construct {
@@ -138,6 +140,12 @@ export class EdgeRouter extends Construct {
     const code = bundle(ROUTER_BUNDLE);
     const asset = new TerraformAsset(this, "code", { path: code.file, type: AssetType.FILE, assetHash: code.hash });
     const settings = edgeRouterSettingBindings(props);
+    // The registry snapshot the Worker falls back on when KV fails (router/snapshot.ts): the same
+    // entries as KV, as Terraform expressions resolved at apply time, in parts of at most 5 KB (each
+    // unresolved cell URL counted at URL_SIZE_ESTIMATE bytes).
+    const placeholderUrl = `https://${"x".repeat(URL_SIZE_ESTIMATE - "https://".length)}`;
+    const sized = snapshotOf(buildRegistryEntries(props.cells.map((c) => ({ cellId: c.cellId, cloud: c.cloud, region: c.region, url: placeholderUrl })), props.tenants));
+    const snapshot = snapshotParts(snapshotOf(entries), sized).map((part, i) => ({ type: "plain_text", name: snapshotBindingName(i), text: Fn.jsonencode(part) }));
     const bindings: WorkersScriptBindings[] = [
       { type: "kv_namespace", name: REGISTRY_BINDING, namespaceId: this.namespace.id },
       ...props.cells.map((cell) => ({
@@ -146,6 +154,7 @@ export class EdgeRouter extends Construct {
         text: Fn.jsonencode({ keyId: cell.signingKeyId, secret: cell.signingSecret }),
       })),
       ...Object.entries(settings).map(([name, text]) => ({ type: "plain_text", name, text: text as string })),
+      ...snapshot,
       { type: "analytics_engine", name: EDGE_HEALTH_BINDING, dataset: props.healthDataset ?? defaultHealthDataset(scriptName) },
     ];
     this.script = new WorkersScript(this, "script", {

@@ -1,4 +1,5 @@
 import type { Cloud } from "../contract";
+import type { PlacementSource } from "./registry";
 
 /**
  * How a request ended, for dashboards and alerts: `proxied` (the cell answered, whatever its status),
@@ -25,6 +26,10 @@ export interface RequestLog {
   readonly error?: string;
   /** How many times the cell was called (2 when a read was retried after a connection error). */
   readonly attempts?: number;
+  /** Where the tenant's placement came from: `kv`, `cache`, `stale` or `snapshot` (KV failing), `moved` (a cell's answer). */
+  readonly placement?: PlacementSource;
+  /** Where the cell's entry came from, likewise. */
+  readonly cellEntry?: PlacementSource;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { CircuitBreaker } from "./circuit-breaker";
 import { forwardToCell, forwardableRequestHeaders, headerBlockBytes, type CellFetch, type ForwardResult, type HeaderReader } from "./forward";
 import type { Outcome } from "./log";
 import { DRAIN_LIMITS, drainBody, readBody, type BodyRead, type ByteStream } from "./read-body";
-import type { Lookup, Registry } from "./registry";
+import type { Lookup, PlacementSource, Registry } from "./registry";
 import { resolveTenant } from "./tenant";
 
 /** What the routing logic sees of an incoming request (a Fetch API `Request` in workerd or Node). */
@@ -45,6 +45,9 @@ export interface Routed {
   readonly attempts?: number;
   /** Every call made to a cell (or refused by its breaker) while serving the request, for the health figures. */
   readonly calls: readonly CellCall[];
+  /** Where the tenant's placement and its cell's entry came from (KV, the cache, a stale entry, the snapshot, a cell's `tenant_moved`). */
+  readonly placement?: PlacementSource;
+  readonly cellEntry?: PlacementSource;
 }
 
 /**
@@ -96,6 +99,8 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
   let cellId: string | null = null;
   let cloud: Cloud | null = null;
   const calls: CellCall[] = [];
+  let placementSource: PlacementSource | undefined;
+  let cellSource: PlacementSource | undefined;
 
   const refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra: { retryAfter?: number | string; error?: string; extensions?: Record<string, unknown> } = {}): Routed => ({
     response: problemResponse(problem(code, detail, requestId, extra.extensions), {
@@ -110,6 +115,8 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
     outcome,
     error: extra.error ?? detail,
     calls,
+    placement: placementSource,
+    cellEntry: cellSource,
   });
 
   // 1. The request line and headers, within the limits the cells' platforms hold.
@@ -153,6 +160,7 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
     return registryFailure(refuse, tenant, `tenant:${tenantId}`);
   }
   const placement = tenant.value;
+  placementSource = tenant.source;
   cellId = placement.cellId;
   if (placement.status === "migrating") {
     return refuse("tenant_migrating", `tenant '${tenantId}' is moving to another cell; retry after ${RETRY_AFTER_SECONDS.tenantMigrating} s`, "rejected", {
@@ -176,6 +184,7 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
     return registryFailure(refuse, cellLookup, `cell:${placement.cellId}`);
   }
   const cell = cellLookup.value;
+  cellSource = cellLookup.source;
   cloud = cell.cloud;
   if (cell.status !== "active") {
     return refuse("cell_unavailable", `cell '${cell.cellId}' is ${cell.status}; retry after ${RETRY_AFTER_SECONDS.cellUnavailable} s`, "rejected", {
@@ -193,7 +202,7 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
     return refuse("circuit_open", `cell '${cell.cellId}' is failing; requests for its tenants pause for ${call.retryAfterSeconds} s`, "circuit_open", { retryAfter: call.retryAfterSeconds });
   }
   const result = call.result;
-  const done = { requestId, tenantId, cellId, cloud, attempts: result.attempts, calls };
+  const done = { requestId, tenantId, cellId, cloud, attempts: result.attempts, calls, placement: placementSource, cellEntry: cellSource };
   if (result.kind === "timeout") {
     return { ...refuse("gateway_timeout", `cell '${cell.cellId}' did not answer within ${deps.cellTimeoutMs} ms`, "timeout"), attempts: result.attempts };
   }

@@ -9,6 +9,7 @@ import { KvRegistry } from "./kv-registry";
 import { formatRequestLog } from "./log";
 import { routeRequest, type Routed } from "./route";
 import { parseSettings, type RouterSettings } from "./settings";
+import { SnapshotRegistry, loadSnapshot } from "./snapshot";
 
 /**
  * What the isolate keeps across requests: the registry cache, the per-cell breakers and health
@@ -22,6 +23,8 @@ interface Isolate {
   readonly registryCache: RegistryCache;
   readonly breaker: CircuitBreaker;
   readonly stats: CellStats;
+  /** The registry snapshot the Worker was deployed with. */
+  readonly snapshot: SnapshotRegistry;
 }
 let isolate: Isolate | undefined;
 
@@ -30,11 +33,14 @@ function isolateFor(env: Env, settings: RouterSettings): Isolate {
   isolate = {
     env,
     settings,
-    registryCache: isolate?.registryCache ?? new RegistryCache({ ttlMs: settings.registryCacheTtlMs, negativeTtlMs: settings.registryNegativeTtlMs, now: () => Date.now() }),
+    registryCache:
+      isolate?.registryCache ??
+      new RegistryCache({ ttlMs: settings.registryCacheTtlMs, negativeTtlMs: settings.registryNegativeTtlMs, maxStaleMs: settings.registryMaxStaleMs, now: () => Date.now() }),
     breaker:
       isolate?.breaker ??
       new CircuitBreaker({ failureThreshold: settings.breakerFailureThreshold, cooldownMs: settings.breakerCooldownMs, probeTimeoutMs: settings.cellTimeoutMs + 1_000 }),
     stats: isolate?.stats ?? new CellStats(),
+    snapshot: isolate?.snapshot ?? new SnapshotRegistry(loadSnapshot(env), { allowLoopbackHttp: settings.mode === "local" }),
   };
   return isolate;
 }
@@ -61,7 +67,11 @@ async function fetch(request: WorkerRequest, env: Env): Promise<WorkerResponse> 
         return healthReport(state) as unknown as WorkerResponse;
       }
       routed = await routeRequest(request, requestId, {
-        registry: new CachedRegistry(new KvRegistry(env.REGISTRY, { allowLoopbackHttp: settings.value.mode === "local" }), state.registryCache),
+        registry: new CachedRegistry(
+          new KvRegistry(env.REGISTRY, { allowLoopbackHttp: settings.value.mode === "local" }, settings.value.registryReadTimeoutMs),
+          state.registryCache,
+          state.snapshot,
+        ),
         keys: bindingKeyLookup(env),
         fetch: (url, init) => globalThis.fetch(url, init),
         now: () => Date.now(),
@@ -87,6 +97,8 @@ async function fetch(request: WorkerRequest, env: Env): Promise<WorkerResponse> 
       durationMs: Date.now() - started,
       ...(routed.error === undefined ? {} : { error: routed.error }),
       ...(routed.attempts === undefined ? {} : { attempts: routed.attempts }),
+      ...(routed.placement === undefined ? {} : { placement: routed.placement }),
+      ...(routed.cellEntry === undefined ? {} : { cellEntry: routed.cellEntry }),
     }),
   );
   // The one cast: this project type-checks with Node's Fetch API types, the handler signature uses

@@ -5,6 +5,7 @@ import { buildRegistryEntries, type CellPlacement, type SigningKey, type TenantP
 import { EDGE_HEALTH_BINDING, REGISTRY_BINDING, SettingBindings, cellKeyBinding, cellKeyValue, type SettingBindingName, type SettingValues } from "../router/bindings";
 import { ROUTER_BUNDLE, ROUTER_COMPATIBILITY_DATE } from "../router/bundle-spec";
 import { parseSettings } from "../router/settings";
+import { snapshotBindings } from "../router/snapshot";
 
 /**
  * The edge router on this machine: the deployed artifact (`bundle(ROUTER_BUNDLE)`) in workerd through
@@ -145,7 +146,8 @@ export async function startLocalRouter(options: LocalRouterOptions): Promise<Loc
     host: "127.0.0.1",
     port: options.port,
     handleStructuredLogs: structuredLogLines((line) => log?.(line)),
-    ...routerWorkerOptions({ script: routerScript(), settings, keys: options.keys }),
+    // The registry snapshot the deployed Worker carries, built from the same entries as the KV seed.
+    ...routerWorkerOptions({ script: routerScript(), settings, keys: options.keys, extraBindings: snapshotBindings(buildRegistryEntries(options.cells, options.tenants)) }),
   });
   try {
     const ready = await mf.ready;
