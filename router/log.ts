@@ -1,5 +1,6 @@
 import type { Cloud } from "../contract";
 import type { PlacementSource } from "./registry";
+import type { MovedFollow } from "./moved-tenants";
 
 /**
  * How a request ended, for dashboards and alerts: `proxied` (the cell answered, whatever its status),
@@ -30,6 +31,8 @@ export interface RequestLog {
   readonly placement?: PlacementSource;
   /** Where the cell's entry came from, likewise. */
   readonly cellEntry?: PlacementSource;
+  /** A cell answered `tenant_moved`: which cell it named, at which epoch, and whether the request followed. */
+  readonly moved?: MovedFollow;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { Headers as H, MAX_HEADER_BYTES, MAX_URL_BYTES, SAFE_METHODS, problem, problemCode, problemResponse, type Cloud, type ProblemCode } from "../contract";
+import { Headers as H, MAX_HEADER_BYTES, MAX_URL_BYTES, SAFE_METHODS, problem, problemCode, problemResponse, tenantMovedTarget, type Cloud, type ProblemCode, type TenantMovedExtensions } from "../contract";
 import type { CellEntry, SigningKey } from "../contract";
 import type { KeyLookup } from "./cell-keys";
 import type { CellCall } from "./cell-stats";
@@ -6,7 +6,8 @@ import type { CircuitBreaker } from "./circuit-breaker";
 import { forwardToCell, forwardableRequestHeaders, headerBlockBytes, type CellFetch, type ForwardResult, type HeaderReader } from "./forward";
 import type { Outcome } from "./log";
 import { DRAIN_LIMITS, drainBody, readBody, type BodyRead, type ByteStream } from "./read-body";
-import type { Lookup, PlacementSource, Registry } from "./registry";
+import type { MovedFollow, MovedTenants } from "./moved-tenants";
+import { found, type Lookup, type PlacementSource, type Registry } from "./registry";
 import { resolveTenant } from "./tenant";
 
 /** What the routing logic sees of an incoming request (a Fetch API `Request` in workerd or Node). */
@@ -30,6 +31,8 @@ export interface RouterDeps {
   readonly maxResponseBytes?: number;
   /** The isolate's per-cell circuit breakers. @default - none: every request calls its cell */
   readonly breaker?: CircuitBreaker;
+  /** Placements learned from cells' `tenant_moved` answers. @default - none: a moved tenant is still followed, but not remembered */
+  readonly moves?: MovedTenants;
 }
 
 /** The router's answer and what the log line needs to know about it. */
@@ -48,6 +51,8 @@ export interface Routed {
   /** Where the tenant's placement and its cell's entry came from (KV, the cache, a stale entry, the snapshot, a cell's `tenant_moved`). */
   readonly placement?: PlacementSource;
   readonly cellEntry?: PlacementSource;
+  /** Set when a cell answered `tenant_moved`. */
+  readonly moved?: MovedFollow;
 }
 
 /**
@@ -101,6 +106,9 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
   const calls: CellCall[] = [];
   let placementSource: PlacementSource | undefined;
   let cellSource: PlacementSource | undefined;
+  let moved: MovedFollow | undefined;
+  /** Calls to cells on the wire, retries and a followed move included. */
+  let attemptsTotal = 0;
 
   const refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra: { retryAfter?: number | string; error?: string; extensions?: Record<string, unknown> } = {}): Routed => ({
     response: problemResponse(problem(code, detail, requestId, extra.extensions), {
@@ -117,6 +125,7 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
     calls,
     placement: placementSource,
     cellEntry: cellSource,
+    moved,
   });
 
   // 1. The request line and headers, within the limits the cells' platforms hold.
@@ -153,8 +162,10 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
   if (!resolved.ok) return refuse(resolved.code, resolved.detail, "rejected");
   tenantId = resolved.tenantId;
 
-  // 4. Its placement.
-  const tenant = await deps.registry.tenant(tenantId);
+  // 4. Its placement: the registry's, unless a cell told this isolate of a newer one.
+  let tenant = await deps.registry.tenant(tenantId);
+  const learned = deps.moves?.newerThan(tenantId, tenant.kind === "found" ? tenant.value.epoch : undefined);
+  if (learned !== undefined) tenant = found(learned, "moved");
   if (tenant.kind !== "found") {
     if (tenant.kind === "not_found") return refuse("unknown_tenant", `tenant '${tenantId}' is not registered`, "rejected");
     return registryFailure(refuse, tenant, `tenant:${tenantId}`);
@@ -197,29 +208,67 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
   }
 
   // 6. The call, unless the cell's breaker is open.
-  const call = await callCell(cell, key.value);
+  let served = cell;
+  let call = await callCell(cell, key.value);
+
+  // 7. A moved tenant: the cell names its new owner. Re-sent there once, if the registry knows that
+  //    cell and it is active (nothing was written on the old cell, so a write is safe to re-send);
+  //    never a second hop. The newer placement is remembered by epoch.
+  const movedTo = call.kind === "called" ? tenantMoved(call.result) : undefined;
+  if (movedTo !== undefined) {
+    const target = await followable(movedTo, cell);
+    moved = { from: cell.cellId, to: movedTo.cell, epoch: movedTo.epoch, followed: target.ok, ...(target.ok ? {} : { why: target.why }) };
+    if (target.ok) {
+      deps.moves?.learn(tenantId, movedTo.cell, movedTo.epoch, placement.epoch);
+      served = target.cell;
+      cellId = served.cellId;
+      cloud = served.cloud;
+      placementSource = "moved";
+      cellSource = target.source;
+      call = await callCell(served, target.key);
+      // The new owner moved it on too: no second hop, but remember where it went for the next request.
+      const onward = call.kind === "called" ? tenantMoved(call.result) : undefined;
+      if (onward !== undefined && (await followable(onward, served)).ok) deps.moves?.learn(tenantId, onward.cell, onward.epoch, movedTo.epoch);
+    }
+  }
+
   if (call.kind === "shed") {
-    return refuse("circuit_open", `cell '${cell.cellId}' is failing; requests for its tenants pause for ${call.retryAfterSeconds} s`, "circuit_open", { retryAfter: call.retryAfterSeconds });
+    return refuse("circuit_open", `cell '${served.cellId}' is failing; requests for its tenants pause for ${call.retryAfterSeconds} s`, "circuit_open", { retryAfter: call.retryAfterSeconds });
   }
   const result = call.result;
-  const done = { requestId, tenantId, cellId, cloud, attempts: result.attempts, calls, placement: placementSource, cellEntry: cellSource };
+  const attempts = attemptsTotal;
+  const done = { requestId, tenantId, cellId, cloud, attempts, calls, placement: placementSource, cellEntry: cellSource, moved };
   if (result.kind === "timeout") {
-    return { ...refuse("gateway_timeout", `cell '${cell.cellId}' did not answer within ${deps.cellTimeoutMs} ms`, "timeout"), attempts: result.attempts };
+    return { ...refuse("gateway_timeout", `cell '${served.cellId}' did not answer within ${deps.cellTimeoutMs} ms`, "timeout"), attempts };
   }
   if (result.kind === "throttled") {
     const retryAfter = result.retryAfter ?? String(result.status === 429 ? RETRY_AFTER_SECONDS.cellThrottled : RETRY_AFTER_SECONDS.cellBusy);
     const code = result.status === 429 ? "cell_throttled" : "cell_busy";
-    return { ...refuse(code, `cell '${cell.cellId}' answered ${result.status}; retry after ${retryAfter}`, "upstream_error", { retryAfter }), attempts: result.attempts };
+    return { ...refuse(code, `cell '${served.cellId}' answered ${result.status}; retry after ${retryAfter}`, "upstream_error", { retryAfter }), attempts };
   }
   if (result.kind === "bad_gateway") {
     const extensions = result.upstreamStatus === undefined ? {} : { upstreamStatus: result.upstreamStatus };
-    return { ...refuse("bad_gateway", result.detail, "upstream_error", { extensions, error: result.cause ?? result.detail }), attempts: result.attempts };
+    return { ...refuse("bad_gateway", result.detail, "upstream_error", { extensions, error: result.cause ?? result.detail }), attempts };
   }
   const headers = new Headers(result.headers);
   headers.set(H.requestId, requestId);
-  headers.set(H.cellId, cell.cellId);
-  headers.set(H.processedByCloud, cell.cloud);
+  headers.set(H.cellId, served.cellId);
+  headers.set(H.processedByCloud, served.cloud);
   return { ...done, response: new Response(result.body, { status: result.status, headers }), outcome: "proxied" };
+
+  /** Whether the router may re-send the request to the cell a `tenant_moved` answer names, and with what. */
+  async function followable(
+    target: TenantMovedExtensions,
+    from: CellEntry,
+  ): Promise<{ ok: true; cell: CellEntry; key: SigningKey; source: PlacementSource | undefined } | { ok: false; why: string }> {
+    if (target.cell === from.cellId) return { ok: false, why: "it names the cell that answered" };
+    const lookup = await deps.registry.cell(target.cell);
+    if (lookup.kind !== "found") return { ok: false, why: lookup.kind === "not_found" ? "the registry does not know that cell" : `its registry entry is ${lookup.kind}` };
+    if (lookup.value.status !== "active") return { ok: false, why: `that cell is ${lookup.value.status}` };
+    const targetKey = deps.keys(target.cell);
+    if (!targetKey.ok) return { ok: false, why: "the router has no signing key for that cell" };
+    return { ok: true, cell: lookup.value, key: targetKey.value, source: lookup.source };
+  }
 
   /** Signs and sends the request to `target` through its breaker, and counts the call. */
   async function callCell(target: CellEntry, signingKey: SigningKey): Promise<{ kind: "shed"; retryAfterSeconds: number } | { kind: "called"; result: ForwardResult }> {
@@ -234,12 +283,20 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
       { fetch: deps.fetch, now: deps.now, timeoutMs: deps.cellTimeoutMs, maxResponseBytes: deps.maxResponseBytes ?? MAX_RESPONSE_BYTES },
     );
     const ended = deps.now();
+    attemptsTotal += result.attempts;
     const failed = callFailed(result);
     deps.breaker?.record(target.cellId, !failed, admission, ended);
     const status = result.kind === "answer" || result.kind === "throttled" ? result.status : (result.kind === "bad_gateway" ? (result.upstreamStatus ?? 0) : 0);
     calls.push({ cellId: target.cellId, cloud: target.cloud, kind: "call", status, latencyMs: ended - started, error: failed || isErrorAnswer(result), timeout: result.kind === "timeout" });
     return { kind: "called", result };
   }
+}
+
+/** The new owner a cell's `tenant_moved` answer names (409 problem with `cell` and `epoch`), if it is one. */
+function tenantMoved(result: ForwardResult): TenantMovedExtensions | undefined {
+  if (result.kind !== "answer" || result.status !== 409) return undefined;
+  const body = parseJson(result.body);
+  return problemCode(body) === "tenant_moved" ? tenantMovedTarget(body) : undefined;
 }
 
 /**

@@ -6,6 +6,7 @@ import { bindingKeyLookup } from "./cell-keys";
 import { CellStats, type CellCall } from "./cell-stats";
 import { CircuitBreaker } from "./circuit-breaker";
 import { KvRegistry } from "./kv-registry";
+import { MovedTenants } from "./moved-tenants";
 import { formatRequestLog } from "./log";
 import { routeRequest, type Routed } from "./route";
 import { parseSettings, type RouterSettings } from "./settings";
@@ -25,6 +26,8 @@ interface Isolate {
   readonly stats: CellStats;
   /** The registry snapshot the Worker was deployed with. */
   readonly snapshot: SnapshotRegistry;
+  /** Placements learned from cells' `tenant_moved` answers, newer than KV's. */
+  readonly moves: MovedTenants;
 }
 let isolate: Isolate | undefined;
 
@@ -41,6 +44,7 @@ function isolateFor(env: Env, settings: RouterSettings): Isolate {
       new CircuitBreaker({ failureThreshold: settings.breakerFailureThreshold, cooldownMs: settings.breakerCooldownMs, probeTimeoutMs: settings.cellTimeoutMs + 1_000 }),
     stats: isolate?.stats ?? new CellStats(),
     snapshot: isolate?.snapshot ?? new SnapshotRegistry(loadSnapshot(env), { allowLoopbackHttp: settings.mode === "local" }),
+    moves: isolate?.moves ?? new MovedTenants(),
   };
   return isolate;
 }
@@ -78,6 +82,7 @@ async function fetch(request: WorkerRequest, env: Env): Promise<WorkerResponse> 
         cellTimeoutMs: settings.value.cellTimeoutMs,
         maxBodyBytes: settings.value.maxBodyBytes,
         breaker: state.breaker,
+        moves: state.moves,
       });
       for (const call of routed.calls) observe(state, env, call);
     }
@@ -99,6 +104,7 @@ async function fetch(request: WorkerRequest, env: Env): Promise<WorkerResponse> 
       ...(routed.attempts === undefined ? {} : { attempts: routed.attempts }),
       ...(routed.placement === undefined ? {} : { placement: routed.placement }),
       ...(routed.cellEntry === undefined ? {} : { cellEntry: routed.cellEntry }),
+      ...(routed.moved === undefined ? {} : { moved: routed.moved }),
     }),
   );
   // The one cast: this project type-checks with Node's Fetch API types, the handler signature uses
