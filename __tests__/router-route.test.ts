@@ -1,5 +1,6 @@
 import { Headers as H, MAX_BODY_BYTES, PROBLEM_CONTENT_TYPE, problemCode, verifySignature, type CellEntry, type SigningKey, type TenantEntry } from "../contract";
 import { cellKeyBinding, cellKeyValue } from "../router/bindings";
+import { bearerChallenge, bearerToken, type AuthResult, type Authenticator } from "../router/auth";
 import { bindingKeyLookup } from "../router/cell-keys";
 import { forwardableRequestHeaders, headerBlockBytes, type CellFetch, type HeaderReader, type UpstreamResponse } from "../router/forward";
 import { found, notFound, unavailable, type Lookup, type Registry } from "../router/registry";
@@ -174,6 +175,14 @@ describe("answers the router does not pass on", () => {
     expect(body.upstreamStatus).toBe(answer.status);
   });
 
+  test("an answer whose Content-Length is over the response limit is a 502, read or not", async () => {
+    const declared = cellAnswer(200, { "content-length": "100" }, "x".repeat(100));
+    const routed = await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch: async () => declared, maxResponseBytes: 99 }));
+    expect(routed.response.status).toBe(502);
+    const within = cellAnswer(200, { "content-length": "100" }, "x".repeat(100));
+    expect(await (await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch: async () => within, maxResponseBytes: 100 }))).response.text()).toBe("x".repeat(100));
+  });
+
   test("an answer larger than the response limit is a 502", async () => {
     const routed = await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch: async () => cellAnswer(200, {}, "x".repeat(100)), maxResponseBytes: 99 }));
     expect(routed.response.status).toBe(502);
@@ -308,6 +317,53 @@ describe("registry and key failures", () => {
     const { fetch, calls } = fakeFetch(async () => cellAnswer());
     expect(await problemOf(deps({ fetch, keys: () => ({ ok: false, error: "no key binding CELL_KEY_ALPHA" }) }))).toEqual(expect.objectContaining({ status: 502, code: "registry_invalid" }));
     expect(calls).toHaveLength(0);
+  });
+});
+
+describe("client authentication (the port)", () => {
+  const authenticate = (result: AuthResult): Authenticator => async () => result;
+
+  test("a refused token is a 401 with a bearer challenge; the cell is not called", async () => {
+    const { fetch, calls } = fakeFetch(async () => cellAnswer());
+    const routed = await routeRequest(
+      request("GET", "/api/tenants/T-100/records"),
+      "req",
+      deps({ fetch, authenticate: authenticate({ ok: false, code: "invalid_token", detail: 'the token has "expired"', bearerError: "invalid_token" }) }),
+    );
+    expect({ status: routed.response.status, challenge: routed.response.headers.get("www-authenticate"), outcome: routed.outcome }).toEqual({
+      status: 401,
+      challenge: 'Bearer realm="cells", error="invalid_token", error_description="the token has expired"',
+      outcome: "rejected",
+    });
+    expect(calls).toHaveLength(0);
+  });
+
+  test("keys that cannot be fetched are a 503 with Retry-After", async () => {
+    const routed = await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ authenticate: authenticate({ ok: false, code: "auth_unavailable", detail: "x" }) }));
+    expect({ status: routed.response.status, retryAfter: routed.response.headers.get(H.retryAfter), outcome: routed.outcome }).toEqual({ status: 503, retryAfter: "5", outcome: "auth_error" });
+  });
+
+  test("a verified client's Authorization header stays at the edge; without auth it passes", async () => {
+    const withAuth = fakeFetch(async () => cellAnswer());
+    await routeRequest(request("GET", "/api/tenants/T-100/records", { headers: { authorization: "Bearer t" } }), "req", deps({ fetch: withAuth.fetch, authenticate: authenticate({ ok: true, tenantId: "T-100" }) }));
+    expect(withAuth.calls[0]!.headers.authorization).toBeUndefined();
+    const without = fakeFetch(async () => cellAnswer());
+    await routeRequest(request("GET", "/api/tenants/T-100/records", { headers: { authorization: "Bearer t" } }), "req", deps({ fetch: without.fetch }));
+    expect(without.calls[0]!.headers.authorization).toBe("Bearer t");
+  });
+
+  test("the health route is not authenticated", async () => {
+    const routed = await routeRequest(request("GET", "/healthz", { headers: { [H.tenantId]: "T-100" } }), "req", deps({ authenticate: authenticate({ ok: false, code: "invalid_token", detail: "no" }) }));
+    expect(routed.response.status).toBe(200);
+  });
+
+  test("bearer headers are parsed strictly and challenges stay within a quoted string", () => {
+    expect(bearerToken("Bearer abc.def.ghi")).toEqual({ ok: true, token: "abc.def.ghi" });
+    expect(bearerToken("bearer   abc")).toEqual({ ok: true, token: "abc" });
+    expect(bearerToken(null)).toEqual(expect.objectContaining({ ok: false, missing: true }));
+    expect(bearerToken("Bearer a b")).toEqual(expect.objectContaining({ ok: false, missing: false }));
+    expect(bearerChallenge()).toBe('Bearer realm="cells"');
+    expect(bearerChallenge("invalid_token", 'a "quoted" \\ text\n')).toBe('Bearer realm="cells", error="invalid_token", error_description="a quoted  text"');
   });
 });
 

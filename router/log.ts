@@ -7,10 +7,11 @@ import type { MovedFollow } from "./moved-tenants";
  * `rejected` (the router refused the request: 4xx of its own, 503 by registry status),
  * `registry_error` (missing, malformed or unreadable registry data, or no key for the cell),
  * `upstream_error` (unreachable cell, an answer the router would not pass on, or a platform shedding
- * load), `timeout`, `circuit_open` (the cell's breaker answered at once), `internal` (a bug or a
- * misconfigured setting).
+ * load), `timeout`, `circuit_open` (the cell's breaker answered at once), `auth_error` (the issuer's
+ * keys could not be fetched), `internal` (a bug or a misconfigured setting). A refused client token
+ * is `rejected`.
  */
-export type Outcome = "proxied" | "rejected" | "registry_error" | "upstream_error" | "timeout" | "circuit_open" | "internal";
+export type Outcome = "proxied" | "rejected" | "registry_error" | "upstream_error" | "timeout" | "circuit_open" | "auth_error" | "internal";
 
 /** One request's log line. Fields the router never learned (no tenant yet) are null, so every line has the same shape. */
 export interface RequestLog {
@@ -33,11 +34,13 @@ export interface RequestLog {
   readonly cellEntry?: PlacementSource;
   /** A cell answered `tenant_moved`: which cell it named, at which epoch, and whether the request followed. */
   readonly moved?: MovedFollow;
+  /** The verified client token's `sub`. */
+  readonly subject?: string;
 }
 
 /**
  * One JSON line per request, which Workers Logs and Logpush ingest as structured fields. Only ids,
- * the path and outcomes are logged: never bodies, query strings, headers or keys.
+ * the path and outcomes are logged: never bodies, query strings, headers, tokens or keys.
  */
 export function formatRequestLog(entry: RequestLog): string {
   return JSON.stringify({ msg: "edge.request", ...entry });

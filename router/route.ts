@@ -1,5 +1,6 @@
-import { Headers as H, MAX_HEADER_BYTES, MAX_URL_BYTES, SAFE_METHODS, problem, problemCode, problemResponse, tenantMovedTarget, type Cloud, type ProblemCode, type TenantMovedExtensions } from "../contract";
+import { Headers as H, MAX_HEADER_BYTES, MAX_URL_BYTES, PATHS, SAFE_METHODS, problem, problemCode, problemResponse, tenantMovedTarget, type Cloud, type ProblemCode, type TenantMovedExtensions } from "../contract";
 import type { CellEntry, SigningKey } from "../contract";
+import { bearerChallenge, type Authenticator } from "./auth";
 import type { KeyLookup } from "./cell-keys";
 import type { CellCall } from "./cell-stats";
 import type { CircuitBreaker } from "./circuit-breaker";
@@ -16,6 +17,8 @@ export interface IncomingRequest {
   readonly url: string;
   readonly headers: HeaderReader;
   readonly body: ByteStream | null;
+  /** The whole body in one native read (a Fetch API `Request` has it); used when `Content-Length` is within the limit. */
+  arrayBuffer?(): Promise<ArrayBuffer>;
 }
 
 /** What the routing logic needs, injected so it runs the same in workerd and in unit tests. */
@@ -33,6 +36,11 @@ export interface RouterDeps {
   readonly breaker?: CircuitBreaker;
   /** Placements learned from cells' `tenant_moved` answers. @default - none: a moved tenant is still followed, but not remembered */
   readonly moves?: MovedTenants;
+  /**
+   * Client authentication: the verified token names the tenant the client may act for, and its
+   * `Authorization` header stays at the edge. @default - none: any client may name any tenant
+   */
+  readonly authenticate?: Authenticator;
 }
 
 /** The router's answer and what the log line needs to know about it. */
@@ -53,6 +61,8 @@ export interface Routed {
   readonly cellEntry?: PlacementSource;
   /** Set when a cell answered `tenant_moved`. */
   readonly moved?: MovedFollow;
+  /** The verified token's `sub`, when clients are authenticated. */
+  readonly subject?: string;
 }
 
 /**
@@ -61,7 +71,7 @@ export interface Routed {
  */
 export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
-/** `Retry-After` seconds for each 503 the router gives. */
+/** `Retry-After` seconds for each 503 (and 429) the router gives. */
 export const RETRY_AFTER_SECONDS = {
   /** A draining or down cell: operators are at work; a tenant move takes at least a cache TTL to be seen. */
   cellUnavailable: 30,
@@ -75,6 +85,8 @@ export const RETRY_AFTER_SECONDS = {
   cellThrottled: 1,
   /** A cell's platform answered 503 without saying when to come back (scaling, restarting). */
   cellBusy: 5,
+  /** The issuer's keys could not be fetched (and none are cached). */
+  authUnavailable: 5,
 } as const;
 
 /**
@@ -109,9 +121,11 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
   let moved: MovedFollow | undefined;
   /** Calls to cells on the wire, retries and a followed move included. */
   let attemptsTotal = 0;
+  let subject: string | undefined;
 
-  const refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra: { retryAfter?: number | string; error?: string; extensions?: Record<string, unknown> } = {}): Routed => ({
+  const refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra: RefuseExtra = {}): Routed => ({
     response: problemResponse(problem(code, detail, requestId, extra.extensions), {
+      ...extra.headers,
       [H.requestId]: requestId,
       ...(extra.retryAfter === undefined ? {} : { [H.retryAfter]: String(extra.retryAfter) }),
       ...(cellId === null ? {} : { [H.cellId]: cellId }),
@@ -126,16 +140,32 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
     placement: placementSource,
     cellEntry: cellSource,
     moved,
+    subject,
   });
 
   // 1. The request line and headers, within the limits the cells' platforms hold.
   const targetBytes = url.pathname.length + url.search.length;
   if (targetBytes > MAX_URL_BYTES) return refuse("uri_too_long", `the request URL (path and query) is ${targetBytes} bytes; the limit is ${MAX_URL_BYTES}`, "rejected");
-  const forwardHeaders = forwardableRequestHeaders(request.headers);
+  const forwardHeaders = forwardableRequestHeaders(request.headers, { dropAuthorization: deps.authenticate !== undefined });
   const headerBytes = headerBlockBytes(forwardHeaders);
   if (headerBytes > MAX_HEADER_BYTES) return refuse("headers_too_large", `the request headers are ${headerBytes} bytes; the limit is ${MAX_HEADER_BYTES}`, "rejected");
 
-  // 2. The body, within the limit: the declared length is checked before reading, the bytes that
+  // 2. The client, when the router authenticates clients: a verified token names its tenant. The
+  //    health route stays open (it carries no tenant data).
+  let tokenTenant: string | undefined;
+  if (deps.authenticate !== undefined && url.pathname !== PATHS.health) {
+    const auth = await deps.authenticate(request.headers.get("authorization"));
+    if (!auth.ok) {
+      if (auth.code === "auth_unavailable") {
+        return refuse("auth_unavailable", auth.detail, "auth_error", { retryAfter: RETRY_AFTER_SECONDS.authUnavailable, error: auth.error });
+      }
+      return refuse("invalid_token", auth.detail, "rejected", { headers: { "www-authenticate": bearerChallenge(auth.bearerError, auth.detail) }, error: auth.error });
+    }
+    tokenTenant = auth.tenantId;
+    subject = auth.subject;
+  }
+
+  // 3. The body, within the limit: the declared length is checked before reading, the bytes that
   //    arrive while reading. An oversized body is read to its end (and dropped) before the 413, so the
   //    client sees the answer.
   let body: Uint8Array = new Uint8Array(0);
@@ -149,7 +179,12 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
     let read: BodyRead;
     try {
       state.bodyRead = true;
-      read = await readBody(request.body, deps.maxBodyBytes, undefined, DRAIN_LIMITS);
+      // With a declared length within the limit, one native read (HTTP framing stops at that length);
+      // otherwise the bytes are streamed and counted as they arrive.
+      read =
+        declared !== null && /^\d{1,10}$/.test(declared.trim()) && request.arrayBuffer !== undefined
+          ? { ok: true, bytes: new Uint8Array(await request.arrayBuffer()) }
+          : await readBody(request.body, deps.maxBodyBytes, undefined, DRAIN_LIMITS);
     } catch (error) {
       return refuse("invalid_request", "the request body could not be read to its end", "rejected", { error: `reading the request body failed: ${String(error)}` });
     }
@@ -157,12 +192,15 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
     body = read.bytes;
   }
 
-  // 3. The tenant.
-  const resolved = resolveTenant({ header: request.headers.get(H.tenantId), path: url.pathname, body });
-  if (!resolved.ok) return refuse(resolved.code, resolved.detail, "rejected");
+  // 4. The tenant.
+  const resolved = resolveTenant({ header: request.headers.get(H.tenantId), path: url.pathname, body, token: tokenTenant });
+  if (!resolved.ok) {
+    const challenge = resolved.code === "tenant_forbidden" ? { headers: { "www-authenticate": bearerChallenge("insufficient_scope", resolved.detail) } } : {};
+    return refuse(resolved.code, resolved.detail, "rejected", challenge);
+  }
   tenantId = resolved.tenantId;
 
-  // 4. Its placement: the registry's, unless a cell told this isolate of a newer one.
+  // 5. Its placement: the registry's, unless a cell told this isolate of a newer one.
   let tenant = await deps.registry.tenant(tenantId);
   const learned = deps.moves?.newerThan(tenantId, tenant.kind === "found" ? tenant.value.epoch : undefined);
   if (learned !== undefined) tenant = found(learned, "moved");
@@ -184,7 +222,7 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
     });
   }
 
-  // 5. Its cell.
+  // 6. Its cell.
   const cellLookup = await deps.registry.cell(placement.cellId);
   if (cellLookup.kind !== "found") {
     if (cellLookup.kind === "not_found") {
@@ -207,11 +245,11 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
     return refuse("registry_invalid", `cell '${cell.cellId}' is registered but the router has no signing key for it`, "registry_error", { error: key.error });
   }
 
-  // 6. The call, unless the cell's breaker is open.
+  // 7. The call, unless the cell's breaker is open.
   let served = cell;
   let call = await callCell(cell, key.value);
 
-  // 7. A moved tenant: the cell names its new owner. Re-sent there once, if the registry knows that
+  // 8. A moved tenant: the cell names its new owner. Re-sent there once, if the registry knows that
   //    cell and it is active (nothing was written on the old cell, so a write is safe to re-send);
   //    never a second hop. The newer placement is remembered by epoch.
   const movedTo = call.kind === "called" ? tenantMoved(call.result) : undefined;
@@ -237,7 +275,7 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
   }
   const result = call.result;
   const attempts = attemptsTotal;
-  const done = { requestId, tenantId, cellId, cloud, attempts, calls, placement: placementSource, cellEntry: cellSource, moved };
+  const done = { requestId, tenantId, cellId, cloud, attempts, calls, placement: placementSource, cellEntry: cellSource, moved, subject };
   if (result.kind === "timeout") {
     return { ...refuse("gateway_timeout", `cell '${served.cellId}' did not answer within ${deps.cellTimeoutMs} ms`, "timeout"), attempts };
   }
@@ -328,7 +366,15 @@ function parseJson(body: Uint8Array | null): unknown {
   }
 }
 
-type Refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra?: { retryAfter?: number | string; error?: string; extensions?: Record<string, unknown> }) => Routed;
+/** What a refusal carries besides its problem: a `Retry-After`, extra headers, the log's reason, problem extension members. */
+interface RefuseExtra {
+  readonly retryAfter?: number | string;
+  readonly headers?: Record<string, string>;
+  readonly error?: string;
+  readonly extensions?: Record<string, unknown>;
+}
+
+type Refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra?: RefuseExtra) => Routed;
 
 /**
  * A registry entry that is malformed (502: the router will not guess where to send the request) or a

@@ -5,6 +5,10 @@ import { CachedRegistry, RegistryCache } from "./cached-registry";
 import { bindingKeyLookup } from "./cell-keys";
 import { CellStats, type CellCall } from "./cell-stats";
 import { CircuitBreaker } from "./circuit-breaker";
+import type { Authenticator } from "./auth";
+import { JWKS_FETCH, JwksCache } from "./jwks-cache";
+import { jwtAuthenticator } from "./jwt-authenticator";
+import { rememberVerified } from "./verified-tokens";
 import { KvRegistry } from "./kv-registry";
 import { MovedTenants } from "./moved-tenants";
 import { formatRequestLog } from "./log";
@@ -28,6 +32,8 @@ interface Isolate {
   readonly snapshot: SnapshotRegistry;
   /** Placements learned from cells' `tenant_moved` answers, newer than KV's. */
   readonly moves: MovedTenants;
+  /** Client token verification with the issuer's cached key set; undefined with `AUTH_MODE=none`. */
+  readonly authenticate: Authenticator | undefined;
 }
 let isolate: Isolate | undefined;
 
@@ -45,8 +51,21 @@ function isolateFor(env: Env, settings: RouterSettings): Isolate {
     stats: isolate?.stats ?? new CellStats(),
     snapshot: isolate?.snapshot ?? new SnapshotRegistry(loadSnapshot(env), { allowLoopbackHttp: settings.mode === "local" }),
     moves: isolate?.moves ?? new MovedTenants(),
+    authenticate: isolate?.authenticate ?? authenticatorFor(settings),
   };
   return isolate;
+}
+
+function authenticatorFor(settings: RouterSettings): Authenticator | undefined {
+  if (settings.auth.mode === "none") return undefined;
+  const keys = new JwksCache({
+    url: settings.auth.jwksUrl,
+    maxAgeMs: settings.auth.jwksCacheMs,
+    ...JWKS_FETCH,
+    now: () => Date.now(),
+    fetch: (url, init) => globalThis.fetch(url, init),
+  });
+  return rememberVerified(jwtAuthenticator(settings.auth, keys), { now: () => Date.now() });
 }
 
 /** The settings of `env`, parsed once per isolate (the bindings are the same for every request). */
@@ -83,6 +102,7 @@ async function fetch(request: WorkerRequest, env: Env): Promise<WorkerResponse> 
         maxBodyBytes: settings.value.maxBodyBytes,
         breaker: state.breaker,
         moves: state.moves,
+        authenticate: state.authenticate,
       });
       for (const call of routed.calls) observe(state, env, call);
     }
@@ -105,6 +125,7 @@ async function fetch(request: WorkerRequest, env: Env): Promise<WorkerResponse> 
       ...(routed.placement === undefined ? {} : { placement: routed.placement }),
       ...(routed.cellEntry === undefined ? {} : { cellEntry: routed.cellEntry }),
       ...(routed.moved === undefined ? {} : { moved: routed.moved }),
+      ...(routed.subject === undefined ? {} : { subject: routed.subject }),
     }),
   );
   // The one cast: this project type-checks with Node's Fetch API types, the handler signature uses

@@ -4,7 +4,9 @@ import type { CellPlacement, Cloud, SigningKey } from "../contract";
 import { TOPOLOGY, type Topology } from "../topology";
 import { closeInReverse } from "./close-in-reverse";
 import { startLocalCell, type LocalCell } from "./local-cells";
+import { startLocalIssuer } from "./issuer";
 import { localRouterSettings, startLocalRouter } from "./router";
+import { sandboxAuthOf, type SandboxAuth } from "./sandbox-auth";
 
 /**
  * The whole system on one machine: every cell of a topology with its own store emulator and its real
@@ -23,8 +25,16 @@ export interface SandboxOptions {
   readonly cellTimeoutMs?: number;
   /** How long the router caches registry entries, ms. @default the Worker's default (10 s) */
   readonly registryCacheTtlMs?: number;
+  /** How long the router's open circuit breaker sheds a cell's requests before a probe, ms. @default the Worker's default (10 s) */
+  readonly breakerCooldownMs?: number;
   /** Receives the cells' and the router's log lines (JSON, one object per line). @default dropped */
   readonly log?: (line: string) => void;
+  /**
+   * Client authentication at the router: a local token issuer with fresh keys, and a token per
+   * seeded tenant (`Sandbox.auth`). `false` runs the router with `AUTH_MODE=none`.
+   * @default true
+   */
+  readonly auth?: boolean;
 }
 
 /** One running cell, as a client of the sandbox sees it. */
@@ -45,6 +55,8 @@ export interface Sandbox {
   readonly routerUrl: string;
   /** Cell id -> cell. */
   readonly cells: Readonly<Record<string, SandboxCell>>;
+  /** The token issuer the router trusts and a ready token per seeded tenant; undefined when the sandbox runs without auth. */
+  readonly auth: SandboxAuth | undefined;
   /**
    * Takes a cell's compute down, as an outage would: its port refuses connections and open ones are
    * cut. Its store keeps running and keeps its data. Does nothing when the cell is stopped already;
@@ -75,7 +87,7 @@ function cellLogger(cellId: string, log: ((line: string) => void) | undefined): 
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const topology = options.topology ?? TOPOLOGY;
-  localRouterSettings(options); // a bad timeout fails here, before any emulator starts
+  localRouterSettings({ cellTimeoutMs: options.cellTimeoutMs, registryCacheTtlMs: options.registryCacheTtlMs, breakerCooldownMs: options.breakerCooldownMs }); // a bad timeout fails here, before any emulator starts
   const closers: Array<() => unknown> = [];
   const cells = new Map<string, LocalCell>();
   try {
@@ -85,6 +97,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       cells.set(cell.cellId, cell);
     }
     const placements: CellPlacement[] = [...cells.values()].map((c) => ({ cellId: c.cellId, cloud: c.cloud, region: c.region, url: c.host.url }));
+    const issuer = options.auth === false ? undefined : await startLocalIssuer();
+    if (issuer) closers.push(() => issuer.close());
     const router = await startLocalRouter({
       port: options.routerPort ?? DEFAULT_ROUTER_PORT,
       cells: placements,
@@ -92,17 +106,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       keys: Object.fromEntries([...cells.values()].map((c) => [c.cellId, c.key])),
       cellTimeoutMs: options.cellTimeoutMs,
       registryCacheTtlMs: options.registryCacheTtlMs,
+      breakerCooldownMs: options.breakerCooldownMs,
       log: options.log,
+      auth: issuer,
     });
     closers.push(() => router.close());
-    return sandboxOf(router.url, cells, closers);
+    return sandboxOf(router.url, cells, closers, issuer === undefined ? undefined : sandboxAuthOf(issuer, topology.tenants));
   } catch (error) {
     await closeInReverse(closers).catch(() => undefined);
     throw error;
   }
 }
 
-function sandboxOf(routerUrl: string, running: ReadonlyMap<string, LocalCell>, closers: Array<() => unknown>): Sandbox {
+function sandboxOf(routerUrl: string, running: ReadonlyMap<string, LocalCell>, closers: Array<() => unknown>, auth: SandboxAuth | undefined): Sandbox {
   const cellOf = (cellId: string): LocalCell => {
     const cell = running.get(cellId);
     if (!cell) throw new Error(`no cell '${cellId}' in this sandbox; cells: ${[...running.keys()].join(", ")}`);
@@ -129,6 +145,7 @@ function sandboxOf(routerUrl: string, running: ReadonlyMap<string, LocalCell>, c
   return {
     routerUrl,
     cells,
+    auth,
     stopCell: async (cellId) => {
       open(`stop cell '${cellId}'`);
       await cellOf(cellId).host.stop();
