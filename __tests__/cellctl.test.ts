@@ -41,8 +41,13 @@ async function cellctl(...argv: string[]): Promise<{ code: number; out: string; 
   return { code, out, err, json };
 }
 
-const write = (tenantId: string, recordId: string) =>
-  fetch(`${sandbox.routerUrl}/api/tenants/${tenantId}/records/${recordId}`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ data: { by: "cellctl test" } }) });
+/** A client write through the router, with a token the sandbox's issuer minted for the tenant. */
+const write = async (tenantId: string, recordId: string) =>
+  fetch(`${sandbox.routerUrl}/api/tenants/${tenantId}/records/${recordId}`, {
+    method: "PUT",
+    headers: { "content-type": "application/json", authorization: `Bearer ${await sandbox.auth!.mint(tenantId)}` },
+    body: JSON.stringify({ data: { by: "cellctl test" } }),
+  });
 
 test("tenants lists T-100 on alpha and T-200 on beta, registry and cells agreeing", async () => {
   const { code, json, out } = await cellctl("--json", "tenants");

@@ -12,6 +12,8 @@ import { matchesLedger, tenantLoop, type Exchange, type LedgerEntry, type LoadRu
  */
 
 const CELL_TIMEOUT_MS = 2000;
+/** The router's breaker sheds a failing cell's requests for this long before it probes again: short, so T-100 recovers soon after the restart. */
+const BREAKER_COOLDOWN_MS = 500;
 /** Each client request's own deadline: well above the router's cell timeout, so a hang shows up as a failure. */
 const CLIENT_TIMEOUT_MS = 5 * CELL_TIMEOUT_MS;
 
@@ -19,7 +21,7 @@ let sandbox: Sandbox;
 const runId = Math.random().toString(36).slice(2, 8);
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ routerPort: 0, cellTimeoutMs: CELL_TIMEOUT_MS });
+  sandbox = await startSandbox({ routerPort: 0, cellTimeoutMs: CELL_TIMEOUT_MS, breakerCooldownMs: BREAKER_COOLDOWN_MS });
 });
 
 afterAll(async () => {
@@ -32,8 +34,10 @@ interface Reply {
   readonly json: any;
 }
 
-async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array } = {}): Promise<Reply> {
-  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS) });
+/** Sends a request; with `as`, carrying that tenant's bearer token from the sandbox's issuer. */
+async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array } = {}, as?: string): Promise<Reply> {
+  const headers = as === undefined ? init.headers : { ...init.headers, authorization: `Bearer ${tokenOf(as)}` };
+  const response = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS) });
   const text = await response.text();
   let json: unknown;
   try {
@@ -45,6 +49,13 @@ async function send(url: string, init: { method?: string; headers?: Record<strin
 }
 
 const jsonBody = (value: unknown) => ({ headers: { "content-type": "application/json" }, body: JSON.stringify(value) });
+
+/** The sandbox's ready token for a seeded tenant, or a freshly minted one for any other. */
+function tokenOf(tenantId: string): string {
+  const auth = sandbox.auth;
+  if (auth === undefined) throw new Error("the sandbox runs without auth");
+  return auth.tokens[tenantId] ?? auth.mint(tenantId);
+}
 
 function expectProblem(reply: Reply, status: number, code: string): void {
   expect({ status: reply.status, code: problemCode(reply.json) }).toEqual({ status, code });
@@ -78,12 +89,12 @@ describe.each(tenantCases)("through the router, $tenantId", ({ tenantId, cellId,
 
   test(`a write then a read land in ${cloud} cell ${cellId}`, async () => {
     const recordId = `hello-${runId}`;
-    const put = await send(records(recordId), { method: "PUT", ...jsonBody({ data: { msg: "hi", tenantId } }) });
+    const put = await send(records(recordId), { method: "PUT", ...jsonBody({ data: { msg: "hi", tenantId } }) }, tenantId);
     expect(put.status).toBe(201);
     expectServedBy(put, cloud, cellId);
     expect(put.json).toEqual(expect.objectContaining({ tenant_id: tenantId, record_id: recordId, version: 1, data: { msg: "hi", tenantId } }));
 
-    const get = await send(records(recordId));
+    const get = await send(records(recordId), {}, tenantId);
     expect(get.status).toBe(200);
     expectServedBy(get, cloud, cellId);
     expect(get.json).toEqual(put.json);
@@ -91,7 +102,7 @@ describe.each(tenantCases)("through the router, $tenantId", ({ tenantId, cellId,
   });
 
   test(`the seed's POST /api/process is processed by ${cellId}`, async () => {
-    const reply = await send(`${sandbox.routerUrl}/api/process`, { method: "POST", ...jsonBody({ tenant_id: tenantId }) });
+    const reply = await send(`${sandbox.routerUrl}/api/process`, { method: "POST", ...jsonBody({ tenant_id: tenantId }) }, tenantId);
     expect(reply.status).toBe(200);
     expectServedBy(reply, cloud, cellId);
     expect(reply.json).toEqual(
@@ -101,9 +112,34 @@ describe.each(tenantCases)("through the router, $tenantId", ({ tenantId, cellId,
 });
 
 test("an unknown tenant is a 404 problem from the router", async () => {
-  const reply = await send(`${sandbox.routerUrl}/api/tenants/T-999/records/hello`);
+  const reply = await send(`${sandbox.routerUrl}/api/tenants/T-999/records/hello`, {}, "T-999");
   expectProblem(reply, 404, "unknown_tenant");
   expect(reply.headers.get(Headers.cellId)).toBeNull();
+});
+
+describe("client authentication at the router", () => {
+  const records = (tenantId: string) => `${sandbox.routerUrl}/api/tenants/${tenantId}/records`;
+
+  test("the sandbox's issuer hands out a token per seeded tenant", () => {
+    expect(Object.keys(sandbox.auth!.tokens).sort()).toEqual(TOPOLOGY.tenants.map((t) => t.tenantId).sort());
+    expect(sandbox.auth).toEqual(expect.objectContaining({ issuer: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), jwksUrl: expect.stringMatching(/\/jwks\.json$/) }));
+  });
+
+  test("a request without a token is 401", async () => {
+    const reply = await send(records("T-100"));
+    expectProblem(reply, 401, "invalid_token");
+    expect(reply.headers.get("www-authenticate")).toBe('Bearer realm="cells"');
+  });
+
+  test("T-100's token on T-200's data is 403", async () => {
+    expectProblem(await send(records("T-200"), {}, "T-100"), 403, "tenant_forbidden");
+  });
+
+  test("the printed token works", async () => {
+    const reply = await send(records("T-100"), { headers: { authorization: `Bearer ${sandbox.auth!.tokens["T-100"]}` } });
+    expect(reply.status).toBe(200);
+    expectServedBy(reply, "aws", "alpha");
+  });
 });
 
 describe.each(tenantCases)("straight to cell $cellId ($cloud), bypassing the router", ({ tenantId, cellId, cloud }) => {
@@ -163,20 +199,20 @@ describe("sandbox controls", () => {
     const beta = sandbox.cells.beta!;
     const url = beta.url;
     const record = `${sandbox.routerUrl}/api/tenants/T-200/records/kept-${runId}`;
-    expect((await send(record, { method: "PUT", ...jsonBody({ data: { kept: true } }) })).status).toBe(201);
+    expect((await send(record, { method: "PUT", ...jsonBody({ data: { kept: true } }) }, "T-200")).status).toBe(201);
 
     await sandbox.stopCell("beta");
     try {
       expect(beta.running).toBe(false);
       expect(await connectOutcome(new URL(url))).toBe("ECONNREFUSED");
-      expect((await send(record)).status).toBe(502);
+      expect((await send(record, {}, "T-200")).status).toBe(502);
     } finally {
       await sandbox.startCell("beta"); // the tests after this one need beta up, whatever happened above
     }
     expect({ running: beta.running, url: beta.url }).toEqual({ running: true, url });
     const health = await send(`${url}/healthz`);
     expect({ status: health.status, body: health.json }).toEqual({ status: 200, body: expect.objectContaining({ status: "ok", cell_id: "beta", cloud: "azure" }) });
-    const read = await send(record);
+    const read = await send(record, {}, "T-200");
     expect({ status: read.status, data: read.json?.data, version: read.json?.version }).toEqual({ status: 200, data: { kept: true }, version: 1 });
   });
 
@@ -211,6 +247,7 @@ describe("blast radius: the AWS cell goes down under load and comes back", () =>
     violations: [],
     prefix: `blast-${runId}`,
     backoffMs: 20,
+    headersFor: (tenantId) => ({ authorization: `Bearer ${tokenOf(tenantId)}` }),
   });
   const ok = (e: Exchange) => typeof e.status === "number" && e.status >= 200 && e.status < 300;
   const of = (tenantId: string, sent: Phase, ended = sent) => run.exchanges.filter((e) => e.tenantId === tenantId && e.sentIn === sent && e.endedIn === ended);
@@ -240,7 +277,11 @@ describe("blast radius: the AWS cell goes down under load and comes back", () =>
       phase = "restarting";
       await sandbox.startCell("alpha");
       phase = "after";
-      await until("T-100 to recover", () => of("T-100", "after").filter(ok).length >= PER_PHASE && of("T-200", "after").filter(ok).length >= PER_PHASE);
+      const ackedRecords = (tenantId: string) => [...run.ledger.values()].filter((e) => e.tenantId === tenantId && e.acked !== undefined).length;
+      await until(
+        "T-100 to recover",
+        () => of("T-100", "after").filter(ok).length >= PER_PHASE && of("T-200", "after").filter(ok).length >= PER_PHASE && ackedRecords("T-100") >= PER_PHASE,
+      );
     } finally {
       stopped = true;
       await Promise.all(loops);
@@ -253,7 +294,7 @@ describe("blast radius: the AWS cell goes down under load and comes back", () =>
       reads.push(
         ...(await Promise.all(
           entries.slice(i, i + 8).map(async (entry) => {
-            const reply = await send(`${sandbox.routerUrl}/api/tenants/${entry.tenantId}/records/${entry.recordId}`);
+            const reply = await send(`${sandbox.routerUrl}/api/tenants/${entry.tenantId}/records/${entry.recordId}`, {}, entry.tenantId);
             return { entry, status: reply.status, json: reply.json };
           }),
         )),

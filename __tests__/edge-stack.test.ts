@@ -4,6 +4,8 @@ import { readFileSync } from "node:fs";
 import { bundle } from "../constructs/bundling";
 import { validateEdgeRouterProps } from "../constructs/edge-router";
 import { ROUTER_BUNDLE, ROUTER_COMPATIBILITY_DATE } from "../router/bundle-spec";
+import { ROUTER_SETTINGS, SettingBindings } from "../router/setting-definitions";
+import { parseSettings } from "../router/settings";
 import { TOPOLOGY, type Topology } from "../topology";
 import { evaluatePolicies } from "../policies/engine";
 import { workerNoAdminKey } from "../policies/rules/cloudflare/worker-no-admin-key";
@@ -65,17 +67,44 @@ describe("edge stack", () => {
 
   test("binds the registry, one secret key per cell from the cell stacks, and cloud-mode settings", () => {
     const bindings: any[] = script().bindings;
-    expect(bindings.map((b) => [b.type, b.name])).toEqual([
+    expect(bindings.slice(0, 3).map((b) => [b.type, b.name])).toEqual([
       ["kv_namespace", "REGISTRY"],
       ["secret_text", "CELL_KEY_ALPHA"],
       ["secret_text", "CELL_KEY_BETA"],
-      ["plain_text", "ROUTER_MODE"],
-      ["plain_text", "CELL_TIMEOUT_MS"],
-      ["plain_text", "REGISTRY_CACHE_TTL_MS"],
     ]);
     const alphaKey = bindings.find((b) => b.name === "CELL_KEY_ALPHA");
     expect(alphaKey.text).toMatch(/^\$\{jsonencode\(\{"keyId" = "alpha-v1", "secret" = data\.terraform_remote_state\.cross-stack-reference-input-cell-alpha\.outputs\.cross-stack-output-random_password[^}]*\}\)\}$/);
     expect(bindings.find((b) => b.name === "ROUTER_MODE").text).toBe("cloud");
+  });
+
+  test("writes every router setting out, each one the Worker's parser accepts", () => {
+    const bindings: any[] = script().bindings;
+    const settings = Object.fromEntries(bindings.filter((b) => b.type === "plain_text" && (Object.values(SettingBindings) as string[]).includes(b.name)).map((b) => [b.name, b.text]));
+    const integers = Object.values(ROUTER_SETTINGS).filter((d) => d.kind === "integer" && !d.binding.startsWith("AUTH_"));
+    for (const d of integers) expect(settings[d.binding]).toBe(String((d as { default: number }).default));
+    // Auth is jwt by default, its issuer, audience and key set URL are the stack's variables.
+    expect(settings).toEqual(
+      expect.objectContaining({ AUTH_MODE: "jwt", AUTH_ISSUER: "${var.auth_issuer}", AUTH_AUDIENCE: "${var.auth_audience}", AUTH_JWKS_URL: "${var.auth_jwks_url}", AUTH_TENANT_CLAIM: "tenant_id" }),
+    );
+    const resolved = { ...settings, AUTH_ISSUER: "https://auth.example.com/", AUTH_AUDIENCE: "cells", AUTH_JWKS_URL: "https://auth.example.com/jwks.json" };
+    expect(parseSettings(resolved)).toEqual({ ok: true, value: expect.objectContaining({ mode: "cloud", auth: expect.objectContaining({ mode: "jwt" }) }) });
+  });
+
+  test("declares the Analytics Engine dataset the router writes its health figures to", () => {
+    expect(script().bindings.find((b: any) => b.name === "EDGE_HEALTH")).toEqual({ type: "analytics_engine", name: "EDGE_HEALTH", dataset: "cells_edge_router_health" });
+  });
+
+  test("the auth variables are checked at plan time", () => {
+    expect(edge.variable.auth_jwks_url.validation).toEqual([{ condition: 'startswith(var.auth_jwks_url, "https://")', error_message: "auth_jwks_url must be an https:// URL." }]);
+    expect(edge.variable.auth_issuer.validation).toHaveLength(1);
+    expect(edge.variable.auth_audience.validation).toHaveLength(1);
+  });
+
+  test("auth off is explicit and writes no auth settings", () => {
+    const open = synthApp(TOPOLOGY, { router: { auth: { mode: "none" } } }).stacks.edge;
+    const bindings: any[] = Object.values<any>(open.resource.cloudflare_workers_script)[0].bindings;
+    expect(bindings.filter((b) => b.name.startsWith("AUTH_")).map((b) => [b.name, b.text])).toEqual([["AUTH_MODE", "none"]]);
+    expect(Object.keys(open.variable).sort()).toEqual(["cloudflare_account_id", "workers_dev_subdomain"]);
   });
 
   test("the cell keys leave the cell stacks only as sensitive outputs: the signing key for the edge, the admin key for the operator", () => {
@@ -109,7 +138,7 @@ describe("edge stack", () => {
   });
 
   test("needs no account at synth: account values are Terraform variables", () => {
-    expect(Object.keys(edge.variable).sort()).toEqual(["cloudflare_account_id", "workers_dev_subdomain"]);
+    expect(Object.keys(edge.variable).sort()).toEqual(["auth_audience", "auth_issuer", "auth_jwks_url", "cloudflare_account_id", "workers_dev_subdomain"]);
     expect(edge.provider.cloudflare).toEqual([{}]);
   });
 
@@ -143,7 +172,7 @@ describe("adding a cell is one topology entry", () => {
 
 describe("edge validation", () => {
   const cells = [{ cellId: "alpha", cloud: "aws" as const, region: "us-east-1", endpointUrl: "https://a", signingKeyId: "alpha-v1", signingSecret: "s" }];
-  const base = { accountId: "acc", cells, tenants: [], workersDevSubdomain: "me" };
+  const base = { accountId: "acc", cells, tenants: [], workersDevSubdomain: "me", auth: { mode: "none" } as const };
 
   test("a tenant on a cell that does not exist fails at synth, naming the cells", () => {
     expect(() => validateEdgeRouterProps({ ...base, tenants: [{ tenantId: "T-1", cellId: "omega" }] })).toThrow(/'T-1' is placed on cell 'omega', which is not one of: alpha/);
@@ -157,11 +186,28 @@ describe("edge validation", () => {
     expect(() => validateEdgeRouterProps({ ...base, scriptName: "Edge_Router" })).toThrow(/scriptName must match/);
   });
 
+  test("a health dataset name outside the allowed pattern fails", () => {
+    expect(() => validateEdgeRouterProps({ ...base, healthDataset: "edge-health" })).toThrow(/healthDataset must match/);
+  });
+
   test("a router with no address fails", () => {
     expect(() => validateEdgeRouterProps({ ...base, workersDevSubdomain: undefined })).toThrow(/workersDevSubdomain or customDomain/);
   });
 
-  test("timeouts outside their range fail with the range", () => {
-    expect(() => validateEdgeRouterProps({ ...base, cellTimeoutMs: 50 })).toThrow(/cellTimeoutMs must be an integer from 100 to 120000, got 50/);
+  test("settings are checked with the Worker's own parser: a timeout it would refuse fails at synth", () => {
+    expect(() => validateEdgeRouterProps({ ...base, cellTimeoutMs: 120_000 })).toThrow(/cellTimeoutMs must be an integer from 1 to 60000, got "120000"/);
+    expect(() => validateEdgeRouterProps({ ...base, registryCacheTtlMs: 1000, registryNegativeTtlMs: 5000 })).toThrow(/registryNegativeTtlMs must be an integer from 0 to 1000/);
+    expect(() => validateEdgeRouterProps({ ...base, cellTimeoutMs: 60_000 })).not.toThrow();
+  });
+
+  test("auth must be given; jwt auth needs its issuer, audience and an https key set URL", () => {
+    const { auth: _auth, ...noAuth } = base;
+    expect(() => validateEdgeRouterProps(noAuth as never)).toThrow(/auth is required/);
+    expect(() => validateEdgeRouterProps({ ...base, auth: { mode: "jwt", issuer: "", audience: "a", jwksUrl: "https://i/keys" } })).toThrow(/auth\.issuer is required/);
+    expect(() => validateEdgeRouterProps({ ...base, auth: { mode: "jwt", issuer: "https://i/", audience: "a", jwksUrl: "http://i/keys" } })).toThrow(/auth\.jwksUrl must use https/);
+    expect(() => validateEdgeRouterProps({ ...base, auth: { mode: "jwt", issuer: "https://i/", audience: "a", jwksUrl: "https://i/keys", clockToleranceSeconds: 900 } })).toThrow(
+      /auth\.clockToleranceSeconds must be an integer from 0 to 300/,
+    );
+    expect(() => validateEdgeRouterProps({ ...base, auth: { mode: "jwt", issuer: "https://i/", audience: ["a", "b"], jwksUrl: "https://i/keys" } })).not.toThrow();
   });
 });

@@ -29,14 +29,14 @@ interface Reply {
 async function put(tenantId: string, recordId: string, body: unknown, key: string): Promise<Reply> {
   const response = await fetch(`${sandbox.routerUrl}/api/tenants/${tenantId}/records/${recordId}`, {
     method: "PUT",
-    headers: { "content-type": "application/json", [Headers.idempotencyKey]: key },
+    headers: { "content-type": "application/json", [Headers.idempotencyKey]: key, authorization: `Bearer ${sandbox.auth!.tokens[tenantId]}` },
     body: JSON.stringify(body),
   });
   return { status: response.status, replayed: response.headers.get("idempotent-replayed") === "true", body: await response.json() };
 }
 
 const get = async (tenantId: string, recordId: string): Promise<{ status: number; body: any }> => {
-  const response = await fetch(`${sandbox.routerUrl}/api/tenants/${tenantId}/records/${recordId}`);
+  const response = await fetch(`${sandbox.routerUrl}/api/tenants/${tenantId}/records/${recordId}`, { headers: { authorization: `Bearer ${sandbox.auth!.tokens[tenantId]}` } });
   return { status: response.status, body: await response.json() };
 };
 

@@ -1,7 +1,9 @@
 import { ALL_RULES, evaluatePolicies } from "../policies";
+import { workerAuthRequired } from "../policies/rules/cloudflare/worker-auth-required";
 import { workerCloudMode } from "../policies/rules/cloudflare/worker-cloud-mode";
 import { workerKeysSecret } from "../policies/rules/cloudflare/worker-keys-secret";
 import { workerNoAdminKey } from "../policies/rules/cloudflare/worker-no-admin-key";
+import { TOPOLOGY } from "../topology";
 import { synthApp } from "./support/app";
 
 const script = (bindings: unknown[]) => ({ resource: { cloudflare_workers_script: { router: { bindings } } } });
@@ -27,6 +29,21 @@ describe("Cloudflare policy rules", () => {
   test("CF-WKR-2 passes cloud mode and flags local mode", () => {
     expect(evaluatePolicies(script([{ type: "plain_text", name: "ROUTER_MODE", text: "cloud" }]), [workerCloudMode])).toEqual([]);
     expect(evaluatePolicies(script([{ type: "plain_text", name: "ROUTER_MODE", text: "local" }]), [workerCloudMode])).toHaveLength(1);
+  });
+
+  test("CF-WKR-4 passes jwt auth and flags auth turned off or not set", () => {
+    expect(evaluatePolicies(script([{ type: "plain_text", name: "AUTH_MODE", text: "jwt" }]), [workerAuthRequired])).toEqual([]);
+    expect(evaluatePolicies(script([{ type: "plain_text", name: "AUTH_MODE", text: "none" }]), [workerAuthRequired])).toEqual([
+      { ruleId: "CF-WKR-4", address: "cloudflare_workers_script.router", message: "AUTH_MODE is 'none': any client can act for any tenant it names" },
+    ]);
+    expect(evaluatePolicies(script([]), [workerAuthRequired])).toEqual([expect.objectContaining({ ruleId: "CF-WKR-4", message: expect.stringMatching(/AUTH_MODE is not set/) })]);
+  });
+
+  test("an app that turns auth off fails CF-WKR-4 unless it is suppressed with a reason", () => {
+    const open = synthApp(TOPOLOGY, { router: { auth: { mode: "none" } } }).stacks.edge;
+    const violations = evaluatePolicies(open, ALL_RULES);
+    expect(violations.map((v) => v.ruleId)).toEqual(["CF-WKR-4"]);
+    expect(evaluatePolicies(open, ALL_RULES, [{ ruleId: "CF-WKR-4", address: violations[0]!.address, reason: "internal-only router behind the corporate gateway" }])).toEqual([]);
   });
 
   test("a suppression needs a reason", () => {

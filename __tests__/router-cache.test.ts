@@ -22,25 +22,33 @@ class FakeRegistry implements Registry {
   }
 }
 
-function setup(options: { ttlMs?: number; negativeTtlMs?: number; maxEntries?: number; maxNegativeEntries?: number } = {}) {
+function setup(options: { ttlMs?: number; negativeTtlMs?: number; maxStaleMs?: number; maxEntries?: number; maxNegativeEntries?: number; snapshot?: Registry } = {}) {
   let now = 1_000_000;
   const inner = new FakeRegistry();
-  const cache = new RegistryCache({ ttlMs: options.ttlMs ?? 1000, negativeTtlMs: options.negativeTtlMs ?? 100, maxEntries: options.maxEntries, maxNegativeEntries: options.maxNegativeEntries, now: () => now });
-  return { inner, cache, registry: new CachedRegistry(inner, cache), advance: (ms: number) => void (now += ms) };
+  const cache = new RegistryCache({
+    ttlMs: options.ttlMs ?? 1000,
+    negativeTtlMs: options.negativeTtlMs ?? 100,
+    maxStaleMs: options.maxStaleMs,
+    maxEntries: options.maxEntries,
+    maxNegativeEntries: options.maxNegativeEntries,
+    now: () => now,
+  });
+  return { inner, cache, registry: new CachedRegistry(inner, cache, options.snapshot), advance: (ms: number) => void (now += ms) };
 }
 
 describe("cached registry", () => {
   test("a found entry is read once per TTL, then read again", async () => {
     const { inner, registry, advance } = setup({ ttlMs: 1000 });
     inner.tenants.set("T-1", found(tenant("T-1")));
-    for (let i = 0; i < 5; i++) expect(await registry.tenant("T-1")).toEqual(found(tenant("T-1")));
+    expect(await registry.tenant("T-1")).toEqual(found(tenant("T-1"), "kv"));
+    for (let i = 0; i < 4; i++) expect(await registry.tenant("T-1")).toEqual(found(tenant("T-1"), "cache"));
     expect(inner.reads).toBe(1);
 
     inner.tenants.set("T-1", found(tenant("T-1", "beta")));
     advance(999);
-    expect(await registry.tenant("T-1")).toEqual(found(tenant("T-1")));
+    expect(await registry.tenant("T-1")).toEqual(found(tenant("T-1"), "cache"));
     advance(1);
-    expect(await registry.tenant("T-1")).toEqual(found(tenant("T-1", "beta")));
+    expect(await registry.tenant("T-1")).toEqual(found(tenant("T-1", "beta"), "kv"));
     expect(inner.reads).toBe(2);
   });
 
@@ -48,8 +56,8 @@ describe("cached registry", () => {
     const { inner, registry } = setup();
     inner.tenants.set("alpha", found(tenant("alpha")));
     inner.cells.set("alpha", found(cell("alpha")));
-    expect(await registry.tenant("alpha")).toEqual(found(tenant("alpha")));
-    expect(await registry.cell("alpha")).toEqual(found(cell("alpha")));
+    expect(await registry.tenant("alpha")).toEqual(found(tenant("alpha"), "kv"));
+    expect(await registry.cell("alpha")).toEqual(found(cell("alpha"), "kv"));
     expect(inner.reads).toBe(2);
   });
 
@@ -61,7 +69,7 @@ describe("cached registry", () => {
     expect(await registry.tenant("T-new")).toEqual(notFound);
     expect(inner.reads).toBe(1);
     advance(1);
-    expect(await registry.tenant("T-new")).toEqual(found(tenant("T-new")));
+    expect(await registry.tenant("T-new")).toEqual(found(tenant("T-new"), "kv"));
     expect(inner.reads).toBe(2);
   });
 
@@ -73,13 +81,16 @@ describe("cached registry", () => {
     expect(inner.reads).toBe(1);
     inner.cells.set("alpha", found(cell("alpha")));
     advance(100);
-    expect(await registry.cell("alpha")).toEqual(found(cell("alpha")));
+    expect(await registry.cell("alpha")).toEqual(found(cell("alpha"), "kv"));
   });
 
-  test("an unreadable store is never cached", async () => {
-    const { inner, registry } = setup();
+  test("an unreadable store is never cached; after a failure KV is left alone for one TTL", async () => {
+    const { inner, registry, advance } = setup({ ttlMs: 1000 });
     inner.tenants.set("T-1", unavailable("kv down"));
-    await registry.tenant("T-1");
+    expect(await registry.tenant("T-1")).toEqual({ kind: "unavailable", error: expect.stringContaining("kv down") });
+    expect(await registry.tenant("T-1")).toEqual({ kind: "unavailable", error: expect.stringContaining("KV failed moments ago") });
+    expect(inner.reads).toBe(1);
+    advance(1000);
     await registry.tenant("T-1");
     expect(inner.reads).toBe(2);
   });
@@ -133,6 +144,68 @@ describe("cached registry", () => {
   });
 });
 
+describe("static stability", () => {
+  const snapshotOf = (tenants: Record<string, Lookup<TenantEntry>>, cells: Record<string, Lookup<CellEntry>> = {}): Registry => ({
+    tenant: async (id) => tenants[id] ?? notFound,
+    cell: async (id) => cells[id] ?? notFound,
+  });
+
+  test("KV failing: the last known good entry answers while it is no older than maxStaleMs", async () => {
+    const { inner, registry, advance } = setup({ ttlMs: 1000, maxStaleMs: 5000 });
+    inner.tenants.set("T-1", found(tenant("T-1")));
+    await registry.tenant("T-1");
+    inner.tenants.set("T-1", unavailable("kv down"));
+    advance(1000);
+    expect(await registry.tenant("T-1")).toEqual(found(tenant("T-1"), "stale"));
+    advance(4000);
+    expect(await registry.tenant("T-1")).toEqual(found(tenant("T-1"), "stale"));
+    advance(1);
+    expect(await registry.tenant("T-1")).toEqual({ kind: "unavailable", error: expect.stringMatching(/no last known good entry and none in the snapshot/) });
+  });
+
+  test("KV failing and nothing cached: the snapshot answers; a malformed snapshot entry is reported", async () => {
+    const snapshot = snapshotOf({ "T-1": found(tenant("T-1")), "T-BAD": malformed("snapshot 'tenant:T-BAD': bad") });
+    const { inner, registry, advance } = setup({ maxStaleMs: 5000, snapshot });
+    for (const id of ["T-1", "T-2", "T-BAD"]) inner.tenants.set(id, unavailable("kv down"));
+    expect(await registry.tenant("T-1")).toEqual(found(tenant("T-1"), "snapshot"));
+    advance(5000);
+    expect(await registry.tenant("T-2")).toEqual({ kind: "unavailable", error: expect.stringMatching(/none in the snapshot/) });
+    advance(5000);
+    expect(await registry.tenant("T-BAD")).toEqual({ kind: "unavailable", error: expect.stringMatching(/snapshot 'tenant:T-BAD': bad/) });
+  });
+
+  test("a newer last known good entry wins over the snapshot", async () => {
+    const snapshot = snapshotOf({ "T-1": found(tenant("T-1", "alpha")) });
+    const { inner, registry, advance } = setup({ maxStaleMs: 5000, snapshot });
+    inner.tenants.set("T-1", found(tenant("T-1", "beta")));
+    await registry.tenant("T-1");
+    inner.tenants.set("T-1", unavailable("kv down"));
+    advance(1000);
+    expect(await registry.tenant("T-1")).toEqual(found(tenant("T-1", "beta"), "stale"));
+  });
+
+  test("with maxStaleMs 0 nothing stale is served, and TTL 0 keeps nothing", async () => {
+    const { inner, registry, advance } = setup({ ttlMs: 1000, maxStaleMs: 0 });
+    inner.tenants.set("T-1", found(tenant("T-1")));
+    await registry.tenant("T-1");
+    inner.tenants.set("T-1", unavailable("kv down"));
+    advance(1000);
+    expect((await registry.tenant("T-1")).kind).toBe("unavailable");
+  });
+
+  test("a tenant KV says is gone is gone: no stale answer survives a not-found", async () => {
+    const { inner, registry, advance } = setup({ ttlMs: 1000, negativeTtlMs: 10, maxStaleMs: 60_000 });
+    inner.tenants.set("T-1", found(tenant("T-1")));
+    await registry.tenant("T-1");
+    inner.tenants.delete("T-1");
+    advance(1000);
+    expect(await registry.tenant("T-1")).toEqual(notFound);
+    inner.tenants.set("T-1", unavailable("kv down"));
+    advance(10);
+    expect((await registry.tenant("T-1")).kind).toBe("unavailable");
+  });
+});
+
 describe("KV registry", () => {
   const kv = (values: Record<string, string>, fail = false) =>
     ({
@@ -170,5 +243,10 @@ describe("KV registry", () => {
 
   test("a failing KV read is 'unavailable', not an exception", async () => {
     expect(await new KvRegistry(kv({}, true), cloud).tenant("T-1")).toEqual({ kind: "unavailable", error: expect.stringContaining("KV GET failed") });
+  });
+
+  test("a KV read that takes longer than the read timeout is 'unavailable'", async () => {
+    const hanging = { get: () => new Promise(() => undefined) } as unknown as KVNamespace;
+    expect(await new KvRegistry(hanging, cloud, 20).tenant("T-1")).toEqual({ kind: "unavailable", error: expect.stringContaining("no answer within 20 ms") });
   });
 });

@@ -1,10 +1,10 @@
 import { Headers as H, MAX_BODY_BYTES, PROBLEM_CONTENT_TYPE, problemCode, verifySignature, type CellEntry, type SigningKey, type TenantEntry } from "../contract";
-import { SETTING_DEFAULTS, cellKeyBinding, cellKeyValue } from "../router/bindings";
+import { cellKeyBinding, cellKeyValue } from "../router/bindings";
+import { bearerChallenge, bearerToken, type AuthResult, type Authenticator } from "../router/auth";
 import { bindingKeyLookup } from "../router/cell-keys";
-import { forwardableRequestHeaders, type CellFetch, type HeaderReader, type UpstreamResponse } from "../router/forward";
+import { forwardableRequestHeaders, headerBlockBytes, type CellFetch, type HeaderReader, type UpstreamResponse } from "../router/forward";
 import { found, notFound, unavailable, type Lookup, type Registry } from "../router/registry";
 import { routeRequest, type IncomingRequest, type RouterDeps } from "../router/route";
-import { parseSettings } from "../router/settings";
 
 /**
  * The routing logic without workerd: a fake registry, a fake `fetch` and a fixed clock. These cover
@@ -133,6 +133,34 @@ describe("retries and timeouts", () => {
   });
 });
 
+describe("a cell that sheds load", () => {
+  test.each<[string, UpstreamResponse, number, string, string]>([
+    ["API Gateway's 429 (no x-cell-id)", new Response('{"message":"Too Many Requests"}', { status: 429, headers: { "retry-after": "7" } }), 429, "cell_throttled", "7"],
+    ["a 429 without Retry-After", new Response("{}", { status: 429 }), 429, "cell_throttled", "1"],
+    ["a host's 503 page with the cell's id", cellAnswer(503, { "content-type": "text/html", "retry-after": "Wed, 21 Oct 2037 07:28:00 GMT" }, "<html/>"), 503, "cell_busy", "Wed, 21 Oct 2037 07:28:00 GMT"],
+    ["a 503 with a junk Retry-After", new Response("", { status: 503, headers: { "retry-after": "soon" } }), 503, "cell_busy", "5"],
+  ])("%s: the router's own problem with a Retry-After", async (_label, answer, status, code, retryAfter) => {
+    const routed = await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch: async () => answer }));
+    expect({ status: routed.response.status, code: problemCode(await routed.response.json()), retryAfter: routed.response.headers.get(H.retryAfter) }).toEqual({ status, code, retryAfter });
+  });
+
+  test("the cell's own 429 or 503 problem passes through as it is", async () => {
+    const own = cellAnswer(503, { "retry-after": "2" }, JSON.stringify({ type: "urn:problem-type:cells:tenant_fenced", status: 503 }));
+    const routed = await routeRequest(request("PUT", "/api/tenants/T-100/records/r", { body: "{}" }), "req", deps({ fetch: async () => own }));
+    expect({ status: routed.response.status, code: problemCode(await routed.response.json()), retryAfter: routed.response.headers.get(H.retryAfter), outcome: routed.outcome }).toEqual({
+      status: 503,
+      code: "tenant_fenced",
+      retryAfter: "2",
+      outcome: "proxied",
+    });
+  });
+
+  test("another cell's 503 is still a 502: the router was pointed at the wrong cell", async () => {
+    const routed = await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch: async () => cellAnswer(503, { [H.cellId]: "beta", "content-type": "text/plain" }, "x") }));
+    expect(routed.response.status).toBe(502);
+  });
+});
+
 describe("answers the router does not pass on", () => {
   test.each<[string, UpstreamResponse, RegExp]>([
     ["no x-cell-id (a platform's page)", new Response("<html>up and running</html>", { status: 200, headers: { "content-type": "text/html" } }), /carries no x-cell-id/],
@@ -145,6 +173,14 @@ describe("answers the router does not pass on", () => {
     const body = (await routed.response.json()) as { detail: string; upstreamStatus: number };
     expect({ status: routed.response.status, code: problemCode(body), detail: body.detail }).toEqual({ status: 502, code: "bad_gateway", detail: expect.stringMatching(detail) });
     expect(body.upstreamStatus).toBe(answer.status);
+  });
+
+  test("an answer whose Content-Length is over the response limit is a 502, read or not", async () => {
+    const declared = cellAnswer(200, { "content-length": "100" }, "x".repeat(100));
+    const routed = await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch: async () => declared, maxResponseBytes: 99 }));
+    expect(routed.response.status).toBe(502);
+    const within = cellAnswer(200, { "content-length": "100" }, "x".repeat(100));
+    expect(await (await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch: async () => within, maxResponseBytes: 100 }))).response.text()).toBe("x".repeat(100));
   });
 
   test("an answer larger than the response limit is a 502", async () => {
@@ -176,20 +212,27 @@ describe("request bodies", () => {
     };
   }
 
-  test("a body over the limit is refused even when Content-Length claims less, and reading stops there", async () => {
+  test("a body over the limit is refused even when Content-Length claims less; the rest is read to its end so the client sees the 413", async () => {
     const { fetch, calls } = fakeFetch(async () => cellAnswer());
     const req = streamed([60, 60, 60, 60, 60], "10");
     const routed = await routeRequest(req, "req", deps({ fetch, maxBodyBytes: 100 }));
     expect(routed.response.status).toBe(413);
-    expect(req.reads()).toBe(2);
+    expect(req.reads()).toBe(6); // five chunks and the end
     expect(calls).toHaveLength(0);
   });
 
-  test("a declared Content-Length over the limit is refused before reading", async () => {
-    const req = streamed([10], "101");
+  test("a declared Content-Length over the limit is refused without buffering, after draining the upload", async () => {
+    const req = streamed([60, 60], "101");
     const routed = await routeRequest(req, "req", deps({ maxBodyBytes: 100 }));
     expect(problemCode(await routed.response.json())).toBe("payload_too_large");
-    expect(req.reads()).toBe(0);
+    expect(req.reads()).toBe(3);
+  });
+
+  test("a write refused before its body is read (a URL too long) still has its body drained", async () => {
+    const req = { ...streamed([60, 60]), url: `https://router.test/api/process?q=${"x".repeat(5000)}` };
+    const routed = await routeRequest(req, "req", deps());
+    expect(problemCode(await routed.response.json())).toBe("uri_too_long");
+    expect(req.reads()).toBe(3);
   });
 
   test("a body the client breaks off is a 400, not a crash", async () => {
@@ -246,6 +289,15 @@ describe("request headers", () => {
       ["authorization", "Bearer t"],
     ]);
   });
+
+  test("a verified Authorization header stays at the edge", () => {
+    const kept = forwardableRequestHeaders(reader([["Authorization", "Bearer t"], ["X-Custom", "1"]]), { dropAuthorization: true });
+    expect(kept).toEqual([["x-custom", "1"]]);
+  });
+
+  test("the header block is measured as it goes on the wire", () => {
+    expect(headerBlockBytes([["a", "bc"], ["x-y", "\u00e9"]])).toBe(1 + 2 + 4 + 3 + 2 + 4);
+  });
 });
 
 describe("registry and key failures", () => {
@@ -268,7 +320,54 @@ describe("registry and key failures", () => {
   });
 });
 
-describe("bindings and settings", () => {
+describe("client authentication (the port)", () => {
+  const authenticate = (result: AuthResult): Authenticator => async () => result;
+
+  test("a refused token is a 401 with a bearer challenge; the cell is not called", async () => {
+    const { fetch, calls } = fakeFetch(async () => cellAnswer());
+    const routed = await routeRequest(
+      request("GET", "/api/tenants/T-100/records"),
+      "req",
+      deps({ fetch, authenticate: authenticate({ ok: false, code: "invalid_token", detail: 'the token has "expired"', bearerError: "invalid_token" }) }),
+    );
+    expect({ status: routed.response.status, challenge: routed.response.headers.get("www-authenticate"), outcome: routed.outcome }).toEqual({
+      status: 401,
+      challenge: 'Bearer realm="cells", error="invalid_token", error_description="the token has expired"',
+      outcome: "rejected",
+    });
+    expect(calls).toHaveLength(0);
+  });
+
+  test("keys that cannot be fetched are a 503 with Retry-After", async () => {
+    const routed = await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ authenticate: authenticate({ ok: false, code: "auth_unavailable", detail: "x" }) }));
+    expect({ status: routed.response.status, retryAfter: routed.response.headers.get(H.retryAfter), outcome: routed.outcome }).toEqual({ status: 503, retryAfter: "5", outcome: "auth_error" });
+  });
+
+  test("a verified client's Authorization header stays at the edge; without auth it passes", async () => {
+    const withAuth = fakeFetch(async () => cellAnswer());
+    await routeRequest(request("GET", "/api/tenants/T-100/records", { headers: { authorization: "Bearer t" } }), "req", deps({ fetch: withAuth.fetch, authenticate: authenticate({ ok: true, tenantId: "T-100" }) }));
+    expect(withAuth.calls[0]!.headers.authorization).toBeUndefined();
+    const without = fakeFetch(async () => cellAnswer());
+    await routeRequest(request("GET", "/api/tenants/T-100/records", { headers: { authorization: "Bearer t" } }), "req", deps({ fetch: without.fetch }));
+    expect(without.calls[0]!.headers.authorization).toBe("Bearer t");
+  });
+
+  test("the health route is not authenticated", async () => {
+    const routed = await routeRequest(request("GET", "/healthz", { headers: { [H.tenantId]: "T-100" } }), "req", deps({ authenticate: authenticate({ ok: false, code: "invalid_token", detail: "no" }) }));
+    expect(routed.response.status).toBe(200);
+  });
+
+  test("bearer headers are parsed strictly and challenges stay within a quoted string", () => {
+    expect(bearerToken("Bearer abc.def.ghi")).toEqual({ ok: true, token: "abc.def.ghi" });
+    expect(bearerToken("bearer   abc")).toEqual({ ok: true, token: "abc" });
+    expect(bearerToken(null)).toEqual(expect.objectContaining({ ok: false, missing: true }));
+    expect(bearerToken("Bearer a b")).toEqual(expect.objectContaining({ ok: false, missing: false }));
+    expect(bearerChallenge()).toBe('Bearer realm="cells"');
+    expect(bearerChallenge("invalid_token", 'a "quoted" \\ text\n')).toBe('Bearer realm="cells", error="invalid_token", error_description="a quoted  text"');
+  });
+});
+
+describe("key bindings", () => {
   test("cell key binding names", () => {
     expect(cellKeyBinding("alpha")).toBe("CELL_KEY_ALPHA");
     expect(cellKeyBinding("eu-west-1")).toBe("CELL_KEY_EU_WEST_1");
@@ -287,32 +386,5 @@ describe("bindings and settings", () => {
     expect(lookup("gamma")).toEqual({ ok: false, error: expect.stringMatching(/no keyId/) });
     expect(lookup("delta")).toEqual({ ok: false, error: expect.stringMatching(/no secret/) });
     expect(lookup("omega")).toEqual({ ok: false, error: "no key binding CELL_KEY_OMEGA for cell 'omega'" });
-  });
-
-  test("settings default when unset", () => {
-    expect(parseSettings({})).toEqual({ ok: true, value: { ...SETTING_DEFAULTS } });
-  });
-
-  test("settings are parsed", () => {
-    expect(parseSettings({ ROUTER_MODE: "local", CELL_TIMEOUT_MS: "300", REGISTRY_CACHE_TTL_MS: "200", REGISTRY_NEGATIVE_TTL_MS: "100", MAX_BODY_BYTES: "1024" })).toEqual({
-      ok: true,
-      value: { mode: "local", cellTimeoutMs: 300, registryCacheTtlMs: 200, registryNegativeTtlMs: 100, maxBodyBytes: 1024 },
-    });
-  });
-
-  test("the negative TTL defaults to no more than the positive one", () => {
-    expect(parseSettings({ REGISTRY_CACHE_TTL_MS: "500" })).toEqual({ ok: true, value: expect.objectContaining({ registryCacheTtlMs: 500, registryNegativeTtlMs: 500 }) });
-  });
-
-  test.each([
-    [{ ROUTER_MODE: "dev" }, /ROUTER_MODE must be one of cloud, local/],
-    [{ CELL_TIMEOUT_MS: "soon" }, /CELL_TIMEOUT_MS must be an integer/],
-    [{ CELL_TIMEOUT_MS: "0" }, /CELL_TIMEOUT_MS/],
-    [{ CELL_TIMEOUT_MS: "1.5" }, /CELL_TIMEOUT_MS/],
-    [{ REGISTRY_CACHE_TTL_MS: "-1" }, /REGISTRY_CACHE_TTL_MS/],
-    [{ REGISTRY_CACHE_TTL_MS: "100", REGISTRY_NEGATIVE_TTL_MS: "200" }, /REGISTRY_NEGATIVE_TTL_MS must be an integer from 0 to 100/],
-    [{ MAX_BODY_BYTES: String(MAX_BODY_BYTES + 1) }, /MAX_BODY_BYTES/],
-  ])("invalid settings are errors: %p", (env, error) => {
-    expect(parseSettings(env)).toEqual({ ok: false, error: expect.stringMatching(error) });
   });
 });

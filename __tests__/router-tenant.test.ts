@@ -42,4 +42,26 @@ describe("tenant resolution", () => {
     const result = resolveTenant(input(overrides));
     expect(result).toEqual({ ok: false, code, detail: expect.stringMatching(detail) });
   });
+
+  describe("with a verified token", () => {
+    test.each<[string, Partial<TenantInput>, string[]]>([
+      ["the token alone", { path: "/api/process", body: body({ payload: 1 }) }, ["token"]],
+      ["the token and an agreeing path", { path: "/api/tenants/T-1/records" }, ["token", "path"]],
+      ["the token and a body that is not JSON (the cell's business)", { path: "/api/process", body: body("{oops") }, ["token"]],
+    ])("the tenant is the token's: %s", (_label, overrides, sources) => {
+      expect(resolveTenant(input({ ...overrides, token: "T-1" }))).toEqual({ ok: true, tenantId: "T-1", sources });
+    });
+
+    test.each<[string, Partial<TenantInput>, RegExp]>([
+      ["the path names another", { path: "/api/tenants/T-2/records" }, /token grants tenant 'T-1' but the path names 'T-2'/],
+      ["the header names another", { header: "T-2" }, /but the header names 'T-2'/],
+      ["the body names another", { body: body({ tenant_id: "T-2" }) }, /but the body names 'T-2'/],
+    ])("tenant_forbidden when %s", (_label, overrides, detail) => {
+      expect(resolveTenant(input({ ...overrides, token: "T-1" }))).toEqual({ ok: false, code: "tenant_forbidden", detail: expect.stringMatching(detail) });
+    });
+
+    test("an invalid id in the request is still a 400", () => {
+      expect(resolveTenant(input({ header: "T 1", token: "T-1" }))).toEqual(expect.objectContaining({ ok: false, code: "invalid_request" }));
+    });
+  });
 });

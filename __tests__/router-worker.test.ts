@@ -1,6 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Headers, PROBLEM_CONTENT_TYPE, problemCode, type CellPlacement, type SigningKey, type TenantPlacement } from "../contract";
+import { Headers, MAX_HEADER_BYTES, MAX_URL_BYTES, PROBLEM_CONTENT_TYPE, problemCode, verifySignature, type CellPlacement, type SigningKey, type TenantPlacement } from "../contract";
 import { coreCell } from "./support/core-cell";
 import { closeServer, startHttpCell, type HttpCell } from "./support/http-cell";
 import { startRouter, type RouterHarness, type RouterReply } from "./support/router-harness";
@@ -22,12 +22,15 @@ const ALPHA_KEY: SigningKey = { keyId: "alpha-v1", secret: "alpha-secret-0123456
 const BETA_KEY: SigningKey = { keyId: "beta-v1", secret: "beta-secret-0123456789abcdef" };
 const OTHER_KEY = (cellId: string): SigningKey => ({ keyId: `${cellId}-v1`, secret: `${cellId}-secret-0123456789` });
 
-const LOCAL = { ROUTER_MODE: "local", CELL_TIMEOUT_MS: "300" } as const;
+const LOCAL = { ROUTER_MODE: "local", CELL_TIMEOUT_MS: "300", AUTH_MODE: "none" } as const;
 
 let router: RouterHarness;
 let alpha: HttpCell;
 let beta: HttpCell;
+let draining: HttpCell;
 const extraServers: Server[] = [];
+const headRequests: Array<{ method: string; url: string; headers: Record<string, string> }> = [];
+const HEAD_KEY: SigningKey = { keyId: "headcell-v1", secret: "headcell-secret-0123456789" };
 
 /** A server on loopback answering with `handler`; closed in afterAll. */
 async function startServer(handler: Parameters<typeof createServer>[1]): Promise<string> {
@@ -79,6 +82,7 @@ beforeAll(async () => {
   const betaCell = coreCell({ cellId: "beta", cloud: "azure", key: BETA_KEY, activeTenants: "all" });
   alpha = await startHttpCell(alphaCell.handler);
   beta = await startHttpCell(betaCell.handler);
+  draining = await startHttpCell(coreCell({ cellId: "drain", cloud: "aws", key: OTHER_KEY("drain"), activeTenants: "all" }).handler);
 
   const hanging = await startServer(() => undefined); // accepts, never answers
   const slowBody = await startServer((_req, res) => {
@@ -90,8 +94,29 @@ beforeAll(async () => {
     res.end(JSON.stringify({ message: "Internal Server Error" }));
   });
   const plainError = await startServer((_req, res) => {
-    res.writeHead(503, { "content-type": "text/plain", [Headers.cellId]: "delta" });
+    res.writeHead(502, { "content-type": "text/plain", [Headers.cellId]: "delta" });
     res.end("upstream connect error");
+  });
+  // A cell's platform shedding load: API Gateway's throttling answer (no x-cell-id), a Functions host
+  // that is scaling (text, with the cell's id), and the cell's own 503 problem (passes as is).
+  const throttling = await startServer((_req, res) => {
+    res.writeHead(429, { "content-type": "application/json", "retry-after": "7" });
+    res.end(JSON.stringify({ message: "Too Many Requests" }));
+  });
+  const scaling = await startServer((_req, res) => {
+    res.writeHead(503, { "content-type": "text/html", [Headers.cellId]: "scaling" });
+    res.end("<html>Service Unavailable</html>");
+  });
+  const fenced = await startServer((req, res) => {
+    res.writeHead(503, { "content-type": PROBLEM_CONTENT_TYPE, [Headers.cellId]: "fenced", "retry-after": "2" });
+    res.end(JSON.stringify({ type: "urn:problem-type:cells:tenant_fenced", title: "fenced", status: 503, detail: "writes paused", requestId: req.headers[Headers.requestId] }));
+  });
+  // A record route that answers HEAD as the cells do (GET semantics, no body), recording what arrived.
+  const headCell = await startServer((req, res) => {
+    headRequests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers as Record<string, string> });
+    const body = JSON.stringify({ tenant_id: "T-HEAD", record_id: "r1", version: 3, data: { n: 1 } });
+    res.writeHead(200, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), [Headers.cellId]: "headcell", etag: '"3"' });
+    res.end(req.method === "HEAD" ? undefined : body);
   });
   const problemError = await startServer((req, res) => {
     res.writeHead(500, { "content-type": PROBLEM_CONTENT_TYPE, [Headers.cellId]: "epsilon", [Headers.processedByCloud]: "azure" });
@@ -101,7 +126,7 @@ beforeAll(async () => {
   const cells: CellPlacement[] = [
     { cellId: "alpha", cloud: "aws", region: "us-east-1", url: alpha.url },
     { cellId: "beta", cloud: "azure", region: "eastus", url: beta.url },
-    { cellId: "drain", cloud: "aws", region: "us-east-1", url: alpha.url, status: "draining" },
+    { cellId: "drain", cloud: "aws", region: "us-east-1", url: draining.url, status: "draining" },
     { cellId: "down", cloud: "azure", region: "eastus", url: beta.url, status: "down" },
     { cellId: "dead", cloud: "aws", region: "us-east-1", url: await closedPortUrl() },
     { cellId: "hang", cloud: "azure", region: "eastus", url: hanging },
@@ -113,6 +138,10 @@ beforeAll(async () => {
     { cellId: "epsilon", cloud: "azure", region: "eastus", url: problemError },
     { cellId: "nokey", cloud: "aws", region: "us-east-1", url: alpha.url },
     { cellId: "remote", cloud: "aws", region: "us-east-1", url: "http://cells.example.com" },
+    { cellId: "throttle", cloud: "aws", region: "us-east-1", url: throttling },
+    { cellId: "scaling", cloud: "azure", region: "eastus", url: scaling },
+    { cellId: "fenced", cloud: "azure", region: "eastus", url: fenced },
+    { cellId: "headcell", cloud: "aws", region: "us-east-1", url: headCell },
   ];
   const tenants: TenantPlacement[] = [
     { tenantId: "T-100", cellId: "alpha" },
@@ -132,14 +161,18 @@ beforeAll(async () => {
     { tenantId: "T-REMOTE", cellId: "remote" },
     { tenantId: "T-HOT", cellId: "alpha" },
     { tenantId: "T-MOVE", cellId: "alpha" },
+    { tenantId: "T-THROTTLE", cellId: "throttle" },
+    { tenantId: "T-SCALING", cellId: "scaling" },
+    { tenantId: "T-FENCED", cellId: "fenced" },
+    { tenantId: "T-HEAD", cellId: "headcell" },
   ];
   const allKeys = Object.fromEntries(
-    ["drain", "down", "dead", "hang", "slow", "gamma", "apigw", "delta", "epsilon", "remote"].map((id) => [id, OTHER_KEY(id)]),
+    ["drain", "down", "dead", "hang", "slow", "gamma", "apigw", "delta", "epsilon", "remote", "throttle", "scaling", "fenced"].map((id) => [id, OTHER_KEY(id)]),
   );
   router = await startRouter([
-    { name: "main", settings: { ...LOCAL, REGISTRY_CACHE_TTL_MS: "60000", REGISTRY_NEGATIVE_TTL_MS: "60000" }, keys: { alpha: ALPHA_KEY, beta: BETA_KEY, ...allKeys } },
+    { name: "main", settings: { ...LOCAL, REGISTRY_CACHE_TTL_MS: "60000", REGISTRY_NEGATIVE_TTL_MS: "60000" }, keys: { alpha: ALPHA_KEY, beta: BETA_KEY, headcell: HEAD_KEY, ...allKeys } },
     { name: "short", settings: { ...LOCAL, REGISTRY_CACHE_TTL_MS: "200", REGISTRY_NEGATIVE_TTL_MS: "100" }, keys: { alpha: ALPHA_KEY, beta: BETA_KEY } },
-    { name: "cloud", settings: { CELL_TIMEOUT_MS: "300" }, keys: { alpha: ALPHA_KEY, beta: BETA_KEY } },
+    { name: "cloud", settings: { CELL_TIMEOUT_MS: "300", AUTH_MODE: "none" }, keys: { alpha: ALPHA_KEY, beta: BETA_KEY } },
     { name: "wrongkey", settings: LOCAL, keys: { alpha: { keyId: ALPHA_KEY.keyId, secret: "not-alphas-secret-0123456789" } } },
     { name: "badconfig", settings: { ...LOCAL, CELL_TIMEOUT_MS: "soon" }, keys: { alpha: ALPHA_KEY } },
   ]);
@@ -159,7 +192,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await router?.dispose();
-  await Promise.all([alpha?.close(), beta?.close(), ...extraServers.map(closeServer)]);
+  await Promise.all([alpha?.close(), beta?.close(), draining?.close(), ...extraServers.map(closeServer)]);
 });
 
 const send = (path: string, init?: Parameters<RouterHarness["send"]>[2]) => router.send("main", path, init);
@@ -291,13 +324,14 @@ describe("limits and statuses", () => {
     expectRoutedTo(await send("/api/process", { method: "POST", body: padded }), "alpha", "aws");
   });
 
-  test.each([
-    ["draining", "T-DRAIN"],
-    ["down", "T-DOWN"],
-  ])("a %s cell: 503 cell_unavailable with Retry-After", async (_status, tenantId) => {
-    const reply = await send(`/api/tenants/${tenantId}/records`);
+  test("a down cell: 503 cell_unavailable with Retry-After", async () => {
+    const reply = await send(`/api/tenants/T-DOWN/records`);
     expectProblem(reply, 503, "cell_unavailable");
     expect(Number(reply.headers[Headers.retryAfter])).toBeGreaterThan(0);
+  });
+
+  test("a draining cell keeps serving its tenants (it only takes no new ones)", async () => {
+    expectRoutedTo(await send(`/api/tenants/T-DRAIN/records`), "drain", "aws");
   });
 
   test("a read-only tenant: reads pass, writes get 503 tenant_not_writable with Retry-After", async () => {
@@ -314,6 +348,102 @@ describe("limits and statuses", () => {
       expectProblem(reply, 503, "tenant_migrating");
       expect(Number(reply.headers[Headers.retryAfter])).toBeGreaterThan(0);
     }
+  });
+});
+
+describe("exact statuses", () => {
+  const tenMiB = new Uint8Array(10 * 1024 * 1024).fill(0x61);
+
+  test("a URL over the limit is a 414 from the router; the cell is never called", async () => {
+    const before = alpha.received.length;
+    const reply = await send(`/api/tenants/T-100/records?q=${"x".repeat(MAX_URL_BYTES)}`);
+    expectProblem(reply, 414, "uri_too_long");
+    expect(alpha.received.length).toBe(before);
+    expectRoutedTo(await send(`/api/tenants/T-100/records?q=${"x".repeat(MAX_URL_BYTES - 100)}`), "alpha", "aws");
+  });
+
+  test("headers over the limit are a 431 from the router; the cell is never called", async () => {
+    const before = alpha.received.length;
+    const reply = await send("/api/tenants/T-100/records", { headers: { "x-pad": "p".repeat(MAX_HEADER_BYTES) } });
+    expectProblem(reply, 431, "headers_too_large");
+    expect(alpha.received.length).toBe(before);
+    expectRoutedTo(await send("/api/tenants/T-100/records", { headers: { "x-pad": "p".repeat(MAX_HEADER_BYTES - 500) } }), "alpha", "aws");
+  });
+
+  /** POSTs `body` with Node's fetch to the router's own HTTP port, as a client on the network would. */
+  async function postOverHttp(path: string, body: Uint8Array | ReadableStream<Uint8Array>, headers: Record<string, string> = {}): Promise<string> {
+    const origin = (await router.mf.ready).origin;
+    try {
+      const response = await fetch(`${origin}${path}`, { method: "POST", body, headers, duplex: "half" } as RequestInit);
+      const text = await response.text();
+      return `${response.status} ${problemCode(JSON.parse(text)) ?? "?"}`;
+    } catch (error) {
+      return `failed: ${(error as { cause?: { code?: string } }).cause?.code ?? String(error)}`;
+    }
+  }
+
+  const chunked = (bytes: Uint8Array) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < bytes.byteLength; i += 1024 * 1024) controller.enqueue(bytes.subarray(i, i + 1024 * 1024));
+        controller.close();
+      },
+    });
+
+  test("a 10 MB body gets its 413 every time, with or without Content-Length (not a connection reset)", async () => {
+    const outcomes: string[] = [];
+    for (let i = 0; i < 6; i++) outcomes.push(await postOverHttp("/api/process", tenMiB, { "x-tenant-id": "T-100" }));
+    for (let i = 0; i < 3; i++) outcomes.push(await postOverHttp("/api/process", chunked(tenMiB), { "x-tenant-id": "T-100" }));
+    expect(outcomes).toEqual(Array(9).fill("413 payload_too_large"));
+  });
+
+  test("any answer given before the body is read reaches the client whole (here a 414 to a 10 MB upload)", async () => {
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i++) outcomes.push(await postOverHttp(`/api/process?q=${"x".repeat(MAX_URL_BYTES)}`, tenMiB, { "x-tenant-id": "T-100" }));
+    expect(outcomes).toEqual(Array(4).fill("414 uri_too_long"));
+  });
+
+  test("HEAD on a record works end to end: signed as a HEAD, answered with the headers and no body", async () => {
+    const reply = await send("/api/tenants/T-HEAD/records/r1", { method: "HEAD" });
+    expect({ status: reply.status, body: reply.body, cell: reply.headers[Headers.cellId], etag: reply.headers.etag, type: reply.headers["content-type"] }).toEqual({
+      status: 200,
+      body: "",
+      cell: "headcell",
+      etag: '"3"',
+      type: "application/json",
+    });
+    const seen = headRequests.at(-1)!;
+    expect(seen.method).toBe("HEAD");
+    const fields = { method: "HEAD", path: "/api/tenants/T-HEAD/records/r1", query: "", cellId: "headcell", tenantId: "T-HEAD", timestamp: Number(seen.headers[Headers.timestamp]), nonce: seen.headers[Headers.nonce]!, body: new Uint8Array() };
+    expect(await verifySignature(HEAD_KEY.secret, fields, seen.headers[Headers.signature]!)).toBe(true);
+  });
+
+  test("a platform's 429 without the cell's problem body becomes the router's 429 with the platform's Retry-After, not a 502", async () => {
+    const reply = await send("/api/tenants/T-THROTTLE/records");
+    expectProblem(reply, 429, "cell_throttled");
+    expect(reply.headers[Headers.retryAfter]).toBe("7");
+  });
+
+  test("a cell's 503 that is not its problem+json becomes the router's 503 with a Retry-After, not a 502", async () => {
+    const reply = await send("/api/tenants/T-SCALING/records");
+    expectProblem(reply, 503, "cell_busy");
+    expect(Number(reply.headers[Headers.retryAfter])).toBeGreaterThan(0);
+  });
+
+  test("a cell's own 503 problem passes through untouched, with its Retry-After", async () => {
+    const reply = await send("/api/tenants/T-FENCED/records/r", { method: "PUT", ...json({ data: {} }) });
+    expect(expectProblem(reply, 503, "tenant_fenced").detail).toBe("writes paused");
+    expect(reply.headers[Headers.retryAfter]).toBe("2");
+    expect(reply.headers[Headers.processedByCloud]).toBe("azure");
+  });
+
+  test("router errors carry X-Request-Id, X-Cell-Id once a cell was chosen, and never X-Processed-By-Cloud", async () => {
+    const noTenant = await send("/api/tenants/T-NOBODY/records");
+    expect(noTenant.headers[Headers.requestId]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(noTenant.headers[Headers.cellId]).toBeUndefined();
+    expect(noTenant.headers[Headers.processedByCloud]).toBeUndefined();
+    const cellDown = await send("/api/tenants/T-DEAD/records");
+    expect({ cell: cellDown.headers[Headers.cellId], cloud: cellDown.headers[Headers.processedByCloud] }).toEqual({ cell: "dead", cloud: undefined });
   });
 });
 
@@ -372,7 +502,7 @@ describe("cells that fail", () => {
 
   test("a platform's own 5xx (API Gateway's JSON message, a proxy's text) is not passed on: 502", async () => {
     expect(expectProblem(await send("/api/tenants/T-APIGW/records"), 502, "bad_gateway").upstreamStatus).toBe(500);
-    expect(expectProblem(await send("/api/tenants/T-DELTA/records"), 502, "bad_gateway").upstreamStatus).toBe(503);
+    expect(expectProblem(await send("/api/tenants/T-DELTA/records"), 502, "bad_gateway").upstreamStatus).toBe(502);
   });
 });
 
@@ -486,6 +616,8 @@ describe("operations", () => {
       outcome: "proxied",
       durationMs: expect.any(Number),
       attempts: 1,
+      placement: expect.stringMatching(/^(kv|cache)$/),
+      cellEntry: expect.stringMatching(/^(kv|cache)$/),
     });
 
     const refused = await send("/api/tenants/T-BADJSON/records");

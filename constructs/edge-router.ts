@@ -9,13 +9,21 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { buildRegistryEntries, type TenantPlacement } from "../contract";
-import { REGISTRY_BINDING, SETTING_DEFAULTS, SettingBindings, cellKeyBinding } from "../router/bindings";
+import { EDGE_HEALTH_BINDING, REGISTRY_BINDING, cellKeyBinding } from "../router/bindings";
 import { ROUTER_BUNDLE, ROUTER_COMPATIBILITY_DATE } from "../router/bundle-spec";
+import { URL_SIZE_ESTIMATE, snapshotBindingName, snapshotOf, snapshotParts } from "../router/snapshot";
 import { bundle } from "./bundling";
 import type { ICell } from "./cell";
+import { checkEdgeRouterSettings, edgeRouterSettingBindings, type EdgeAuth, type EdgeRouterSettingProps } from "./edge-router-settings";
 import { ValidationErrors } from "./validation";
 
-export interface EdgeRouterProps {
+/**
+ * The edge router's props. Besides those below, every integer router setting is a prop under its
+ * setting key (`cellTimeoutMs`, `registryCacheTtlMs`, `registryMaxStaleMs`, `breakerFailureThreshold`,
+ * ...; see `ROUTER_SETTINGS` in `router/setting-definitions.ts` for each one's range and default), and
+ * the construct checks them with the Worker's own parser at synth.
+ */
+export interface EdgeRouterProps extends EdgeRouterSettingProps {
   /** Cloudflare account id (usually a `TerraformVariable`). */
   readonly accountId: string;
   /** The cells the router can send tenants to. Each gets a registry entry and a signing-key binding. */
@@ -38,15 +46,16 @@ export interface EdgeRouterProps {
    */
   readonly customDomain?: { readonly zoneId: string; readonly hostname: string };
   /**
-   * How long the router waits for a cell's complete answer before a 504.
-   * @default 10000
+   * Client authentication: bearer JWTs verified at the edge, or explicitly none. Required, so that a
+   * router open to any client is a decision someone wrote down.
    */
-  readonly cellTimeoutMs?: number;
+  readonly auth: EdgeAuth;
   /**
-   * How long a registry entry is cached in each isolate; a tenant move is seen within this time.
-   * @default 10000
+   * The Workers Analytics Engine dataset the router writes its per-cell health data points to (one
+   * per call; layout in `EDGE_HEALTH_POINT`, `contract/edge-health.ts`). Created on first write.
+   * @default - the script name with `_health` appended, hyphens as underscores (`cells_edge_router_health`)
    */
-  readonly registryCacheTtlMs?: number;
+  readonly healthDataset?: string;
   /**
    * Whether later `terraform apply`s reset tenant entries to `tenants`. Off by default: tenant
    * placement and status change during operations (migrations, read-only windows), and an apply of
@@ -58,13 +67,25 @@ export interface EdgeRouterProps {
 }
 
 const SCRIPT_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const DATASET_PATTERN = /^[A-Za-z0-9_]{1,64}$/;
 
-/** Checks the props; every problem in one error. Tokens are skipped. */
+/** The default health dataset of a router: `cells-edge-router` -> `cells_edge_router_health`. */
+export const defaultHealthDataset = (scriptName: string): string => `${scriptName.replace(/-/g, "_")}_health`;
+
+/**
+ * Checks the props; every problem in one error. The router settings go through the Worker's own
+ * parser (`parseSettings`), so a synth that passes never deploys a Worker that refuses its settings.
+ * Tokens are skipped.
+ */
 export function validateEdgeRouterProps(props: EdgeRouterProps): void {
   const errors = new ValidationErrors("EdgeRouter");
   errors.pattern("scriptName", props.scriptName, SCRIPT_NAME_PATTERN);
-  errors.integer("cellTimeoutMs", props.cellTimeoutMs, 100, 120_000);
-  errors.integer("registryCacheTtlMs", props.registryCacheTtlMs, 0, 300_000);
+  errors.pattern("healthDataset", props.healthDataset, DATASET_PATTERN);
+  if ((props.auth as EdgeAuth | undefined) === undefined) errors.add(`auth is required: { mode: "jwt", issuer, audience, jwksUrl } or, explicitly, { mode: "none" }`);
+  else {
+    const settings = checkEdgeRouterSettings(edgeRouterSettingBindings(props));
+    if (settings !== undefined) errors.add(settings);
+  }
   if (props.cells.length === 0) errors.add("cells must name at least one cell");
   if (props.workersDevSubdomain === undefined && props.customDomain === undefined) {
     errors.add("give workersDevSubdomain or customDomain (or both), or the router has no address");
@@ -84,7 +105,8 @@ const entryId = (key: string) => `registry-${key.replace(/[^A-Za-z0-9-]/g, "-")}
  * The edge router: the Worker (the same `bundle(ROUTER_BUNDLE)` artifact the router tests run in
  * workerd), its Workers KV registry with one entry per cell and tenant (built by the contract's
  * `buildRegistryEntries`, the builder the local sandbox uses too), one secret binding per cell key,
- * and its public address. Cell URLs and keys are the cells' attributes, so when the cells live in
+ * its settings, the registry snapshot it falls back on when KV fails, an Analytics Engine dataset for
+ * its per-cell health figures, and its public address. Cell URLs and keys are the cells' attributes, so when the cells live in
  * other stacks CDKTF wires them in as cross-stack references.
  */
 export class EdgeRouter extends Construct {
@@ -117,11 +139,13 @@ export class EdgeRouter extends Construct {
 
     const code = bundle(ROUTER_BUNDLE);
     const asset = new TerraformAsset(this, "code", { path: code.file, type: AssetType.FILE, assetHash: code.hash });
-    const settings: Record<string, string> = {
-      [SettingBindings.mode]: "cloud",
-      [SettingBindings.cellTimeoutMs]: String(props.cellTimeoutMs ?? SETTING_DEFAULTS.cellTimeoutMs),
-      [SettingBindings.registryCacheTtlMs]: String(props.registryCacheTtlMs ?? SETTING_DEFAULTS.registryCacheTtlMs),
-    };
+    const settings = edgeRouterSettingBindings(props);
+    // The registry snapshot the Worker falls back on when KV fails (router/snapshot.ts): the same
+    // entries as KV, as Terraform expressions resolved at apply time, in parts of at most 5 KB (each
+    // unresolved cell URL counted at URL_SIZE_ESTIMATE bytes).
+    const placeholderUrl = `https://${"x".repeat(URL_SIZE_ESTIMATE - "https://".length)}`;
+    const sized = snapshotOf(buildRegistryEntries(props.cells.map((c) => ({ cellId: c.cellId, cloud: c.cloud, region: c.region, url: placeholderUrl })), props.tenants));
+    const snapshot = snapshotParts(snapshotOf(entries), sized).map((part, i) => ({ type: "plain_text", name: snapshotBindingName(i), text: Fn.jsonencode(part) }));
     const bindings: WorkersScriptBindings[] = [
       { type: "kv_namespace", name: REGISTRY_BINDING, namespaceId: this.namespace.id },
       ...props.cells.map((cell) => ({
@@ -129,7 +153,9 @@ export class EdgeRouter extends Construct {
         name: cellKeyBinding(cell.cellId),
         text: Fn.jsonencode({ keyId: cell.signingKeyId, secret: cell.signingSecret }),
       })),
-      ...Object.entries(settings).map(([name, text]) => ({ type: "plain_text", name, text })),
+      ...Object.entries(settings).map(([name, text]) => ({ type: "plain_text", name, text: text as string })),
+      ...snapshot,
+      { type: "analytics_engine", name: EDGE_HEALTH_BINDING, dataset: props.healthDataset ?? defaultHealthDataset(scriptName) },
     ];
     this.script = new WorkersScript(this, "script", {
       accountId,

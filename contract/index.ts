@@ -1,6 +1,7 @@
 /** The wire contract between edge router, cells and control plane. Pure TypeScript and Web Crypto: no Node, no SDKs. */
 export * from "./admin";
 export * from "./change-event";
+export * from "./edge-health";
 export * from "./headers";
 export * from "./http";
 export * from "./ids";

@@ -4,6 +4,22 @@
  */
 export const MAX_BODY_BYTES = 256 * 1024;
 
+/**
+ * Longest request target (path and query, as sent) the router forwards, bytes; longer is a 414 from
+ * the router. Azure's front ends refuse URLs over 4 KB and API Gateway counts the request line into
+ * its 10 KB limit, so a cell never sees a URL it would refuse.
+ */
+export const MAX_URL_BYTES = 4096;
+
+/**
+ * Largest block of client headers the router forwards to a cell (each header's name, value and
+ * 4 bytes of `: ` and CRLF), bytes; larger is a 431 from the router. With `MAX_URL_BYTES` and the
+ * router's own headers (about 350 bytes) it stays under API Gateway's 10 KB for the request line and
+ * headers. Headers the router does not forward (hop-by-hop, `cf-*`, a verified `Authorization`)
+ * do not count.
+ */
+export const MAX_HEADER_BYTES = 5 * 1024;
+
 /** How far a signed request's timestamp may be from the cell's clock, either way. */
 export const SIGNATURE_WINDOW_SECONDS = 60;
 

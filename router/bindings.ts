@@ -1,10 +1,12 @@
-import type { KVNamespace } from "@cloudflare/workers-types/index";
-import { CELL_ID_PATTERN, MAX_BODY_BYTES, isCellId } from "../contract";
+import type { AnalyticsEngineDataset, KVNamespace } from "@cloudflare/workers-types/index";
+import { CELL_ID_PATTERN, isCellId } from "../contract";
+import type { SettingValues } from "./setting-definitions";
 
 /**
  * The Worker's binding names, in one place. The Worker reads them from `env`; the edge stack declares
- * them on the `WorkersScript` (a `kv_namespace` binding, one `secret_text` binding per cell, and
- * `plain_text` settings). Renaming one here renames it on both sides.
+ * them on the `WorkersScript` (a `kv_namespace` binding, one `secret_text` binding per cell, the
+ * `plain_text` settings of `ROUTER_SETTINGS` and the registry snapshot, an `analytics_engine`
+ * dataset). Renaming one here renames it on both sides.
  */
 
 /** The Workers KV namespace holding `cell:<id>` and `tenant:<id>` entries (contract/registry.ts). */
@@ -31,60 +33,39 @@ export function cellKeyValue(key: { readonly keyId: string; readonly secret: str
   return JSON.stringify({ keyId: key.keyId, secret: key.secret });
 }
 
-/** Names of the plain-text settings. Every one is optional; `SETTING_DEFAULTS` says what happens when it is unset. */
-export const SettingBindings = {
-  /**
-   * `"cloud"` (the default) or `"local"`. Cell URLs must be `https://`; `"local"` also accepts
-   * `http://` on loopback hosts, for the local sandbox and the tests. Never set `"local"` in a deployment.
-   */
-  mode: "ROUTER_MODE",
-  /** How long the router waits for a cell's complete answer, in milliseconds, before answering 504. */
-  cellTimeoutMs: "CELL_TIMEOUT_MS",
-  /** How long a registry entry that was found is cached in the isolate, in milliseconds. */
-  registryCacheTtlMs: "REGISTRY_CACHE_TTL_MS",
-  /** How long "no such entry" and "malformed entry" answers are cached, in milliseconds; no longer than the positive TTL. */
-  registryNegativeTtlMs: "REGISTRY_NEGATIVE_TTL_MS",
-  /** Largest request body forwarded, in bytes; at most the contract's `MAX_BODY_BYTES` (the router may be stricter than the cells, never looser). */
-  maxBodyBytes: "MAX_BODY_BYTES",
-} as const;
-
-/** Router modes; see `SettingBindings.mode`. */
-export const ROUTER_MODES = ["cloud", "local"] as const;
-/** `"cloud"` (https cells only) or `"local"` (also http on loopback). */
-export type RouterMode = (typeof ROUTER_MODES)[number];
+export { ROUTER_MODES, SettingBindings, type RouterMode, type SettingBindingName, type SettingValues } from "./setting-definitions";
 
 /**
- * Defaults of the settings.
- * - mode `cloud`: https only, the safe choice when the binding is forgotten.
- * - cell timeout 10 s: well above a cell's normal latency, below the client's patience.
- * - registry cache 10 s: a tenant move is seen within this time (plus Workers KV's own edge caching,
- *   up to 60 s), while a hot tenant costs one KV read per isolate per 10 s.
- * - negative cache 2 s: a newly registered tenant waits at most this long for its first request to
- *   route, and a fixed malformed entry is picked up quickly.
- * - body limit: the contract's `MAX_BODY_BYTES`.
+ * Prefix of the registry snapshot bindings (`REGISTRY_SNAPSHOT_1`, `_2`, ...): `plain_text` bindings
+ * whose text is a JSON array of registry records (`buildRegistryEntries` output), deployed with the
+ * script. The router answers from them when Workers KV fails and it has no last known good entry.
+ * Split in parts because one Workers variable holds at most 5 KB; see `router/snapshot.ts`.
  */
-export const SETTING_DEFAULTS = {
-  mode: "cloud",
-  cellTimeoutMs: 10_000,
-  registryCacheTtlMs: 10_000,
-  registryNegativeTtlMs: 2_000,
-  maxBodyBytes: MAX_BODY_BYTES,
-} as const satisfies { mode: RouterMode; cellTimeoutMs: number; registryCacheTtlMs: number; registryNegativeTtlMs: number; maxBodyBytes: number };
+export const SNAPSHOT_BINDING_PREFIX = "REGISTRY_SNAPSHOT_";
+
+/**
+ * The Workers Analytics Engine dataset binding the router writes one data point to per request that
+ * reached (or was meant for) a cell: the per-cell error and latency figures (`contract/edge-health.ts`).
+ * Optional: a Worker without it keeps its figures in the isolate only.
+ */
+export const EDGE_HEALTH_BINDING = "EDGE_HEALTH";
 
 /** The cell key bindings as they arrive: `CELL_KEY_<CELL ID>` -> `cellKeyValue(...)`. */
 export interface CellKeyBindings {
   readonly [name: `${typeof CELL_KEY_BINDING_PREFIX}${string}`]: string | undefined;
 }
 
+/** The registry snapshot parts as they arrive: `REGISTRY_SNAPSHOT_<n>` -> JSON text. */
+export interface SnapshotBindings {
+  readonly [name: `${typeof SNAPSHOT_BINDING_PREFIX}${string}`]: string | undefined;
+}
+
 /**
  * The Worker's environment. Settings are strings because that is how `plain_text` bindings arrive;
- * `router/settings.ts` parses them. Cell key bindings are `secret_text`, one per cell.
+ * their names and types come from `ROUTER_SETTINGS` and `router/settings.ts` parses them. Cell key
+ * bindings are `secret_text`, one per cell.
  */
-export interface Env extends CellKeyBindings {
+export interface Env extends CellKeyBindings, SnapshotBindings, SettingValues {
   readonly [REGISTRY_BINDING]: KVNamespace;
-  readonly ROUTER_MODE?: string;
-  readonly CELL_TIMEOUT_MS?: string;
-  readonly REGISTRY_CACHE_TTL_MS?: string;
-  readonly REGISTRY_NEGATIVE_TTL_MS?: string;
-  readonly MAX_BODY_BYTES?: string;
+  readonly [EDGE_HEALTH_BINDING]?: AnalyticsEngineDataset;
 }

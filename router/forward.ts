@@ -3,11 +3,12 @@ import {
   PROBLEM_CONTENT_TYPE,
   ROUTER_HEADER_PREFIX,
   ROUTER_OWNED_HEADERS,
+  SAFE_METHODS,
   signatureHeaders,
   type CellEntry,
   type SigningKey,
 } from "../contract";
-import { readBody, type ByteStream } from "./read-body";
+import { readBody, untilAborted, type BodyRead, type ByteStream } from "./read-body";
 
 /** Read-only header access, as both workerd's and Node's `Headers` offer it. */
 export interface HeaderReader {
@@ -20,6 +21,8 @@ export interface UpstreamResponse {
   readonly status: number;
   readonly headers: HeaderReader;
   readonly body: ByteStream | null;
+  /** The whole body in one native read (a Fetch API `Response` has it); used when `Content-Length` is within the limit. */
+  arrayBuffer?(): Promise<ArrayBuffer>;
 }
 
 /** The outbound call, a Fetch API `fetch` in production, a fake in unit tests. */
@@ -63,15 +66,24 @@ function isHopByHop(name: string, listed: Set<string>): boolean {
  * headers the router owns (`x-request-id`, `x-tenant-id`, `x-cell-id`, `x-processed-by-cloud`), so a
  * client can forge none of the values a cell trusts.
  */
-export function forwardableRequestHeaders(headers: HeaderReader): Array<[string, string]> {
+export function forwardableRequestHeaders(headers: HeaderReader, options: { readonly dropAuthorization?: boolean } = {}): Array<[string, string]> {
   const listed = connectionTokens(headers);
   const out: Array<[string, string]> = [];
   headers.forEach((value, rawName) => {
     const name = rawName.toLowerCase();
     if (isHopByHop(name, listed) || name.startsWith(ROUTER_HEADER_PREFIX) || OWNED.has(name) || name.startsWith("cf-") || DROPPED_REQUEST_HEADERS.has(name)) return;
+    if (options.dropAuthorization && name === "authorization") return;
     out.push([name, value]);
   });
   return out;
+}
+
+/** Size of a header block on the wire: each line's name, value, `: ` and CRLF (what `MAX_HEADER_BYTES` limits). */
+export function headerBlockBytes(headers: ReadonlyArray<readonly [string, string]>): number {
+  const encoder = new TextEncoder();
+  let bytes = 0;
+  for (const [name, value] of headers) bytes += name.length + encoder.encode(value).byteLength + 4;
+  return bytes;
 }
 
 /** The cell's headers that reach the client: hop-by-hop, `content-encoding` (the body is decoded), router-owned and `x-edge-*` ones are dropped. */
@@ -100,7 +112,8 @@ export interface ForwardRequest {
   readonly path: string;
   /** Raw query string without `?`. */
   readonly query: string;
-  readonly headers: HeaderReader;
+  /** The client's headers as they may reach the cell (`forwardableRequestHeaders`). */
+  readonly headers: ReadonlyArray<readonly [string, string]>;
   readonly body: Uint8Array;
   readonly tenantId: string;
   readonly cell: CellEntry;
@@ -131,10 +144,16 @@ export type ForwardResult =
       readonly attempts: number;
       readonly upstreamStatus?: number;
     }
-  | { readonly kind: "timeout"; readonly attempts: number };
+  | { readonly kind: "timeout"; readonly attempts: number }
+  /**
+   * The cell, or its platform in front of it, shed the request: a 429 or 503 that is not the cell's
+   * own problem+json (API Gateway's throttling answer, a Functions host that is scaling). Not passed on
+   * as is, but not a broken cell either: the router answers its own problem with the `Retry-After`.
+   */
+  | { readonly kind: "throttled"; readonly status: 429 | 503; readonly retryAfter: string | undefined; readonly attempts: number };
 
-/** Reads: safe to repeat, so one retry after a connection error (never after a timeout or any answer). */
-const RETRYABLE_METHODS = new Set(["GET", "HEAD"]);
+/** Reads (the contract's `SAFE_METHODS`) are safe to repeat: one retry after a connection error, never after a timeout or any answer. */
+const RETRYABLE_METHODS = SAFE_METHODS;
 
 const isProblemJson = (contentType: string | null) => (contentType ?? "").split(";")[0]!.trim().toLowerCase() === PROBLEM_CONTENT_TYPE;
 
@@ -145,12 +164,14 @@ const isProblemJson = (contentType: string | null) => (contentType ?? "").split(
  *
  * The answer is passed on only when it is the cell's own: it names the cell called in `x-cell-id`, it
  * is not a redirect (the router neither follows nor leaks one), and an error status comes as
- * `application/problem+json`. Anything else (a platform's own error page such as API Gateway's
- * `{"message":"Internal Server Error"}`, or another cell's answer) is a `bad_gateway`.
+ * `application/problem+json`. A 429 or 503 that is not the cell's own problem (API Gateway's
+ * throttling, a Functions host that is scaling) is `throttled`; anything else (a platform's own error
+ * page such as API Gateway's `{"message":"Internal Server Error"}`, or another cell's answer) is a
+ * `bad_gateway`.
  */
 export async function forwardToCell(req: ForwardRequest, deps: ForwardDeps): Promise<ForwardResult> {
   const url = `${req.cell.url}${req.path}${req.query === "" ? "" : `?${req.query}`}`;
-  const baseHeaders = forwardableRequestHeaders(req.headers);
+  const baseHeaders = req.headers as Array<[string, string]>;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new CellTimeoutError(deps.timeoutMs)), deps.timeoutMs);
   const maxAttempts = RETRYABLE_METHODS.has(req.method) ? 2 : 1;
@@ -173,7 +194,7 @@ export async function forwardToCell(req: ForwardRequest, deps: ForwardDeps): Pro
         response = await deps.fetch(url, {
           method: req.method,
           headers,
-          body: req.method === "GET" || req.method === "HEAD" ? undefined : req.body,
+          body: SAFE_METHODS.has(req.method) ? undefined : req.body,
           signal: controller.signal,
           redirect: "manual",
         });
@@ -199,6 +220,12 @@ async function checkAnswer(req: ForwardRequest, response: UpstreamResponse, sign
     return { kind: "bad_gateway", detail, attempts, upstreamStatus: status };
   };
   const claimed = response.headers.get(H.cellId);
+  const problemJson = isProblemJson(response.headers.get(H.contentType));
+  // A shed request (429/503) from the platform (no x-cell-id) or from the cell without its problem body.
+  if ((status === 429 || status === 503) && (claimed === null || (claimed === req.cell.cellId && !problemJson))) {
+    await discard(response.body);
+    return { kind: "throttled", status, retryAfter: retryAfterOf(response.headers.get(H.retryAfter)), attempts };
+  }
   if (claimed !== req.cell.cellId) {
     return reject(
       claimed === null
@@ -207,13 +234,36 @@ async function checkAnswer(req: ForwardRequest, response: UpstreamResponse, sign
     );
   }
   if (status >= 300 && status < 400) return reject(`cell '${req.cell.cellId}' answered with a redirect (status ${status}), which the router does not pass on`);
-  if (status >= 400 && !isProblemJson(response.headers.get(H.contentType))) {
+  if (status >= 400 && !problemJson) {
     return reject(`cell '${req.cell.cellId}' answered status ${status} without a problem+json body`);
   }
-  const read = await readBody(response.body, maxBytes, signal);
+  const read = await readAnswer(response, maxBytes, signal);
   if (!read.ok) return { kind: "bad_gateway", detail: `cell '${req.cell.cellId}' answered with more than ${maxBytes} bytes`, attempts, upstreamStatus: status };
   const noBody = req.method === "HEAD" || status === 204 || status === 205 || status === 304;
   return { kind: "answer", status, headers: forwardableResponseHeaders(response.headers), body: noBody ? null : read.bytes, attempts };
+}
+
+/**
+ * The cell's answer body, within `maxBytes`. With a `Content-Length` within the limit it is read in
+ * one native call (HTTP framing stops at that length, so it cannot deliver more); otherwise it is
+ * streamed and counted (`readBody`). In workerd the native read of a small answer costs about a third
+ * of the streamed one.
+ */
+async function readAnswer(response: UpstreamResponse, maxBytes: number, signal: AbortSignal): Promise<BodyRead> {
+  const declared = response.headers.get("content-length");
+  if (response.arrayBuffer !== undefined && declared !== null && /^\d{1,10}$/.test(declared) && Number(declared) <= maxBytes) {
+    const bytes = new Uint8Array(await untilAborted(response.arrayBuffer(), signal));
+    return bytes.byteLength <= maxBytes ? { ok: true, bytes } : { ok: false, readBytes: bytes.byteLength };
+  }
+  return readBody(response.body, maxBytes, signal);
+}
+
+/** A `Retry-After` value worth passing on: delta-seconds or an HTTP date; anything else is dropped. */
+function retryAfterOf(value: string | null): string | undefined {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  if (/^\d{1,9}$/.test(trimmed)) return trimmed;
+  return /[a-z]/i.test(trimmed) && !Number.isNaN(Date.parse(trimmed)) ? trimmed : undefined;
 }
 
 /** Releases a body the router will not pass on, so the connection is not left waiting. */

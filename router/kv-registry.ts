@@ -5,12 +5,14 @@ import { found, malformed, notFound, unavailable, type Lookup, type Registry } f
 /**
  * The registry on Workers KV: the only file that touches `KVNamespace`. Every value goes through the
  * contract's strict parsers, so an entry that is not exactly what the edge stack writes is `malformed`
- * (and a cell URL the policy forbids, e.g. `http://` in cloud mode, is malformed too).
+ * (and a cell URL the policy forbids, e.g. `http://` in cloud mode, is malformed too). A read that
+ * fails or takes longer than `readTimeoutMs` is `unavailable`.
  */
 export class KvRegistry implements Registry {
   constructor(
     private readonly kv: KVNamespace,
     private readonly urlPolicy: UrlPolicy,
+    private readonly readTimeoutMs?: number,
   ) {}
 
   tenant(tenantId: string): Promise<Lookup<TenantEntry>> {
@@ -23,10 +25,22 @@ export class KvRegistry implements Registry {
 
   private async read<T>(key: string, parse: (text: string) => Result<T>): Promise<Lookup<T>> {
     let text: string | null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      text = await this.kv.get(key, "text");
+      const read = this.kv.get(key, "text");
+      text =
+        this.readTimeoutMs === undefined
+          ? await read
+          : await Promise.race([
+              read,
+              new Promise<never>((_, reject) => {
+                timer = setTimeout(() => reject(new Error(`no answer within ${this.readTimeoutMs} ms`)), this.readTimeoutMs);
+              }),
+            ]);
     } catch (error) {
       return unavailable(`reading '${key}' failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      clearTimeout(timer);
     }
     if (text === null) return notFound;
     const parsed = parse(text);

@@ -1,9 +1,14 @@
-import { Headers as H, problem, problemResponse, type Cloud, type ProblemCode } from "../contract";
+import { Headers as H, MAX_HEADER_BYTES, MAX_URL_BYTES, PATHS, SAFE_METHODS, problem, problemCode, problemResponse, tenantMovedTarget, type Cloud, type ProblemCode, type TenantMovedExtensions } from "../contract";
+import type { CellEntry, SigningKey } from "../contract";
+import { bearerChallenge, type Authenticator } from "./auth";
 import type { KeyLookup } from "./cell-keys";
-import { forwardToCell, type CellFetch, type HeaderReader } from "./forward";
+import type { CellCall } from "./cell-stats";
+import type { CircuitBreaker } from "./circuit-breaker";
+import { forwardToCell, forwardableRequestHeaders, headerBlockBytes, type CellFetch, type ForwardResult, type HeaderReader } from "./forward";
 import type { Outcome } from "./log";
-import { readBody, type BodyRead, type ByteStream } from "./read-body";
-import type { Lookup, Registry } from "./registry";
+import { DRAIN_LIMITS, drainBody, readBody, type BodyRead, type ByteStream } from "./read-body";
+import type { MovedFollow, MovedTenants } from "./moved-tenants";
+import { found, type Lookup, type PlacementSource, type Registry } from "./registry";
 import { resolveTenant } from "./tenant";
 
 /** What the routing logic sees of an incoming request (a Fetch API `Request` in workerd or Node). */
@@ -12,6 +17,8 @@ export interface IncomingRequest {
   readonly url: string;
   readonly headers: HeaderReader;
   readonly body: ByteStream | null;
+  /** The whole body in one native read (a Fetch API `Request` has it); used when `Content-Length` is within the limit. */
+  arrayBuffer?(): Promise<ArrayBuffer>;
 }
 
 /** What the routing logic needs, injected so it runs the same in workerd and in unit tests. */
@@ -25,6 +32,15 @@ export interface RouterDeps {
   readonly maxBodyBytes: number;
   /** @default MAX_RESPONSE_BYTES */
   readonly maxResponseBytes?: number;
+  /** The isolate's per-cell circuit breakers. @default - none: every request calls its cell */
+  readonly breaker?: CircuitBreaker;
+  /** Placements learned from cells' `tenant_moved` answers. @default - none: a moved tenant is still followed, but not remembered */
+  readonly moves?: MovedTenants;
+  /**
+   * Client authentication: the verified token names the tenant the client may act for, and its
+   * `Authorization` header stays at the edge. @default - none: any client may name any tenant
+   */
+  readonly authenticate?: Authenticator;
 }
 
 /** The router's answer and what the log line needs to know about it. */
@@ -38,6 +54,15 @@ export interface Routed {
   /** Why the router answered with an error, for the log only. */
   readonly error?: string;
   readonly attempts?: number;
+  /** Every call made to a cell (or refused by its breaker) while serving the request, for the health figures. */
+  readonly calls: readonly CellCall[];
+  /** Where the tenant's placement and its cell's entry came from (KV, the cache, a stale entry, the snapshot, a cell's `tenant_moved`). */
+  readonly placement?: PlacementSource;
+  readonly cellEntry?: PlacementSource;
+  /** Set when a cell answered `tenant_moved`. */
+  readonly moved?: MovedFollow;
+  /** The verified token's `sub`, when clients are authenticated. */
+  readonly subject?: string;
 }
 
 /**
@@ -46,9 +71,9 @@ export interface Routed {
  */
 export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
-/** `Retry-After` seconds for each 503 the router gives. */
+/** `Retry-After` seconds for each 503 (and 429) the router gives. */
 export const RETRY_AFTER_SECONDS = {
-  /** A draining or down cell: operators are at work; a tenant move takes at least a cache TTL to be seen. */
+  /** A down cell: operators are at work; a tenant move takes at least a cache TTL to be seen. */
   cellUnavailable: 30,
   /** A read-only tenant (maintenance, or the first phase of a move). */
   tenantReadOnly: 30,
@@ -56,9 +81,13 @@ export const RETRY_AFTER_SECONDS = {
   tenantMigrating: 10,
   /** Workers KV could not be read. */
   registryUnavailable: 5,
+  /** A cell's platform shed the request (429) without saying when to come back. */
+  cellThrottled: 1,
+  /** A cell's platform answered 503 without saying when to come back (scaling, restarting). */
+  cellBusy: 5,
+  /** The issuer's keys could not be fetched (and none are cached). */
+  authUnavailable: 5,
 } as const;
-
-const READ_METHODS = new Set(["GET", "HEAD"]);
 
 /**
  * Routes one request: finds its tenant, looks the tenant and its cell up in the registry, refuses what
@@ -70,14 +99,33 @@ const READ_METHODS = new Set(["GET", "HEAD"]);
  *   to the cell, into every answer and into the log line.
  */
 export async function routeRequest(request: IncomingRequest, requestId: string, deps: RouterDeps): Promise<Routed> {
+  const state = { bodyRead: SAFE_METHODS.has(request.method.toUpperCase()) };
+  try {
+    return await route(request, requestId, deps, state);
+  } finally {
+    // A request refused before its body was read: read the body to its end first, so the client's
+    // upload completes and it sees the answer rather than a connection reset.
+    if (!state.bodyRead) await drainBody(request.body);
+  }
+}
+
+async function route(request: IncomingRequest, requestId: string, deps: RouterDeps, state: { bodyRead: boolean }): Promise<Routed> {
   const method = request.method.toUpperCase();
   const url = new URL(request.url);
   let tenantId: string | null = null;
   let cellId: string | null = null;
   let cloud: Cloud | null = null;
+  const calls: CellCall[] = [];
+  let placementSource: PlacementSource | undefined;
+  let cellSource: PlacementSource | undefined;
+  let moved: MovedFollow | undefined;
+  /** Calls to cells on the wire, retries and a followed move included. */
+  let attemptsTotal = 0;
+  let subject: string | undefined;
 
-  const refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra: { retryAfter?: number; error?: string; extensions?: Record<string, unknown> } = {}): Routed => ({
+  const refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra: RefuseExtra = {}): Routed => ({
     response: problemResponse(problem(code, detail, requestId, extra.extensions), {
+      ...extra.headers,
       [H.requestId]: requestId,
       ...(extra.retryAfter === undefined ? {} : { [H.retryAfter]: String(extra.retryAfter) }),
       ...(cellId === null ? {} : { [H.cellId]: cellId }),
@@ -88,18 +136,55 @@ export async function routeRequest(request: IncomingRequest, requestId: string, 
     cloud,
     outcome,
     error: extra.error ?? detail,
+    calls,
+    placement: placementSource,
+    cellEntry: cellSource,
+    moved,
+    subject,
   });
 
-  // 1. The body, within the limit: the declared length is checked before reading, the bytes that arrive while reading.
+  // 1. The request line and headers, within the limits the cells' platforms hold.
+  const targetBytes = url.pathname.length + url.search.length;
+  if (targetBytes > MAX_URL_BYTES) return refuse("uri_too_long", `the request URL (path and query) is ${targetBytes} bytes; the limit is ${MAX_URL_BYTES}`, "rejected");
+  const forwardHeaders = forwardableRequestHeaders(request.headers, { dropAuthorization: deps.authenticate !== undefined });
+  const headerBytes = headerBlockBytes(forwardHeaders);
+  if (headerBytes > MAX_HEADER_BYTES) return refuse("headers_too_large", `the request headers are ${headerBytes} bytes; the limit is ${MAX_HEADER_BYTES}`, "rejected");
+
+  // 2. The client, when the router authenticates clients: a verified token names its tenant. The
+  //    health route stays open (it carries no tenant data).
+  let tokenTenant: string | undefined;
+  if (deps.authenticate !== undefined && url.pathname !== PATHS.health) {
+    const auth = await deps.authenticate(request.headers.get("authorization"));
+    if (!auth.ok) {
+      if (auth.code === "auth_unavailable") {
+        return refuse("auth_unavailable", auth.detail, "auth_error", { retryAfter: RETRY_AFTER_SECONDS.authUnavailable, error: auth.error });
+      }
+      return refuse("invalid_token", auth.detail, "rejected", { headers: { "www-authenticate": bearerChallenge(auth.bearerError, auth.detail) }, error: auth.error });
+    }
+    tokenTenant = auth.tenantId;
+    subject = auth.subject;
+  }
+
+  // 3. The body, within the limit: the declared length is checked before reading, the bytes that
+  //    arrive while reading. An oversized body is read to its end (and dropped) before the 413, so the
+  //    client sees the answer.
   let body: Uint8Array = new Uint8Array(0);
-  if (!READ_METHODS.has(method)) {
+  if (!SAFE_METHODS.has(method)) {
     const declared = request.headers.get("content-length");
     if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared.trim()) > deps.maxBodyBytes) {
+      state.bodyRead = true;
+      await drainBody(request.body);
       return refuse("payload_too_large", `the request body is ${declared.trim()} bytes; the limit is ${deps.maxBodyBytes}`, "rejected");
     }
     let read: BodyRead;
     try {
-      read = await readBody(request.body, deps.maxBodyBytes);
+      state.bodyRead = true;
+      // With a declared length within the limit, one native read (HTTP framing stops at that length);
+      // otherwise the bytes are streamed and counted as they arrive.
+      read =
+        declared !== null && /^\d{1,10}$/.test(declared.trim()) && request.arrayBuffer !== undefined
+          ? { ok: true, bytes: new Uint8Array(await request.arrayBuffer()) }
+          : await readBody(request.body, deps.maxBodyBytes, undefined, DRAIN_LIMITS);
     } catch (error) {
       return refuse("invalid_request", "the request body could not be read to its end", "rejected", { error: `reading the request body failed: ${String(error)}` });
     }
@@ -107,31 +192,37 @@ export async function routeRequest(request: IncomingRequest, requestId: string, 
     body = read.bytes;
   }
 
-  // 2. The tenant.
-  const resolved = resolveTenant({ header: request.headers.get(H.tenantId), path: url.pathname, body });
-  if (!resolved.ok) return refuse(resolved.code, resolved.detail, "rejected");
+  // 4. The tenant.
+  const resolved = resolveTenant({ header: request.headers.get(H.tenantId), path: url.pathname, body, token: tokenTenant });
+  if (!resolved.ok) {
+    const challenge = resolved.code === "tenant_forbidden" ? { headers: { "www-authenticate": bearerChallenge("insufficient_scope", resolved.detail) } } : {};
+    return refuse(resolved.code, resolved.detail, "rejected", challenge);
+  }
   tenantId = resolved.tenantId;
 
-  // 3. Its placement.
-  const tenant = await deps.registry.tenant(tenantId);
+  // 5. Its placement: the registry's, unless a cell told this isolate of a newer one.
+  let tenant = await deps.registry.tenant(tenantId);
+  const learned = deps.moves?.newerThan(tenantId, tenant.kind === "found" ? tenant.value.epoch : undefined);
+  if (learned !== undefined) tenant = found(learned, "moved");
   if (tenant.kind !== "found") {
     if (tenant.kind === "not_found") return refuse("unknown_tenant", `tenant '${tenantId}' is not registered`, "rejected");
     return registryFailure(refuse, tenant, `tenant:${tenantId}`);
   }
   const placement = tenant.value;
+  placementSource = tenant.source;
   cellId = placement.cellId;
   if (placement.status === "migrating") {
     return refuse("tenant_migrating", `tenant '${tenantId}' is moving to another cell; retry after ${RETRY_AFTER_SECONDS.tenantMigrating} s`, "rejected", {
       retryAfter: RETRY_AFTER_SECONDS.tenantMigrating,
     });
   }
-  if (placement.status === "read_only" && !READ_METHODS.has(method)) {
+  if (placement.status === "read_only" && !SAFE_METHODS.has(method)) {
     return refuse("tenant_not_writable", `tenant '${tenantId}' is read-only; ${method} is a write, GET and HEAD still work`, "rejected", {
       retryAfter: RETRY_AFTER_SECONDS.tenantReadOnly,
     });
   }
 
-  // 4. Its cell.
+  // 6. Its cell.
   const cellLookup = await deps.registry.cell(placement.cellId);
   if (cellLookup.kind !== "found") {
     if (cellLookup.kind === "not_found") {
@@ -142,8 +233,10 @@ export async function routeRequest(request: IncomingRequest, requestId: string, 
     return registryFailure(refuse, cellLookup, `cell:${placement.cellId}`);
   }
   const cell = cellLookup.value;
+  cellSource = cellLookup.source;
   cloud = cell.cloud;
-  if (cell.status !== "active") {
+  // A draining cell keeps serving its tenants (it only takes no new ones); a down cell serves nobody.
+  if (cell.status === "down") {
     return refuse("cell_unavailable", `cell '${cell.cellId}' is ${cell.status}; retry after ${RETRY_AFTER_SECONDS.cellUnavailable} s`, "rejected", {
       retryAfter: RETRY_AFTER_SECONDS.cellUnavailable,
     });
@@ -153,27 +246,136 @@ export async function routeRequest(request: IncomingRequest, requestId: string, 
     return refuse("registry_invalid", `cell '${cell.cellId}' is registered but the router has no signing key for it`, "registry_error", { error: key.error });
   }
 
-  // 5. The call.
-  const result = await forwardToCell(
-    { requestId, method, path: url.pathname, query: url.search.slice(1), headers: request.headers, body, tenantId, cell, key: key.value },
-    { fetch: deps.fetch, now: deps.now, timeoutMs: deps.cellTimeoutMs, maxResponseBytes: deps.maxResponseBytes ?? MAX_RESPONSE_BYTES },
-  );
-  const done = { requestId, tenantId, cellId, cloud, attempts: result.attempts };
+  // 7. The call, unless the cell's breaker is open.
+  let served = cell;
+  let call = await callCell(cell, key.value);
+
+  // 8. A moved tenant: the cell names its new owner. Re-sent there once, if the registry knows that
+  //    cell and it is active (nothing was written on the old cell, so a write is safe to re-send);
+  //    never a second hop. The newer placement is remembered by epoch.
+  const movedTo = call.kind === "called" ? tenantMoved(call.result) : undefined;
+  if (movedTo !== undefined) {
+    const target = await followable(movedTo, cell);
+    moved = { from: cell.cellId, to: movedTo.cell, epoch: movedTo.epoch, followed: target.ok, ...(target.ok ? {} : { why: target.why }) };
+    if (target.ok) {
+      deps.moves?.learn(tenantId, movedTo.cell, movedTo.epoch, placement.epoch);
+      served = target.cell;
+      cellId = served.cellId;
+      cloud = served.cloud;
+      placementSource = "moved";
+      cellSource = target.source;
+      call = await callCell(served, target.key);
+      // The new owner moved it on too: no second hop, but remember where it went for the next request.
+      const onward = call.kind === "called" ? tenantMoved(call.result) : undefined;
+      if (onward !== undefined && (await followable(onward, served)).ok) deps.moves?.learn(tenantId, onward.cell, onward.epoch, movedTo.epoch);
+    }
+  }
+
+  if (call.kind === "shed") {
+    return refuse("circuit_open", `cell '${served.cellId}' is failing; requests for its tenants pause for ${call.retryAfterSeconds} s`, "circuit_open", { retryAfter: call.retryAfterSeconds });
+  }
+  const result = call.result;
+  const attempts = attemptsTotal;
+  const done = { requestId, tenantId, cellId, cloud, attempts, calls, placement: placementSource, cellEntry: cellSource, moved, subject };
   if (result.kind === "timeout") {
-    return { ...refuse("gateway_timeout", `cell '${cell.cellId}' did not answer within ${deps.cellTimeoutMs} ms`, "timeout"), attempts: result.attempts };
+    return { ...refuse("gateway_timeout", `cell '${served.cellId}' did not answer within ${deps.cellTimeoutMs} ms`, "timeout"), attempts };
+  }
+  if (result.kind === "throttled") {
+    const retryAfter = result.retryAfter ?? String(result.status === 429 ? RETRY_AFTER_SECONDS.cellThrottled : RETRY_AFTER_SECONDS.cellBusy);
+    const code = result.status === 429 ? "cell_throttled" : "cell_busy";
+    return { ...refuse(code, `cell '${served.cellId}' answered ${result.status}; retry after ${retryAfter}`, "upstream_error", { retryAfter }), attempts };
   }
   if (result.kind === "bad_gateway") {
     const extensions = result.upstreamStatus === undefined ? {} : { upstreamStatus: result.upstreamStatus };
-    return { ...refuse("bad_gateway", result.detail, "upstream_error", { extensions, error: result.cause ?? result.detail }), attempts: result.attempts };
+    return { ...refuse("bad_gateway", result.detail, "upstream_error", { extensions, error: result.cause ?? result.detail }), attempts };
   }
   const headers = new Headers(result.headers);
   headers.set(H.requestId, requestId);
-  headers.set(H.cellId, cell.cellId);
-  headers.set(H.processedByCloud, cell.cloud);
+  headers.set(H.cellId, served.cellId);
+  headers.set(H.processedByCloud, served.cloud);
   return { ...done, response: new Response(result.body, { status: result.status, headers }), outcome: "proxied" };
+
+  /** Whether the router may re-send the request to the cell a `tenant_moved` answer names, and with what. */
+  async function followable(
+    target: TenantMovedExtensions,
+    from: CellEntry,
+  ): Promise<{ ok: true; cell: CellEntry; key: SigningKey; source: PlacementSource | undefined } | { ok: false; why: string }> {
+    if (target.cell === from.cellId) return { ok: false, why: "it names the cell that answered" };
+    const lookup = await deps.registry.cell(target.cell);
+    if (lookup.kind !== "found") return { ok: false, why: lookup.kind === "not_found" ? "the registry does not know that cell" : `its registry entry is ${lookup.kind}` };
+    if (lookup.value.status !== "active") return { ok: false, why: `that cell is ${lookup.value.status}` };
+    const targetKey = deps.keys(target.cell);
+    if (!targetKey.ok) return { ok: false, why: "the router has no signing key for that cell" };
+    return { ok: true, cell: lookup.value, key: targetKey.value, source: lookup.source };
+  }
+
+  /** Signs and sends the request to `target` through its breaker, and counts the call. */
+  async function callCell(target: CellEntry, signingKey: SigningKey): Promise<{ kind: "shed"; retryAfterSeconds: number } | { kind: "called"; result: ForwardResult }> {
+    const admission = deps.breaker?.admit(target.cellId, deps.now()) ?? { allowed: true as const, probe: false };
+    if (!admission.allowed) {
+      calls.push({ cellId: target.cellId, cloud: target.cloud, kind: "shed", status: 0, latencyMs: 0, error: false, timeout: false });
+      return { kind: "shed", retryAfterSeconds: admission.retryAfterSeconds };
+    }
+    const started = deps.now();
+    const result = await forwardToCell(
+      { requestId, method, path: url.pathname, query: url.search.slice(1), headers: forwardHeaders, body, tenantId: tenantId!, cell: target, key: signingKey },
+      { fetch: deps.fetch, now: deps.now, timeoutMs: deps.cellTimeoutMs, maxResponseBytes: deps.maxResponseBytes ?? MAX_RESPONSE_BYTES },
+    );
+    const ended = deps.now();
+    attemptsTotal += result.attempts;
+    const failed = callFailed(result);
+    deps.breaker?.record(target.cellId, !failed, admission, ended);
+    const status = result.kind === "answer" || result.kind === "throttled" ? result.status : (result.kind === "bad_gateway" ? (result.upstreamStatus ?? 0) : 0);
+    calls.push({ cellId: target.cellId, cloud: target.cloud, kind: "call", status, latencyMs: ended - started, error: failed || isErrorAnswer(result), timeout: result.kind === "timeout" });
+    return { kind: "called", result };
+  }
 }
 
-type Refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra?: { retryAfter?: number; error?: string; extensions?: Record<string, unknown> }) => Routed;
+/** The new owner a cell's `tenant_moved` answer names (409 problem with `cell` and `epoch`), if it is one. */
+function tenantMoved(result: ForwardResult): TenantMovedExtensions | undefined {
+  if (result.kind !== "answer" || result.status !== 409) return undefined;
+  const body = parseJson(result.body);
+  return problemCode(body) === "tenant_moved" ? tenantMovedTarget(body) : undefined;
+}
+
+/**
+ * What trips a cell's breaker: no usable answer (unreachable, timed out, an answer the router would
+ * not pass on) or a platform's 503. A cell's own problem answers, any status, show a cell that is up;
+ * a platform's 429 is load shedding, not failure.
+ */
+function callFailed(result: ForwardResult): boolean {
+  return result.kind === "timeout" || result.kind === "bad_gateway" || (result.kind === "throttled" && result.status === 503);
+}
+
+/** A cell's own 5xx counts as an error in the health figures, except the 503s that are part of ownership moves. */
+function isErrorAnswer(result: ForwardResult): boolean {
+  if (result.kind !== "answer" || result.status < 500) return false;
+  if (result.status !== 503) return true;
+  const code = problemCode(parseJson(result.body));
+  return code !== "tenant_fenced" && code !== "tenant_unavailable";
+}
+
+const utf8 = new TextDecoder();
+
+/** A JSON body as a value, or undefined. */
+function parseJson(body: Uint8Array | null): unknown {
+  if (body === null) return undefined;
+  try {
+    return JSON.parse(utf8.decode(body));
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a refusal carries besides its problem: a `Retry-After`, extra headers, the log's reason, problem extension members. */
+interface RefuseExtra {
+  readonly retryAfter?: number | string;
+  readonly headers?: Record<string, string>;
+  readonly error?: string;
+  readonly extensions?: Record<string, unknown>;
+}
+
+type Refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra?: RefuseExtra) => Routed;
 
 /**
  * A registry entry that is malformed (502: the router will not guess where to send the request) or a

@@ -1,5 +1,30 @@
-import { MAX_BODY_BYTES, err, ok, type Result } from "../contract";
-import { ROUTER_MODES, SETTING_DEFAULTS, SettingBindings, type RouterMode } from "./bindings";
+import { err, ok, type Result } from "../contract";
+import {
+  ROUTER_SETTINGS,
+  type AuthMode,
+  type EnumDefinition,
+  type IntegerSettingKey,
+  type JwtAlgorithm,
+  type RouterMode,
+  type SettingKey,
+  type SettingValues,
+} from "./setting-definitions";
+
+/** Client authentication as configured: off (explicitly), or bearer JWTs from one issuer. */
+export type AuthSettings = { readonly mode: "none" } | JwtAuthSettings;
+
+/** Bearer JWT verification: who issues the tokens, for whom, where the keys are, which claim names the tenant. */
+export interface JwtAuthSettings {
+  readonly mode: "jwt";
+  readonly issuer: string;
+  /** Accepted `aud` values; a token must name at least one. */
+  readonly audiences: readonly string[];
+  readonly jwksUrl: string;
+  readonly tenantClaim: string;
+  readonly algorithms: readonly JwtAlgorithm[];
+  readonly clockToleranceSeconds: number;
+  readonly jwksCacheMs: number;
+}
 
 /** The router's settings, parsed from its plain-text bindings. */
 export interface RouterSettings {
@@ -7,51 +32,132 @@ export interface RouterSettings {
   readonly cellTimeoutMs: number;
   readonly registryCacheTtlMs: number;
   readonly registryNegativeTtlMs: number;
+  readonly registryReadTimeoutMs: number;
+  readonly registryMaxStaleMs: number;
   readonly maxBodyBytes: number;
+  readonly breakerFailureThreshold: number;
+  readonly breakerCooldownMs: number;
+  readonly auth: AuthSettings;
 }
 
-/** The settings bindings as they arrive: optional strings (`Env` is one). */
-export type SettingValues = { readonly [name in (typeof SettingBindings)[keyof typeof SettingBindings]]?: string };
+export type { SettingValues } from "./setting-definitions";
 
-/** Longest cell timeout accepted: a Worker's request should not outlive the client's patience. */
-export const MAX_CELL_TIMEOUT_MS = 60_000;
-/** Longest registry cache TTL accepted: a tenant move must become visible in reasonable time. */
-export const MAX_REGISTRY_TTL_MS = 300_000;
-
-function integer(raw: string | undefined, name: string, fallback: number, min: number, max: number): Result<number> {
-  if (raw === undefined || raw === "") return ok(fallback);
-  const value = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
-  if (!(value >= min && value <= max)) return err(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  return ok(value);
+/** How error messages name a setting: its binding (the Worker) or its prop (the `EdgeRouter` construct). */
+export interface ParseOptions {
+  /** @default the binding name, e.g. `CELL_TIMEOUT_MS` */
+  readonly name?: (key: SettingKey) => string;
 }
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+const CLAIM_NAME = /^[^\s,]{1,256}$/;
 
 /**
- * Parses the settings bindings (strings, each optional). An invalid value is an error, not a silent
- * default: the edge stack can run this same function at synth time, and the Worker answers 500 with
- * the binding's name rather than route with a setting nobody asked for.
+ * Parses the settings bindings (strings, each optional unless said otherwise) with the definitions
+ * in `router/setting-definitions.ts`. An invalid value is an error, not a silent default: the Worker
+ * answers 500 naming the binding rather than route with a setting nobody asked for, and the
+ * `EdgeRouter` construct runs this same function at synth so such a Worker is never deployed.
  */
-export function parseSettings(env: SettingValues): Result<RouterSettings> {
-  const rawMode = env[SettingBindings.mode];
-  let mode: RouterMode = SETTING_DEFAULTS.mode;
-  if (rawMode !== undefined && rawMode !== "") {
-    if (!(ROUTER_MODES as readonly string[]).includes(rawMode)) {
-      return err(`${SettingBindings.mode} must be one of ${ROUTER_MODES.join(", ")}, got ${JSON.stringify(rawMode)}`);
+export function parseSettings(env: SettingValues, options: ParseOptions = {}): Result<RouterSettings> {
+  const name = options.name ?? ((key: SettingKey) => ROUTER_SETTINGS[key].binding);
+  const raw = (key: SettingKey): string | undefined => {
+    const value = env[ROUTER_SETTINGS[key].binding];
+    return value === undefined || value === "" ? undefined : value;
+  };
+
+  const integers = {} as Record<IntegerSettingKey, number>;
+  for (const key of Object.keys(ROUTER_SETTINGS) as SettingKey[]) {
+    const def = ROUTER_SETTINGS[key];
+    if (def.kind !== "integer") continue;
+    const text = raw(key);
+    let fallback: number = def.default;
+    if (key === "registryNegativeTtlMs") fallback = Math.min(def.default, integers.registryCacheTtlMs);
+    if (text === undefined) {
+      integers[key as IntegerSettingKey] = fallback;
+      continue;
     }
-    mode = rawMode as RouterMode;
+    const max = key === "registryNegativeTtlMs" ? integers.registryCacheTtlMs : def.max;
+    const value = /^\d{1,9}$/.test(text) ? Number(text) : NaN;
+    if (!(value >= def.min && value <= max)) return err(`${name(key)} must be an integer from ${def.min} to ${max}, got ${JSON.stringify(text)}`);
+    integers[key as IntegerSettingKey] = value;
   }
-  const timeout = integer(env[SettingBindings.cellTimeoutMs], SettingBindings.cellTimeoutMs, SETTING_DEFAULTS.cellTimeoutMs, 1, MAX_CELL_TIMEOUT_MS);
-  if (!timeout.ok) return timeout;
-  const ttl = integer(env[SettingBindings.registryCacheTtlMs], SettingBindings.registryCacheTtlMs, SETTING_DEFAULTS.registryCacheTtlMs, 0, MAX_REGISTRY_TTL_MS);
-  if (!ttl.ok) return ttl;
-  const negativeTtl = integer(
-    env[SettingBindings.registryNegativeTtlMs],
-    SettingBindings.registryNegativeTtlMs,
-    Math.min(SETTING_DEFAULTS.registryNegativeTtlMs, ttl.value),
-    0,
-    ttl.value,
-  );
-  if (!negativeTtl.ok) return negativeTtl;
-  const maxBody = integer(env[SettingBindings.maxBodyBytes], SettingBindings.maxBodyBytes, SETTING_DEFAULTS.maxBodyBytes, 0, MAX_BODY_BYTES);
-  if (!maxBody.ok) return maxBody;
-  return ok({ mode, cellTimeoutMs: timeout.value, registryCacheTtlMs: ttl.value, registryNegativeTtlMs: negativeTtl.value, maxBodyBytes: maxBody.value });
+  if (integers.registryMaxStaleMs !== 0 && integers.registryMaxStaleMs < integers.registryCacheTtlMs) {
+    return err(`${name("registryMaxStaleMs")} must be 0 or at least ${name("registryCacheTtlMs")} (${integers.registryCacheTtlMs}), got ${integers.registryMaxStaleMs}`);
+  }
+
+  const mode = oneOf<RouterMode>(ROUTER_SETTINGS.mode, raw("mode"), name("mode"));
+  if (!mode.ok) return mode;
+  const authMode = oneOf<AuthMode>(ROUTER_SETTINGS.authMode, raw("authMode"), `${name("authMode")} (turning client authentication off must be explicit: none)`);
+  if (!authMode.ok) return authMode;
+
+  let auth: AuthSettings = { mode: "none" };
+  if (authMode.value === "jwt") {
+    const jwt = parseJwt(raw, name, mode.value, integers);
+    if (!jwt.ok) return jwt;
+    auth = jwt.value;
+  }
+  return ok({
+    mode: mode.value,
+    cellTimeoutMs: integers.cellTimeoutMs,
+    registryCacheTtlMs: integers.registryCacheTtlMs,
+    registryNegativeTtlMs: integers.registryNegativeTtlMs,
+    registryReadTimeoutMs: integers.registryReadTimeoutMs,
+    registryMaxStaleMs: integers.registryMaxStaleMs,
+    maxBodyBytes: integers.maxBodyBytes,
+    breakerFailureThreshold: integers.breakerFailureThreshold,
+    breakerCooldownMs: integers.breakerCooldownMs,
+    auth,
+  });
+}
+
+function oneOf<T extends string>(def: EnumDefinition, value: string | undefined, label: string): Result<T> {
+  const chosen = value ?? def.default;
+  if (chosen === undefined) return err(`${label} is required: one of ${def.values.join(", ")}`);
+  if (!def.values.includes(chosen)) return err(`${label} must be one of ${def.values.join(", ")}, got ${JSON.stringify(chosen)}`);
+  return ok(chosen as T);
+}
+
+function parseJwt(
+  raw: (key: SettingKey) => string | undefined,
+  name: (key: SettingKey) => string,
+  mode: RouterMode,
+  integers: Record<IntegerSettingKey, number>,
+): Result<JwtAuthSettings> {
+  const issuer = raw("authIssuer")?.trim();
+  if (issuer === undefined || issuer === "") return err(`${name("authIssuer")} is required with jwt auth: the tokens' iss, e.g. "https://auth.example.com/"`);
+  const audiences = (raw("authAudience") ?? "").split(",").map((a) => a.trim()).filter((a) => a !== "");
+  if (audiences.length === 0) return err(`${name("authAudience")} is required with jwt auth: the accepted aud values, comma-separated`);
+  const jwksUrl = checkJwksUrl(raw("authJwksUrl"), mode);
+  if (!jwksUrl.ok) return err(`${name("authJwksUrl")} ${jwksUrl.error}`);
+  const tenantClaim = raw("authTenantClaim") ?? ROUTER_SETTINGS.authTenantClaim.default;
+  if (!CLAIM_NAME.test(tenantClaim)) return err(`${name("authTenantClaim")} must be a claim name without spaces or commas, got ${JSON.stringify(tenantClaim)}`);
+  const listed = (raw("authAlgorithms") ?? ROUTER_SETTINGS.authAlgorithms.default).split(",").map((a) => a.trim()).filter((a) => a !== "");
+  const allowed: readonly string[] = ROUTER_SETTINGS.authAlgorithms.values;
+  if (listed.length === 0 || listed.some((a) => !allowed.includes(a))) {
+    return err(`${name("authAlgorithms")} must list some of ${allowed.join(", ")}, got ${JSON.stringify(raw("authAlgorithms"))}`);
+  }
+  return ok({
+    mode: "jwt",
+    issuer,
+    audiences,
+    jwksUrl: jwksUrl.value,
+    tenantClaim,
+    algorithms: [...new Set(listed)] as JwtAlgorithm[],
+    clockToleranceSeconds: integers.authClockToleranceSeconds,
+    jwksCacheMs: integers.authJwksCacheMs,
+  });
+}
+
+/** A key set URL: https, no credentials or fragment; plain http only on loopback in local mode. */
+function checkJwksUrl(value: string | undefined, mode: RouterMode): Result<string> {
+  if (value === undefined) return err("is required with jwt auth: where the issuer publishes its keys, e.g. https://auth.example.com/.well-known/jwks.json");
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return err(`must be a URL, got ${JSON.stringify(value)}`);
+  }
+  const loopbackHttp = url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname) && mode === "local";
+  if (url.protocol !== "https:" && !loopbackHttp) return err(`must use https${mode === "local" ? " (or http on loopback)" : ""}, got ${JSON.stringify(value)}`);
+  if (url.username || url.password || url.hash) return err(`must not carry credentials or a fragment, got ${JSON.stringify(value)}`);
+  return ok(value);
 }

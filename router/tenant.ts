@@ -1,7 +1,7 @@
-import { TENANT_ID_PATTERN, isTenantId } from "../contract";
+import { BODY_TENANT_FIELD, TENANT_ID_PATTERN, isTenantId, tenantOfPath } from "../contract";
 
-/** Where a request named its tenant. */
-export type TenantSource = "header" | "path" | "body";
+/** Where a request named its tenant (`token`: the verified client token's tenant claim). */
+export type TenantSource = "token" | "header" | "path" | "body";
 
 /** What tenant resolution sees of a request. */
 export interface TenantInput {
@@ -11,6 +11,8 @@ export interface TenantInput {
   readonly path: string;
   /** The request body bytes; empty for requests without one (GET, HEAD). */
   readonly body: Uint8Array;
+  /** The tenant the client's verified token grants, when the router authenticates clients. */
+  readonly token?: string;
 }
 
 /** The tenant, with every source that named it, or the problem to answer with. */
@@ -18,24 +20,15 @@ export type TenantResolution =
   | { readonly ok: true; readonly tenantId: string; readonly sources: readonly TenantSource[] }
   | {
       readonly ok: false;
-      readonly code: "missing_tenant" | "tenant_conflict" | "invalid_json" | "invalid_request";
+      readonly code: "missing_tenant" | "tenant_conflict" | "invalid_json" | "invalid_request" | "tenant_forbidden";
       readonly detail: string;
     };
 
-const PATH_TENANT = /^\/api\/tenants\/([^/]*)(?:\/|$)/;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-function decodeSegment(segment: string): string | undefined {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return undefined;
-  }
-}
 
 type BodyTenant = { readonly kind: "absent" } | { readonly kind: "invalid_json" } | { readonly kind: "named"; readonly value: unknown };
 
-/** The body's top-level `tenant_id`, if the body is a JSON object that has one. */
+/** The body's top-level `tenant_id` (`BODY_TENANT_FIELD`), if the body is a JSON object that has one. */
 function bodyTenant(body: Uint8Array): BodyTenant {
   if (body.byteLength === 0) return { kind: "absent" };
   let value: unknown;
@@ -44,8 +37,8 @@ function bodyTenant(body: Uint8Array): BodyTenant {
   } catch {
     return { kind: "invalid_json" };
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value) || !("tenant_id" in value)) return { kind: "absent" };
-  return { kind: "named", value: (value as { tenant_id: unknown }).tenant_id };
+  if (typeof value !== "object" || value === null || Array.isArray(value) || !(BODY_TENANT_FIELD in value)) return { kind: "absent" };
+  return { kind: "named", value: (value as Record<string, unknown>)[BODY_TENANT_FIELD] };
 }
 
 const invalid = (where: string, value: unknown) =>
@@ -60,9 +53,12 @@ const invalid = (where: string, value: unknown) =>
  *   `TENANT_ID_PATTERN` => `invalid_request`;
  * - a body that is not JSON is `invalid_json` only when the body is the only place the tenant could be;
  *   when the header or path names the tenant, the body is the cell's business (it may not be JSON at all).
+ *
+ * With a verified token the token's tenant is the tenant: the request need not name it, and a header,
+ * path or body that names another one is `tenant_forbidden` (403).
  */
 export function resolveTenant(input: TenantInput): TenantResolution {
-  const named: Array<{ source: TenantSource; tenantId: string }> = [];
+  const named: Array<{ source: TenantSource; tenantId: string }> = input.token === undefined ? [] : [{ source: "token", tenantId: input.token }];
 
   if (input.header !== null) {
     const value = input.header.trim();
@@ -70,12 +66,9 @@ export function resolveTenant(input: TenantInput): TenantResolution {
     named.push({ source: "header", tenantId: value });
   }
 
-  const pathMatch = PATH_TENANT.exec(input.path);
-  if (pathMatch) {
-    const value = decodeSegment(pathMatch[1] ?? "");
-    if (!isTenantId(value)) return invalid("path", pathMatch[1]);
-    named.push({ source: "path", tenantId: value });
-  }
+  const fromPath = tenantOfPath(input.path);
+  if (fromPath.kind === "invalid") return invalid("path", fromPath.raw);
+  if (fromPath.kind === "tenant") named.push({ source: "path", tenantId: fromPath.tenantId });
 
   const body = bodyTenant(input.body);
   if (body.kind === "invalid_json" && named.length === 0) {
@@ -91,6 +84,9 @@ export function resolveTenant(input: TenantInput): TenantResolution {
     return { ok: false, code: "missing_tenant", detail: "name the tenant in the X-Tenant-Id header, the path (/api/tenants/{id}/...) or the body's tenant_id" };
   }
   const other = named.find((n) => n.tenantId !== first.tenantId);
+  if (other !== undefined && first.source === "token") {
+    return { ok: false, code: "tenant_forbidden", detail: `the token grants tenant '${first.tenantId}' but the ${other.source} names '${other.tenantId}'` };
+  }
   if (other !== undefined) {
     return { ok: false, code: "tenant_conflict", detail: `the ${first.source} names tenant '${first.tenantId}' but the ${other.source} names '${other.tenantId}'` };
   }

@@ -9,8 +9,10 @@ import { closeInReverse } from "./close-in-reverse";
 import { startDynamoDbLocal } from "./emulators/dynamodb-local";
 import type { Faults, FaultProxy } from "./fault-proxy";
 import { startLocalCell, type LocalCell } from "./local-cells";
+import { startLocalIssuer } from "./issuer";
 import { startRegistryServer, type KvNamespaceLike } from "./registry-server";
 import { localRouterSettings, startLocalRouter } from "./router";
+import { sandboxAuthOf, type SandboxAuth } from "./sandbox-auth";
 
 /**
  * The whole system on one machine: every cell of a topology with its own store (behind a fault
@@ -30,6 +32,8 @@ export interface SandboxOptions {
   readonly cellTimeoutMs?: number;
   /** How long the router caches registry entries, ms. @default the Worker's default (10 s) */
   readonly registryCacheTtlMs?: number;
+  /** How long the router's open circuit breaker sheds a cell's requests before a probe, ms. @default the Worker's default (10 s) */
+  readonly breakerCooldownMs?: number;
   /**
    * A running DynamoDB Local for the AWS cells' tables (the tests share one per run).
    * @default - the sandbox starts its own (one JVM) when the topology has an AWS cell
@@ -39,6 +43,12 @@ export interface SandboxOptions {
   readonly storeTimeoutMs?: number;
   /** Receives the cells' and the router's log lines (JSON, one object per line). @default dropped */
   readonly log?: (line: string) => void;
+  /**
+   * Client authentication at the router: a local token issuer with fresh keys, and a token per
+   * seeded tenant (`Sandbox.auth`). `false` runs the router with `AUTH_MODE=none`.
+   * @default true
+   */
+  readonly auth?: boolean;
 }
 
 /** One running cell, as a client of the sandbox sees it. */
@@ -67,6 +77,8 @@ export interface Sandbox {
   readonly registry: KvNamespaceLike;
   /** What `cellctl` needs to operate this sandbox; `npm start` writes it to `.sandbox/connection.json`. */
   readonly connection: Connection;
+  /** The token issuer the router trusts and a ready token per seeded tenant; undefined when the sandbox runs without auth. */
+  readonly auth: SandboxAuth | undefined;
   /**
    * Takes a cell's compute down, as an outage would: its port refuses connections and open ones are
    * cut. With `store: true` its store becomes unreachable too (the fault proxy refuses), as in a
@@ -104,7 +116,7 @@ function cellLogger(cellId: string, log: ((line: string) => void) | undefined): 
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const topology = options.topology ?? TOPOLOGY;
-  localRouterSettings(options); // a bad timeout fails here, before any emulator starts
+  localRouterSettings({ cellTimeoutMs: options.cellTimeoutMs, registryCacheTtlMs: options.registryCacheTtlMs, breakerCooldownMs: options.breakerCooldownMs }); // a bad timeout fails here, before any emulator starts
   const closers: Array<() => unknown> = [];
   const cells = new Map<string, LocalCell>();
   try {
@@ -126,6 +138,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       cells.set(cell.cellId, cell);
     }
     const placements: CellPlacement[] = [...cells.values()].map((c) => ({ cellId: c.cellId, cloud: c.cloud, region: c.region, url: c.host.url }));
+    const issuer = options.auth === false ? undefined : await startLocalIssuer();
+    if (issuer) closers.push(() => issuer.close());
     const router = await startLocalRouter({
       port: options.routerPort ?? DEFAULT_ROUTER_PORT,
       cells: placements,
@@ -133,7 +147,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       keys: Object.fromEntries([...cells.values()].map((c) => [c.cellId, c.key])),
       cellTimeoutMs: options.cellTimeoutMs,
       registryCacheTtlMs: options.registryCacheTtlMs,
+      breakerCooldownMs: options.breakerCooldownMs,
       log: options.log,
+      auth: issuer,
     });
     closers.push(() => router.close());
     for (const tenant of topology.tenants) {
@@ -143,21 +159,30 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const registry = (await router.mf.getKVNamespace(REGISTRY_BINDING)) as unknown as KvNamespaceLike;
     const registryServer = await startRegistryServer(registry);
     closers.push(() => registryServer.close());
+    const auth = issuer === undefined ? undefined : sandboxAuthOf(issuer, topology.tenants);
     const connection: Connection = {
       v: 1,
       kind: "sandbox",
       router: { url: router.url },
       registry: { kind: "sandbox", url: registryServer.url, token: registryServer.token },
       cells: Object.fromEntries([...cells.values()].map((c) => [c.cellId, { url: c.host.url, adminKey: c.adminKey }])),
+      ...(auth ? { tokens: { ...auth.tokens } } : {}),
     };
-    return sandboxOf(router.url, cells, registry, connection, closers);
+    return sandboxOf(router.url, cells, registry, connection, closers, auth);
   } catch (error) {
     await closeInReverse(closers).catch(() => undefined);
     throw error;
   }
 }
 
-function sandboxOf(routerUrl: string, running: ReadonlyMap<string, LocalCell>, registry: KvNamespaceLike, connection: Connection, closers: Array<() => unknown>): Sandbox {
+function sandboxOf(
+  routerUrl: string,
+  running: ReadonlyMap<string, LocalCell>,
+  registry: KvNamespaceLike,
+  connection: Connection,
+  closers: Array<() => unknown>,
+  auth: SandboxAuth | undefined,
+): Sandbox {
   const cellOf = (cellId: string): LocalCell => {
     const cell = running.get(cellId);
     if (!cell) throw new Error(`no cell '${cellId}' in this sandbox; cells: ${[...running.keys()].join(", ")}`);
@@ -188,6 +213,7 @@ function sandboxOf(routerUrl: string, running: ReadonlyMap<string, LocalCell>, r
     cells,
     registry,
     connection,
+    auth,
     stopCell: async (cellId, stopOptions = {}) => {
       open(`stop cell '${cellId}'`);
       const cell = cellOf(cellId);

@@ -9,7 +9,9 @@ import { DEFAULT_ROUTER_PORT, startSandbox, type Sandbox } from "./sandbox";
  *
  * Environment (this entry point is the only sandbox file that reads it):
  * - `SANDBOX_PORT`: the router's port (default 8787; 0 picks a free one);
- * - `SANDBOX_LOG=1`: print the router's and the cells' log lines.
+ * - `SANDBOX_LOG=1`: print the router's and the cells' log lines;
+ * - `SANDBOX_AUTH=off`: run the router without client authentication (by default it verifies tokens
+ *   from a local issuer, and the guide prints one per tenant).
  */
 
 function routerPort(raw: string | undefined): number {
@@ -17,6 +19,13 @@ function routerPort(raw: string | undefined): number {
   const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
   if (!(port >= 0 && port <= 65535)) throw new Error(`SANDBOX_PORT must be a port number from 0 to 65535, got '${raw}'`);
   return port;
+}
+
+/** `SANDBOX_AUTH`: unset or `on` runs the router with client authentication, `off` without. */
+function sandboxAuth(raw: string | undefined): boolean {
+  if (raw === undefined || raw === "" || raw === "on") return true;
+  if (raw === "off") return false;
+  throw new Error(`SANDBOX_AUTH must be 'on' or 'off', got '${raw}'`);
 }
 
 /** Shell-quotes a value for the printed commands. */
@@ -29,21 +38,37 @@ function guide(sandbox: Sandbox): string {
   lines.push("", "Tenants:");
   for (const tenant of TOPOLOGY.tenants) lines.push(`  ${tenant.tenantId.padEnd(8)} -> ${tenant.cellId} (${sandbox.cells[tenant.cellId]?.cloud ?? "?"})`);
   lines.push("", "Try it from another shell:", "", `  export ROUTER=${sandbox.routerUrl}`);
+  const auth = sandbox.auth;
+  const tokenVar = (tenantId: string) => `TOKEN_${tenantId.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+  if (auth) {
+    lines.push(`  # bearer tokens from the sandbox's issuer (${auth.issuer}), one per tenant, valid for 12 h`);
+    for (const { tenantId } of TOPOLOGY.tenants) lines.push(`  export ${tokenVar(tenantId)}=${auth.tokens[tenantId] ?? ""}`);
+  }
+  const as = (tenantId: string) => (auth ? ` -H "authorization: Bearer $${tokenVar(tenantId)}"` : "");
   for (const { tenantId } of TOPOLOGY.tenants) {
     const records = `$ROUTER/api/tenants/${tenantId}/records/hello`;
     lines.push(
       "",
       `  # ${tenantId}: write a record, then read it (see X-Processed-By-Cloud and X-Cell-Id)`,
-      `  curl -sS -X PUT ${records} -H 'content-type: application/json' -d ${q(JSON.stringify({ data: { msg: "hi" } }))}`,
-      `  curl -sS -i ${records}`,
+      `  curl -sS -X PUT ${records}${as(tenantId)} -H 'content-type: application/json' -d ${q(JSON.stringify({ data: { msg: "hi" } }))}`,
+      `  curl -sS -i ${records}${as(tenantId)}`,
       `  # the seed's shape`,
-      `  curl -sS -X POST $ROUTER/api/process -H 'content-type: application/json' -d ${q(JSON.stringify({ tenant_id: tenantId }))}`,
+      `  curl -sS -X POST $ROUTER/api/process${as(tenantId)} -H 'content-type: application/json' -d ${q(JSON.stringify({ tenant_id: tenantId }))}`,
+    );
+  }
+  const [first, second] = TOPOLOGY.tenants;
+  if (auth && first && second) {
+    lines.push(
+      "",
+      "  # without a token: 401; with one tenant's token on another tenant's data: 403",
+      `  curl -sS -i $ROUTER/api/tenants/${first.tenantId}/records/hello`,
+      `  curl -sS -i $ROUTER/api/tenants/${second.tenantId}/records/hello${as(first.tenantId)}`,
     );
   }
   lines.push(
     "",
     "  # an unknown tenant is a 404 problem; a second PUT of the same record without expected_version is a 409",
-    `  curl -sS -i $ROUTER/api/tenants/T-999/records/hello`,
+    `  curl -sS -i $ROUTER/api/tenants/T-999/records/hello${auth ? ` -H "authorization: Bearer ${auth.mint("T-999")}"` : ""}`,
     "",
     `Operate it with cellctl (it reads ${SANDBOX_CONNECTION_FILE}; no flags, no account):`,
     "",
@@ -73,7 +98,7 @@ function ownSignals(handler: (signal: NodeJS.Signals) => void): void {
 
 async function main(): Promise<void> {
   const log = process.env.SANDBOX_LOG === "1" ? (line: string) => console.log(line) : undefined;
-  const starting = startSandbox({ topology: TOPOLOGY, routerPort: routerPort(process.env.SANDBOX_PORT), log });
+  const starting = startSandbox({ topology: TOPOLOGY, routerPort: routerPort(process.env.SANDBOX_PORT), log, auth: sandboxAuth(process.env.SANDBOX_AUTH) });
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {

@@ -3,7 +3,7 @@ import { bundle, type Bundle } from "../../constructs/bundling";
 import type { CellPlacement, SigningKey, TenantPlacement } from "../../contract";
 import { REGISTRY_BINDING } from "../../router/bindings";
 import { ROUTER_BUNDLE } from "../../router/bundle-spec";
-import { routerScript, routerWorkerOptions, seedRegistry, structuredLogLines, type RouterSettingValues } from "../../sandbox/router";
+import { REGISTRY_NAMESPACE_ID, routerScript, routerWorkerOptions, seedRegistry, structuredLogLines, type RouterSettingValues } from "../../sandbox/router";
 
 /** One instance of the bundled router with its own settings and keys (all share the registry). */
 export interface RouterInstance {
@@ -12,9 +12,34 @@ export interface RouterInstance {
   readonly settings: RouterSettingValues;
   /** Cell id -> the key bound as `CELL_KEY_<ID>`. */
   readonly keys: Readonly<Record<string, SigningKey>>;
-  /** Raw extra bindings, to bind what `keys` cannot express (a malformed key value). */
+  /** Raw extra bindings, to bind what `keys` cannot express (a malformed key value), or a registry snapshot. */
   readonly extraBindings?: Readonly<Record<string, string>>;
+  /**
+   * Bind `REGISTRY` through a wrapper that reads the same registry but can be made to fail or hang
+   * (`setRegistryFault`), as Workers KV does in an outage.
+   */
+  readonly faultyRegistry?: boolean;
 }
+
+/** What the faulty registry does: pass reads through, throw as a failing KV does, or never answer. */
+export type RegistryFault = "none" | "throw" | "hang";
+
+/**
+ * The faulty registry: a Miniflare wrapped binding whose `get` reads the shared registry (`INNER`)
+ * unless the fault named in its own `FAULTS` namespace says otherwise.
+ */
+const FAULTY_KV_WORKER = "faulty-kv";
+const FAULTY_KV_SCRIPT = `
+export default function (env) {
+  return {
+    async get(key, type) {
+      const fault = await env.FAULTS.get("fault");
+      if (fault === "throw") throw new Error("KV GET failed: 503 Service Unavailable");
+      if (fault === "hang") return new Promise(() => {});
+      return env.INNER.get(key, type);
+    },
+  };
+}`;
 
 /** A router answer, read completely. */
 export interface RouterReply {
@@ -39,6 +64,8 @@ export interface RouterHarness {
   seed(cells: readonly CellPlacement[], tenants: readonly TenantPlacement[]): Promise<void>;
   putRaw(key: string, value: string): Promise<void>;
   deleteKey(key: string): Promise<void>;
+  /** Makes the faulty registry (instances with `faultyRegistry`) fail, hang or work again. */
+  setRegistryFault(fault: RegistryFault): Promise<void>;
   /** Log lines written so far. */
   readonly logs: RouterLogLine[];
   dispose(): Promise<void>;
@@ -64,13 +91,19 @@ export async function startRouter(instances: readonly RouterInstance[]): Promise
       }
     }),
     // Every instance gets the default registry namespace id, so they all read one registry.
-    workers: instances.map((instance) => ({
-      name: instance.name,
-      ...routerWorkerOptions({ script, settings: instance.settings, keys: instance.keys, extraBindings: instance.extraBindings }),
-    })),
+    workers: [
+      ...instances.map((instance) => {
+        const options = routerWorkerOptions({ script, settings: instance.settings, keys: instance.keys, extraBindings: instance.extraBindings });
+        return instance.faultyRegistry
+          ? { ...options, name: instance.name, kvNamespaces: {}, wrappedBindings: { [REGISTRY_BINDING]: { scriptName: FAULTY_KV_WORKER } } }
+          : { ...options, name: instance.name };
+      }),
+      { name: FAULTY_KV_WORKER, modules: true, script: FAULTY_KV_SCRIPT, kvNamespaces: { INNER: REGISTRY_NAMESPACE_ID, FAULTS: "registry-faults" } },
+    ],
   });
   await mf.ready;
-  const kv = await mf.getKVNamespace(REGISTRY_BINDING, instances[0]!.name);
+  const kv = await mf.getKVNamespace("INNER", FAULTY_KV_WORKER);
+  const faults = await mf.getKVNamespace("FAULTS", FAULTY_KV_WORKER);
 
   return {
     bundle: built,
@@ -95,6 +128,7 @@ export async function startRouter(instances: readonly RouterInstance[]): Promise
     seed: (cells, tenants) => seedRegistry(kv, cells, tenants),
     putRaw: (key, value) => kv.put(key, value),
     deleteKey: (key) => kv.delete(key),
+    setRegistryFault: (fault) => faults.put("fault", fault),
     dispose: () => mf.dispose(),
   };
 }

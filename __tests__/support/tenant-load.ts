@@ -63,6 +63,8 @@ export interface LoadRun {
    * and client share this machine's CPU, which real cells do not.
    */
   readonly backoffMs: number;
+  /** Headers every request for `tenantId` carries (its bearer token, when the router authenticates clients). @default none */
+  readonly headersFor?: (tenantId: string) => Record<string, string>;
 }
 
 const isSuccess = (status: Exchange["status"]): status is number => typeof status === "number" && status >= 200 && status < 300;
@@ -84,7 +86,7 @@ async function exchange(
   try {
     const response = await fetch(url, {
       method,
-      headers: body === undefined ? {} : { "content-type": "application/json" },
+      headers: { ...run.headersFor?.(base.tenantId), ...(body === undefined ? {} : { "content-type": "application/json" }) },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(run.clientTimeoutMs),
     });
