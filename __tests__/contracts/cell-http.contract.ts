@@ -350,6 +350,10 @@ export function describeCellHttpContract(name: string, open: () => Promise<CellH
         const versions = json(await admin({ method: "GET", path: `/admin/tenants/${source}/export`, query: "fields=versions" }, source));
         expect(versions.items.map((i: any) => Object.keys(i).sort())).toEqual([["committed_by", "deleted", "record_id", "updated_at", "version"], ["committed_by", "deleted", "record_id", "updated_at", "version"], ["committed_by", "deleted", "record_id", "updated_at", "version"]]);
 
+        const named = json(await admin({ method: "GET", path: `/admin/tenants/${source}/export`, query: "ids=c,b,nope" }, source));
+        expect(named.items.map((i: any) => [i.record_id, i.version, i.deleted, i.data])).toEqual([["c", 1, false, { nested: { deep: [1, { x: "ü" }] } }], ["b", 2, true, undefined]]);
+        expectProblem(await admin({ method: "GET", path: `/admin/tenants/${source}/export`, query: `ids=${"x,".repeat(60)}y` }, source), 400, "invalid_request");
+
         const active = await aTenant();
         const items = JSON.stringify({ items: [...page.items, ...rest.items] });
         expectProblem(await admin({ method: "POST", path: `/admin/tenants/${active}/import`, body: items }, active), 409, "ownership_state");

@@ -1,4 +1,4 @@
-import { MAX_ADMIN_BODY_BYTES, OWNERSHIP_STATES, isCellId, ownershipView, parseExportItem, type CellRoute, type ExportItem, type OwnershipState } from "../../contract";
+import { MAX_ADMIN_BODY_BYTES, OWNERSHIP_STATES, isCellId, isRecordId, ownershipView, parseExportItem, type CellRoute, type ExportItem, type OwnershipState } from "../../contract";
 import { AdminService } from "./admin-service";
 import { jsonAnswer, type Answer } from "./answer";
 import { ValidationError } from "./errors";
@@ -9,6 +9,9 @@ import { decodeCursor, encodeCursor } from "./record-service";
 import type { CellRequest } from "./request";
 
 type AdminRoute = Extract<CellRoute, { name: `admin${string}` }>;
+
+/** Most record ids one `export?ids=` call names (the URL stays well under API Gateway's 10 KB). */
+export const EXPORT_IDS_MAX = 50;
 
 /** Export page sizes: whole items per page, and id/version-only items per page. */
 export const EXPORT_PAGE = { defaultFull: 100, maxFull: 500, defaultVersions: 1000, maxVersions: 5000 } as const;
@@ -83,6 +86,12 @@ export function adminApi(service: AdminService) {
         return jsonAnswer(200, ownershipView(await service.changeOwnership(route.tenantId, change, expected)));
       }
       case "adminExport": {
+        const ids = params.get("ids");
+        if (ids !== null) {
+          const recordIds = ids.split(",");
+          if (recordIds.length > EXPORT_IDS_MAX || !recordIds.every(isRecordId)) throw new ValidationError(`ids must be 1 to ${EXPORT_IDS_MAX} comma-separated record ids`);
+          return jsonAnswer(200, { items: await service.exportItems(route.tenantId, recordIds), next_cursor: null });
+        }
         const fields = params.get("fields") ?? "full";
         if (fields !== "full" && fields !== "versions") throw new ValidationError(`fields must be 'full' or 'versions', got '${fields}'`);
         const full = fields === "full";

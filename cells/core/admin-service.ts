@@ -100,6 +100,13 @@ export class AdminService {
     return rows.length > options.limit ? { items, lastId: items[items.length - 1]!.record_id } : { items };
   }
 
+  /** The named items (records or tombstones) as exported, in the order asked for; ids this cell has nothing under are left out. */
+  async exportItems(tenantId: string, recordIds: readonly string[]): Promise<ExportItem[]> {
+    await this.ownership(tenantId);
+    const items = await Promise.all(recordIds.map((id) => this.deps.store.getItem(tenantId, id)));
+    return items.flatMap((item) => (item === undefined ? [] : [exportItemOf(item, true)]));
+  }
+
   /** Writes exported items into a tenant that is `importing` here (`OwnershipStateError` otherwise). */
   async import(tenantId: string, items: readonly ExportItem[]): Promise<ImportResult> {
     try {
