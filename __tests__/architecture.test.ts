@@ -34,6 +34,8 @@ function target(file: string, spec: string): string {
 
 const rules: Array<{ folder: string; allowed: RegExp[] }> = [
   { folder: "contract", allowed: [/^contract\//] },
+  // Props rules load without providers or the cdktf root: the topology check (and the operator CLI) import them.
+  { folder: "constructs/props", allowed: [/^contract(\/|$)/, /^constructs\/props\//, /^zod$/, /^cdktf\/lib\/tokens\/token$/] },
   { folder: "cells/core", allowed: [/^contract(\/|$)/, /^cells\/core\//] },
   { folder: "cells/aws", allowed: [/^contract(\/|$)/, /^cells\/(core|aws)(\/|$)/, /^@aws-sdk\//, /^aws-lambda$/, /^node:/] },
   { folder: "cells/azure", allowed: [/^contract(\/|$)/, /^cells\/(core|azure)(\/|$)/, /^@azure\//, /^node:/] },
@@ -45,7 +47,7 @@ const rules: Array<{ folder: string; allowed: RegExp[] }> = [
       /^cells\//,
       /^router\/(bindings|bundle-spec|settings)$/,
       /^constructs\/bundling$/,
-      /^topology$/,
+      /^topology(-schema)?$/,
       /^sandbox\//,
       /^node:/,
       /^(miniflare|dynalite|@vercel\/cosmosdb-server|aws-lambda)$/,

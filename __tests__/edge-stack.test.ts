@@ -143,14 +143,24 @@ describe("edge validation", () => {
   });
 
   test("a script name outside the allowed pattern fails", () => {
-    expect(() => validateEdgeRouterProps({ ...base, scriptName: "Edge_Router" })).toThrow(/scriptName must match/);
+    expect(() => validateEdgeRouterProps({ ...base, scriptName: "Edge_Router" })).toThrow(/scriptName: must match/);
   });
 
   test("a router with no address fails", () => {
     expect(() => validateEdgeRouterProps({ ...base, workersDevSubdomain: undefined })).toThrow(/workersDevSubdomain or customDomain/);
   });
 
+  test("no cells and an unknown prop fail, each named", () => {
+    expect(() => validateEdgeRouterProps({ ...base, cells: [], cellTimeoutMS: 500 } as never)).toThrow(
+      /Invalid EdgeRouter props:\n- cells: must name at least one cell\n- cellTimeoutMS: unknown field; did you mean 'cellTimeoutMs'\?/,
+    );
+  });
+
+  test("a cell without an id fails, naming the cell's index", () => {
+    expect(() => validateEdgeRouterProps({ ...base, cells: [{ ...cells[0]!, cellId: undefined as never }] })).toThrow(/cells\[0\]\.cellId: is required/);
+  });
+
   test("timeouts outside their range fail with the range", () => {
-    expect(() => validateEdgeRouterProps({ ...base, cellTimeoutMs: 50 })).toThrow(/cellTimeoutMs must be an integer from 100 to 120000, got 50/);
+    expect(() => validateEdgeRouterProps({ ...base, cellTimeoutMs: 50 })).toThrow(/cellTimeoutMs: must be an integer from 100 to 120000, got 50/);
   });
 });

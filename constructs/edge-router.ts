@@ -13,7 +13,8 @@ import { REGISTRY_BINDING, SETTING_DEFAULTS, SettingBindings, cellKeyBinding } f
 import { ROUTER_BUNDLE, ROUTER_COMPATIBILITY_DATE } from "../router/bundle-spec";
 import { bundle } from "./bundling";
 import type { ICell } from "./cell";
-import { ValidationErrors } from "./validation";
+import { EDGE_ROUTER_PROPS } from "./props/edge-router-props";
+import { assertValidProps } from "./props/problems";
 
 export interface EdgeRouterProps {
   /** Cloudflare account id (usually a `TerraformVariable`). */
@@ -57,19 +58,12 @@ export interface EdgeRouterProps {
   readonly tenantEntriesManagedByTerraform?: boolean;
 }
 
-const SCRIPT_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
-
-/** Checks the props; every problem in one error. Tokens are skipped. */
+/**
+ * Checks the props against `EDGE_ROUTER_PROPS` (constructs/props/edge-router-props.ts), then the
+ * registry the cells and tenants make; every problem of the props in one `PropsError`. Tokens are skipped.
+ */
 export function validateEdgeRouterProps(props: EdgeRouterProps): void {
-  const errors = new ValidationErrors("EdgeRouter");
-  errors.pattern("scriptName", props.scriptName, SCRIPT_NAME_PATTERN);
-  errors.integer("cellTimeoutMs", props.cellTimeoutMs, 100, 120_000);
-  errors.integer("registryCacheTtlMs", props.registryCacheTtlMs, 0, 300_000);
-  if (props.cells.length === 0) errors.add("cells must name at least one cell");
-  if (props.workersDevSubdomain === undefined && props.customDomain === undefined) {
-    errors.add("give workersDevSubdomain or customDomain (or both), or the router has no address");
-  }
-  errors.throwIfAny();
+  assertValidProps(EDGE_ROUTER_PROPS, props);
   // Duplicate or unknown ids, invalid tenant ids: the registry builder's own checks, run at synth.
   buildRegistryEntries(
     props.cells.map((c) => ({ cellId: c.cellId, cloud: c.cloud, region: c.region, url: "https://placeholder.invalid" })),
