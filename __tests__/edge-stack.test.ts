@@ -109,7 +109,7 @@ describe("edge stack", () => {
 
 describe("adding a cell is one topology entry", () => {
   const withGamma: Topology = {
-    cells: [...TOPOLOGY.cells, { cloud: "aws", cellId: "gamma", region: "eu-west-1" }],
+    cells: [...TOPOLOGY.cells, { cloud: "aws", cellId: "gamma", region: "eu-west-1", wave: 1 }],
     tenants: [...TOPOLOGY.tenants, { tenantId: "T-300", cellId: "gamma" }],
   };
   const bigger = synthApp(withGamma);

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Logger } from "../cells/core";
 import type { CellPlacement, Cloud, SigningKey } from "../contract";
 import { TOPOLOGY, type Topology } from "../topology";
+import { loadTopology } from "../topology-schema";
 import { closeInReverse } from "./close-in-reverse";
 import { startLocalCell, type LocalCell } from "./local-cells";
 import { localRouterSettings, startLocalRouter } from "./router";
@@ -70,11 +71,11 @@ function cellLogger(cellId: string, log: ((line: string) => void) | undefined): 
 
 /**
  * Starts every cell of the topology (each with its own store), then the router in front of them.
- * Throws at once on a router setting out of range; if a part fails to start, what did start is
+ * Throws at once on a topology that fails the synth's check (`TopologyError`) or a router setting out of range; if a part fails to start, what did start is
  * stopped again before the error is thrown.
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const topology = options.topology ?? TOPOLOGY;
+  const topology = loadTopology(options.topology ?? TOPOLOGY); // the synth's own check: a bad topology fails here, before any emulator starts
   localRouterSettings(options); // a bad timeout fails here, before any emulator starts
   const closers: Array<() => unknown> = [];
   const cells = new Map<string, LocalCell>();
