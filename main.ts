@@ -1,3 +1,4 @@
+import "./main-preload"; // first: turns source maps off before anything else loads
 import { App } from "cdktf";
 import { PropsError } from "./constructs/props/problems";
 import { defineStacks } from "./stacks/app";
@@ -51,13 +52,9 @@ export function runSynth(topology: unknown, run: SynthRun): number {
 }
 
 if (require.main === module) {
-  const debug = process.argv.includes("--debug");
-  // cdktf records a stack trace for every token it creates; mapping each through the TypeScript
-  // source maps costs about 0.1 s per synth. Only a stack trace printed with --debug needs them.
-  if (!debug) process.setSourceMapsEnabled(false);
   process.exitCode = runSynth(TOPOLOGY, {
     env: process.env,
-    debug,
+    debug: process.argv.includes("--debug"),
     stdout: (text) => process.stdout.write(text),
     stderr: (line) => process.stderr.write(`${line}\n`),
   });
