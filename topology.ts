@@ -41,6 +41,11 @@ export const TOPOLOGY: Topology = {
   ],
 };
 
+/** The stack name of a cell: `cdktf deploy cell-<cellId>` deploys that cell and nothing else. */
+export const cellStackName = (cellId: string): string => `cell-${cellId}`;
+/** The stack holding the edge router, its registry and the cells' key bindings. */
+export const EDGE_STACK_NAME = "edge";
+
 /** How many tenants a cell holds when its entry does not say. */
 export const DEFAULT_CELL_CAPACITY = 100;
 

@@ -1,5 +1,5 @@
 import type { App } from "cdktf";
-import type { Topology } from "../topology";
+import { EDGE_STACK_NAME, cellStackName, type Topology } from "../topology";
 import { loadTopology } from "../topology-schema";
 import { AwsCellStack } from "./aws-cell-stack";
 import { AzureCellStack } from "./azure-cell-stack";
@@ -16,9 +16,8 @@ export interface AppStacks {
   readonly edge: EdgeStack;
 }
 
-/** The stack name of a cell: `cdktf deploy cell-<cellId>` deploys that cell and nothing else. */
-export const cellStackName = (cellId: string): string => `cell-${cellId}`;
-export const EDGE_STACK_NAME = "edge";
+// Stack names are the topology's (the deploy command reads them there too).
+export { EDGE_STACK_NAME, cellStackName } from "../topology";
 
 /**
  * Turns a topology into stacks: one per cell (its own failure domain and state) and one edge stack

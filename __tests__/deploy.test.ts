@@ -1,0 +1,353 @@
+import { runDeployCli } from "../control/deploy/command";
+import { deployMatrix } from "../control/deploy/matrix";
+import { planDeploy } from "../control/deploy/plan";
+import { UsageError } from "../control/deploy/usage-error";
+import { startHttpHost, type HttpHost } from "../sandbox/hosts/http-host";
+import type { Topology } from "../topology";
+import { fakeCdktf, type FakeCdktf } from "./support/fake-cdktf";
+
+/**
+ * `npm run deploy` against a stand-in `cdktf` (records its calls, writes outputs files, fails the
+ * stacks it is told to) and cells' `/healthz` served on loopback with the documented shape
+ * `{"status":"ok","cell_id","cloud"}`. Everything but cdktf and the clouds is real: the CLI parsing,
+ * the plan, the child processes, the outputs files, the HTTP health probes.
+ */
+
+const TOPOLOGY: Topology = {
+  cells: [
+    { cloud: "aws", cellId: "alpha", region: "us-east-1", wave: 0 },
+    { cloud: "azure", cellId: "beta", location: "eastus", wave: 1 },
+    { cloud: "aws", cellId: "gamma", region: "eu-west-1", wave: 1 },
+    { cloud: "aws", cellId: "delta", region: "us-west-2", wave: 1 },
+  ],
+  tenants: [{ tenantId: "T-1", cellId: "alpha" }],
+};
+const CLOUD: Record<string, string> = { alpha: "aws", beta: "azure", gamma: "aws", delta: "aws" };
+
+/**
+ * How a loopback cell answers `/healthz`: healthy; always a status code; healthy for the first n
+ * probes, then 503; 503 for the first n probes, then healthy; healthy but as another cell.
+ */
+type Behaviour = "healthy" | number | { healthyProbes: number } | { sickProbes: number } | { answersAs: string };
+
+interface HealthCell {
+  readonly host: HttpHost;
+  probes: number;
+}
+
+async function healthCell(cellId: string, behaviour: Behaviour): Promise<HealthCell> {
+  const cell = { probes: 0 } as HealthCell & { probes: number };
+  const ok = (id: string) => ({ status: 200, headers: { "content-type": "application/json" }, body: JSON.stringify({ status: "ok", cell_id: id, cloud: CLOUD[cellId] }) });
+  const host = await startHttpHost(async (request) => {
+    if (request.path !== "/healthz") return { status: 404, headers: {}, body: "" };
+    cell.probes += 1;
+    if (behaviour === "healthy") return ok(cellId);
+    if (typeof behaviour === "number") return { status: behaviour, headers: {}, body: "" };
+    if ("answersAs" in behaviour) return ok(behaviour.answersAs);
+    if ("sickProbes" in behaviour) return cell.probes > behaviour.sickProbes ? ok(cellId) : { status: 503, headers: {}, body: "" };
+    return cell.probes <= behaviour.healthyProbes ? ok(cellId) : { status: 503, headers: {}, body: "" };
+  });
+  return Object.assign(cell, { host });
+}
+
+const FAST = ["--bake-seconds", "0.15", "--health-interval-seconds", "0.05", "--health-timeout-seconds", "1"];
+
+let cdktf: FakeCdktf;
+let cells: Record<string, HealthCell>;
+
+async function startCells(behaviours: Partial<Record<string, Behaviour>> = {}): Promise<Record<string, string>> {
+  cells = {};
+  for (const id of Object.keys(CLOUD)) cells[id] = await healthCell(id, behaviours[id] ?? "healthy");
+  return Object.fromEntries(Object.entries(cells).map(([id, c]) => [`cell-${id}`, c.host.url]));
+}
+
+/** `npm run deploy -- <argv>` in process; what it printed and its exit code. */
+async function deploy(argv: string[], stand: { urls?: Record<string, string>; fail?: string[]; delayMs?: number } = {}, topology: unknown = TOPOLOGY) {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const code = await runDeployCli(argv, { topology, env: cdktf.env(stand), cwd: process.cwd(), stdout: (t) => stdout.push(t), stderr: (l) => stderr.push(l) });
+  return { code, stdout: stdout.join(""), stderr };
+}
+
+beforeEach(() => {
+  cdktf = fakeCdktf();
+  cells = {};
+});
+
+afterEach(async () => {
+  cdktf.remove();
+  await Promise.all(Object.values(cells).map((c) => c.host.stop()));
+});
+
+describe("a full rollout", () => {
+  test("synthesizes once, deploys wave 0, then wave 1, then the edge, each with the flags cdktf needs and the user's", async () => {
+    const urls = await startCells();
+    const run = await deploy(["--auto-approve", ...FAST, "--", "--var", "x=1"], { urls });
+    expect(run.code).toBe(0);
+    const calls = cdktf.calls();
+    expect(calls[0]!.args).toEqual(["synth"]);
+    const order = cdktf.deployOrder();
+    expect(order[0]).toBe("cell-alpha");
+    expect(order.slice(1, 4).sort()).toEqual(["cell-beta", "cell-delta", "cell-gamma"]);
+    expect(order[4]).toBe("edge");
+    for (const call of calls.filter((c) => c.args[0] === "deploy")) {
+      expect(call.args).toEqual([
+        "deploy",
+        call.args[1],
+        "--skip-synth",
+        "--ignore-missing-stack-dependencies",
+        "--outputs-file",
+        expect.stringMatching(new RegExp(`/${call.args[1]}\\.json$`)),
+        "--auto-approve",
+        "--var",
+        "x=1",
+      ]);
+    }
+    // wave 1 starts only after wave 0 is deployed and healthy; the edge only after wave 1
+    const byStack = Object.fromEntries(calls.filter((c) => c.args[0] === "deploy").map((c) => [c.args[1], c]));
+    for (const id of ["beta", "gamma", "delta"]) expect(byStack[`cell-${id}`]!.start).toBeGreaterThanOrEqual(byStack["cell-alpha"]!.end);
+    for (const id of ["beta", "gamma", "delta"]) expect(byStack.edge!.start).toBeGreaterThanOrEqual(byStack[`cell-${id}`]!.end);
+    expect(run.stdout).toMatch(/^Deployed 5 stacks\.\n  deployed: +cell-alpha \(wave 0, healthy\); cell-[a-z]+ \(wave 1, healthy\); .*edge \(edge\)\n$/);
+  });
+
+  test("checks every deployed cell's /healthz through its endpoint-url output, and again through the bake", async () => {
+    const urls = await startCells();
+    await deploy(FAST, { urls });
+    for (const id of Object.keys(CLOUD)) expect(cells[id]!.probes).toBeGreaterThanOrEqual(2);
+  });
+
+  test("deploys the cells of a wave in parallel, never more than --parallel at once", async () => {
+    const urls = await startCells();
+    const run = await deploy([...FAST, "--parallel", "2"], { urls, delayMs: 250 });
+    expect(run.code).toBe(0);
+    expect(cdktf.maxConcurrentDeploys()).toBe(2);
+    const wide = await deploy([...FAST, "--parallel", "3", "--wave", "1"], { urls, delayMs: 250 });
+    expect(wide.code).toBe(0);
+    expect(cdktf.maxConcurrentDeploys()).toBe(3);
+  });
+
+  test("a cell that becomes healthy within the health timeout passes", async () => {
+    const urls = await startCells({ alpha: { sickProbes: 2 } });
+    const run = await deploy(["--only", "cell-alpha", ...FAST], { urls });
+    expect(run.code).toBe(0);
+    expect(cells.alpha!.probes).toBeGreaterThanOrEqual(3);
+    expect(run.stderr).toContain("cell-alpha: healthy");
+  });
+});
+
+describe("the health gate stops the rollout", () => {
+  test("an unhealthy canary stops everything after wave 0, and the report says what to do", async () => {
+    const urls = await startCells({ alpha: 503 });
+    const run = await deploy([...FAST, "--health-timeout-seconds", "0.2"], { urls });
+    expect(run.code).toBe(1);
+    expect(cdktf.deployOrder()).toEqual(["cell-alpha"]);
+    expect(run.stdout).toContain("Deploy stopped at wave 0: a cell is not healthy.");
+    expect(run.stdout).toMatch(/deployed: +cell-alpha \(wave 0, unhealthy: GET http:\/\/127\.0\.0\.1:\d+\/healthz answered 503\)/);
+    expect(run.stdout).toContain("not deployed:  cell-beta (wave 1); cell-gamma (wave 1); cell-delta (wave 1); edge (edge)");
+    expect(run.stdout).toContain("next: cell-alpha is deployed but not healthy: roll back (deploy the last good commit with npm run deploy -- --only cell-alpha) or fix forward, then resume with: npm run deploy -- --from-wave 0");
+    expect(run.stderr.at(-1)).toMatch(/^deploy stopped at wave 0; next: /);
+  });
+
+  test("a canary that answers for another cell is unhealthy (its URL output points elsewhere)", async () => {
+    const urls = await startCells({ alpha: { answersAs: "beta" } });
+    const run = await deploy([...FAST, "--health-timeout-seconds", "0.2"], { urls });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/cell-alpha \(wave 0, unhealthy: GET .*\/healthz answered for cell "beta" on "aws", expected 'alpha' on 'aws'\)/);
+  });
+
+  test("a canary that turns unhealthy during the bake stops the rollout", async () => {
+    const urls = await startCells({ alpha: { healthyProbes: 2 } });
+    const run = await deploy(FAST, { urls });
+    expect(run.code).toBe(1);
+    expect(cdktf.deployOrder()).toEqual(["cell-alpha"]);
+    expect(run.stdout).toMatch(/cell-alpha \(wave 0, unhealthy: unhealthy during the bake: GET .* answered 503\)/);
+  });
+
+  test("a cell with no endpoint-url output cannot be checked, so it is unhealthy", async () => {
+    const urls = await startCells();
+    const { "cell-alpha": _alpha, ...rest } = urls;
+    const run = await deploy(FAST, { urls: rest });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("cell-alpha (wave 0, unhealthy: no endpoint-url output for cell-alpha, so its /healthz cannot be checked)");
+  });
+
+  test("an unreachable cell is unhealthy once the health timeout passes", async () => {
+    const urls = await startCells();
+    await cells.alpha!.host.stop();
+    const run = await deploy([...FAST, "--health-timeout-seconds", "0.2"], { urls });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/cell-alpha \(wave 0, unhealthy: GET http:\/\/127\.0\.0\.1:\d+\/healthz failed: .*ECONNREFUSED/);
+  });
+});
+
+describe("a failed cdktf deploy stops the rollout", () => {
+  test("the failing stack's wave finishes what runs, starts nothing new, and the edge is not deployed", async () => {
+    const urls = await startCells();
+    const run = await deploy([...FAST, "--parallel", "1"], { urls, fail: ["cell-gamma"] });
+    expect(run.code).toBe(1);
+    const order = cdktf.deployOrder();
+    expect(order).toContain("cell-gamma");
+    expect(order).not.toContain("edge");
+    expect(order.indexOf("cell-gamma")).toBe(order.length - 1); // nothing started after the failure
+    expect(run.stderr).toContain("[cell-gamma] Error: cell-gamma failed to apply (stand-in)");
+    expect(run.stdout).toContain("Deploy stopped at wave 1: a step failed.");
+    expect(run.stdout).toMatch(/not deployed: .*cell-gamma \(wave 1, failed: cdktf deploy exited 1\).*edge \(edge\)/);
+    expect(run.stdout).toContain("next: fix the error above, then resume with: npm run deploy -- --from-wave 1");
+  });
+
+  test("a failed edge deploy says how to deploy the edge alone", async () => {
+    const urls = await startCells();
+    const run = await deploy(FAST, { urls, fail: ["edge"] });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("next: fix the error above, then deploy the edge alone: npm run deploy -- --only edge");
+  });
+});
+
+describe("resuming and choosing stacks", () => {
+  test("--from-wave 1 leaves wave 0 alone and deploys wave 1, then the edge", async () => {
+    const urls = await startCells();
+    const run = await deploy([...FAST, "--from-wave", "1"], { urls });
+    expect(run.code).toBe(0);
+    expect(cdktf.deployOrder().sort()).toEqual(["cell-beta", "cell-delta", "cell-gamma", "edge"]);
+    expect(cells.alpha!.probes).toBe(0);
+  });
+
+  test("--only deploys just the stacks named, health-checked, edge last", async () => {
+    const urls = await startCells();
+    const run = await deploy([...FAST, "--only", "edge", "--only", "cell-beta"], { urls });
+    expect(run.code).toBe(0);
+    expect(cdktf.deployOrder()).toEqual(["cell-beta", "edge"]);
+    expect(cells.beta!.probes).toBeGreaterThan(0);
+  });
+
+  test("--edge-first deploys the edge before wave 0 and again last", async () => {
+    const urls = await startCells();
+    const run = await deploy([...FAST, "--edge-first"], { urls });
+    expect(run.code).toBe(0);
+    const order = cdktf.deployOrder();
+    expect([order[0], order[1], order.at(-1)]).toEqual(["edge", "cell-alpha", "edge"]);
+  });
+
+  test("--skip-synth is passed on and no synth runs", async () => {
+    const urls = await startCells();
+    await deploy([...FAST, "--skip-synth", "--only", "cell-alpha"], { urls });
+    expect(cdktf.calls().map((c) => c.args[0])).toEqual(["deploy"]);
+  });
+});
+
+describe("what runs nothing", () => {
+  test("--dry-run prints the waves, the gates and the exact commands, and calls no cdktf", async () => {
+    const run = await deploy(["--dry-run", "--auto-approve", "--parallel", "2", "--bake-seconds", "30"]);
+    expect(run.code).toBe(0);
+    expect(cdktf.calls()).toEqual([]);
+    expect(run.stdout.split("\n")).toEqual([
+      "Deploy plan (dry run: nothing runs)",
+      "",
+      "  synth    cdktf synth, once for every stack",
+      "  wave 0   cell-alpha (canary)",
+      "           then GET /healthz of alpha through the endpoint-url output (up to 300 s), healthy through a bake of 30 s; an unhealthy wave 0 (canary) stops the rollout",
+      "  wave 1   cell-beta, cell-gamma, cell-delta, 2 at a time",
+      "           then GET /healthz of beta, gamma, delta through the endpoint-url output (up to 300 s), healthy through a bake of 30 s; an unhealthy wave 1 stops the rollout",
+      "  edge     edge",
+      "",
+      "Commands:",
+      "  cdktf synth",
+      "  cdktf deploy cell-alpha --skip-synth --ignore-missing-stack-dependencies --outputs-file <outputs>/cell-alpha.json --auto-approve",
+      "  cdktf deploy cell-beta --skip-synth --ignore-missing-stack-dependencies --outputs-file <outputs>/cell-beta.json --auto-approve",
+      "  cdktf deploy cell-gamma --skip-synth --ignore-missing-stack-dependencies --outputs-file <outputs>/cell-gamma.json --auto-approve",
+      "  cdktf deploy cell-delta --skip-synth --ignore-missing-stack-dependencies --outputs-file <outputs>/cell-delta.json --auto-approve",
+      "  cdktf deploy edge --skip-synth --ignore-missing-stack-dependencies --outputs-file <outputs>/edge.json --auto-approve",
+      "",
+    ]);
+  });
+
+  test("--print-matrix prints one JSON document of the waves on stdout, and calls no cdktf", async () => {
+    const run = await deploy(["--print-matrix"]);
+    expect(run.code).toBe(0);
+    expect(cdktf.calls()).toEqual([]);
+    expect(run.stdout.endsWith("\n")).toBe(true);
+    expect(JSON.parse(run.stdout)).toEqual({
+      include: [
+        { wave: 0, canary: true, stacks: "cell-alpha", cells: "alpha", environment: "cells-wave-0" },
+        { wave: 1, canary: false, stacks: "cell-beta cell-gamma cell-delta", cells: "beta,gamma,delta", environment: "cells-wave-1" },
+      ],
+    });
+  });
+});
+
+describe("mistakes on the command line or in the topology", () => {
+  test.each<[string[], RegExp]>([
+    [["--only", "cell-alpah"], /^error: --only: no stack 'cell-alpah'; did you mean 'cell-alpha'\? \(stacks: cell-alpha, cell-beta, cell-gamma, cell-delta, edge\)$/],
+    [["--from-wave", "2"], /^error: --from-wave must be a wave of this topology, 0 to 1, got 2$/],
+    [["--from-wave", "one"], /^error: option '--from-wave <n>' argument 'one' is invalid\. must be a whole number of at least 0, got 'one'$/],
+    [["--parallel", "0"], /^error: option '--parallel <n>' argument '0' is invalid\. must be a whole number of at least 1, got '0'$/],
+    [["--wave", "0", "--only", "edge"], /^error: --only and --wave pick stacks in different ways; use one of them$/],
+    [["--edge-first", "--only", "cell-beta"], /^error: --edge-first belongs to a whole rollout/],
+    [["--dry-rn"], /^error: unknown option '--dry-rn'\n\(Did you mean --dry-run\?\)$/],
+    [["cell-alpha"], /^error: too many arguments/],
+  ])("%j is a usage error: exit 2, one message, nothing runs", async (argv, message) => {
+    const run = await deploy(argv);
+    expect(run.code).toBe(2);
+    expect(run.stderr.join("\n")).toMatch(message);
+    expect(cdktf.calls()).toEqual([]);
+  });
+
+  test("an invalid topology is reported like synth reports it: exit 1, nothing runs", async () => {
+    const bad = { ...TOPOLOGY, cells: [{ ...TOPOLOGY.cells[0], wave: 1 }, ...TOPOLOGY.cells.slice(1)] };
+    const run = await deploy(["--auto-approve"], {}, bad);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toEqual(["topology.ts: cells: no cell is in wave 0, the canary wave; give one cell (the canary) wave: 0", "Nothing deployed: 1 problem(s) in topology.ts (npm run synth reports the same)."]);
+    expect(cdktf.calls()).toEqual([]);
+  });
+
+  test("--help prints the options on stdout, exit 0", async () => {
+    const run = await deploy(["--help"]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain("--from-wave <n>");
+    expect(run.stdout).toContain("--auto-approve");
+  });
+});
+
+describe("interruption", () => {
+  test("an abort lets the running deploy stop (SIGINT to cdktf), starts nothing new, and says how to resume", async () => {
+    const urls = await startCells();
+    const abort = new AbortController();
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const running = runDeployCli(FAST, { topology: TOPOLOGY, env: cdktf.env({ urls, delayMs: 5_000 }), cwd: process.cwd(), stdout: (t) => stdout.push(t), stderr: (l) => stderr.push(l), signal: abort.signal });
+    while (!stderr.some((l) => l.startsWith("deploying cell-alpha"))) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 300)); // the stand-in is up and has its SIGINT handler
+    abort.abort();
+    expect(await running).toBe(1);
+    expect(cdktf.calls().filter((c) => c.args[0] === "deploy")).toEqual([expect.objectContaining({ args: expect.arrayContaining(["cell-alpha"]), signal: "SIGINT" })]);
+    expect(stdout.join("")).toContain("Deploy interrupted at wave 0.");
+  });
+});
+
+describe("plan and matrix (pure)", () => {
+  test("the plan lists synth, the waves in order and the edge last; a resume lists what it skips", () => {
+    const plan = planDeploy(TOPOLOGY, { fromWave: 1 });
+    expect(plan.steps.map((s) => (s.kind === "wave" ? `wave ${s.wave}: ${s.cells.map((c) => c.stack).join(",")}` : s.kind === "edge" ? `edge ${s.when}` : s.kind))).toEqual([
+      "synth",
+      "wave 1: cell-beta,cell-gamma,cell-delta",
+      "edge last",
+    ]);
+    expect(plan.skipped).toEqual(["cell-alpha"]);
+  });
+
+  test("--wave plans one wave and no edge", () => {
+    expect(planDeploy(TOPOLOGY, { wave: 0, skipSynth: true }).steps).toEqual([{ kind: "wave", wave: 0, cells: [{ stack: "cell-alpha", cellId: "alpha", cloud: "aws", wave: 0 }] }]);
+  });
+
+  test("unknown stacks and waves are usage errors", () => {
+    expect(() => planDeploy(TOPOLOGY, { wave: 7 })).toThrow(UsageError);
+    expect(() => planDeploy(TOPOLOGY, { only: ["cell-omega"] })).toThrow(/no stack 'cell-omega' \(stacks: /);
+  });
+
+  test("the matrix has one entry per wave, canary first", () => {
+    expect(deployMatrix(TOPOLOGY).include.map((e) => [e.wave, e.stacks])).toEqual([
+      [0, "cell-alpha"],
+      [1, "cell-beta cell-gamma cell-delta"],
+    ]);
+  });
+});
