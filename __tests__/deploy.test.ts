@@ -52,41 +52,58 @@ async function healthCell(cellId: string, behaviour: Behaviour): Promise<HealthC
 
 const FAST = ["--bake-seconds", "0.15", "--health-interval-seconds", "0.05", "--health-timeout-seconds", "1"];
 
-let cdktf: FakeCdktf;
-let cells: Record<string, HealthCell>;
-
-async function startCells(behaviours: Partial<Record<string, Behaviour>> = {}): Promise<Record<string, string>> {
-  cells = {};
-  for (const id of Object.keys(CLOUD)) cells[id] = await healthCell(id, behaviours[id] ?? "healthy");
-  return Object.fromEntries(Object.entries(cells).map(([id, c]) => [`cell-${id}`, c.host.url]));
+/** One test's world: its own stand-in cdktf and its own loopback cells, so tests run concurrently. */
+interface Rollout {
+  readonly cdktf: FakeCdktf;
+  cells: Record<string, HealthCell>;
+  /** Starts a loopback `/healthz` per cell; returns each stack's endpoint URL. */
+  startCells(behaviours?: Partial<Record<string, Behaviour>>): Promise<Record<string, string>>;
+  /** `npm run deploy -- <argv>` in process; what it printed and its exit code. */
+  deploy(argv: string[], stand?: { urls?: Record<string, string>; fail?: string[]; delayMs?: number }, topology?: unknown): Promise<{ code: number; stdout: string; stderr: string[] }>;
 }
 
-/** `npm run deploy -- <argv>` in process; what it printed and its exit code. */
-async function deploy(argv: string[], stand: { urls?: Record<string, string>; fail?: string[]; delayMs?: number } = {}, topology: unknown = TOPOLOGY) {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const code = await runDeployCli(argv, { topology, env: cdktf.env(stand), cwd: process.cwd(), stdout: (t) => stdout.push(t), stderr: (l) => stderr.push(l) });
-  return { code, stdout: stdout.join(""), stderr };
+function rollout(): Rollout & { close(): Promise<void> } {
+  const cdktf = fakeCdktf();
+  const r = {
+    cdktf,
+    cells: {} as Record<string, HealthCell>,
+    async startCells(behaviours: Partial<Record<string, Behaviour>> = {}) {
+      for (const id of Object.keys(CLOUD)) r.cells[id] = await healthCell(id, behaviours[id] ?? "healthy");
+      return Object.fromEntries(Object.entries(r.cells).map(([id, c]) => [`cell-${id}`, c.host.url]));
+    },
+    async deploy(argv: string[], stand: { urls?: Record<string, string>; fail?: string[]; delayMs?: number } = {}, topology: unknown = TOPOLOGY) {
+      const stdout: string[] = [];
+      const stderr: string[] = [];
+      const code = await runDeployCli(argv, { topology, env: cdktf.env(stand), cwd: process.cwd(), stdout: (t) => stdout.push(t), stderr: (l) => stderr.push(l) });
+      return { code, stdout: stdout.join(""), stderr };
+    },
+    async close() {
+      cdktf.remove();
+      await Promise.all(Object.values(r.cells).map((c) => c.host.stop()));
+    },
+  };
+  return r;
 }
 
-beforeEach(() => {
-  cdktf = fakeCdktf();
-  cells = {};
-});
-
-afterEach(async () => {
-  cdktf.remove();
-  await Promise.all(Object.values(cells).map((c) => c.host.stop()));
-});
+/** A test with its own rollout world, run concurrently with the others (most of the time is waiting). */
+const scenario = (name: string, body: (r: Rollout) => Promise<void>) =>
+  test.concurrent(name, async () => {
+    const r = rollout();
+    try {
+      await body(r);
+    } finally {
+      await r.close();
+    }
+  });
 
 describe("a full rollout", () => {
-  test("synthesizes once, deploys wave 0, then wave 1, then the edge, each with the flags cdktf needs and the user's", async () => {
-    const urls = await startCells();
-    const run = await deploy(["--auto-approve", ...FAST, "--", "--var", "x=1"], { urls });
+  scenario("synthesizes once, deploys wave 0, then wave 1, then the edge, each with the flags cdktf needs and the user's", async (r) => {
+    const urls = await r.startCells();
+    const run = await r.deploy(["--auto-approve", ...FAST, "--", "--var", "x=1"], { urls });
     expect(run.code).toBe(0);
-    const calls = cdktf.calls();
+    const calls = r.cdktf.calls();
     expect(calls[0]!.args).toEqual(["synth"]);
-    const order = cdktf.deployOrder();
+    const order = r.cdktf.deployOrder();
     expect(order[0]).toBe("cell-alpha");
     expect(order.slice(1, 4).sort()).toEqual(["cell-beta", "cell-delta", "cell-gamma"]);
     expect(order[4]).toBe("edge");
@@ -110,37 +127,37 @@ describe("a full rollout", () => {
     expect(run.stdout).toMatch(/^Deployed 5 stacks\.\n  deployed: +cell-alpha \(wave 0, healthy\); cell-[a-z]+ \(wave 1, healthy\); .*edge \(edge\)\n$/);
   });
 
-  test("checks every deployed cell's /healthz through its endpoint-url output, and again through the bake", async () => {
-    const urls = await startCells();
-    await deploy(FAST, { urls });
-    for (const id of Object.keys(CLOUD)) expect(cells[id]!.probes).toBeGreaterThanOrEqual(2);
+  scenario("checks every deployed cell's /healthz through its endpoint-url output, and again through the bake", async (r) => {
+    const urls = await r.startCells();
+    await r.deploy(FAST, { urls });
+    for (const id of Object.keys(CLOUD)) expect(r.cells[id]!.probes).toBeGreaterThanOrEqual(2);
   });
 
-  test("deploys the cells of a wave in parallel, never more than --parallel at once", async () => {
-    const urls = await startCells();
-    const run = await deploy([...FAST, "--parallel", "2"], { urls, delayMs: 250 });
+  scenario("deploys the cells of a wave in parallel, never more than --parallel at once", async (r) => {
+    const urls = await r.startCells();
+    const run = await r.deploy([...FAST, "--parallel", "2"], { urls, delayMs: 250 });
     expect(run.code).toBe(0);
-    expect(cdktf.maxConcurrentDeploys()).toBe(2);
-    const wide = await deploy([...FAST, "--parallel", "3", "--wave", "1"], { urls, delayMs: 250 });
+    expect(r.cdktf.maxConcurrentDeploys()).toBe(2);
+    const wide = await r.deploy([...FAST, "--parallel", "3", "--wave", "1"], { urls, delayMs: 250 });
     expect(wide.code).toBe(0);
-    expect(cdktf.maxConcurrentDeploys()).toBe(3);
+    expect(r.cdktf.maxConcurrentDeploys()).toBe(3);
   });
 
-  test("a cell that becomes healthy within the health timeout passes", async () => {
-    const urls = await startCells({ alpha: { sickProbes: 2 } });
-    const run = await deploy(["--only", "cell-alpha", ...FAST], { urls });
+  scenario("a cell that becomes healthy within the health timeout passes", async (r) => {
+    const urls = await r.startCells({ alpha: { sickProbes: 2 } });
+    const run = await r.deploy(["--only", "cell-alpha", ...FAST], { urls });
     expect(run.code).toBe(0);
-    expect(cells.alpha!.probes).toBeGreaterThanOrEqual(3);
+    expect(r.cells.alpha!.probes).toBeGreaterThanOrEqual(3);
     expect(run.stderr).toContain("cell-alpha: healthy");
   });
 });
 
 describe("the health gate stops the rollout", () => {
-  test("an unhealthy canary stops everything after wave 0, and the report says what to do", async () => {
-    const urls = await startCells({ alpha: 503 });
-    const run = await deploy([...FAST, "--health-timeout-seconds", "0.2"], { urls });
+  scenario("an unhealthy canary stops everything after wave 0, and the report says what to do", async (r) => {
+    const urls = await r.startCells({ alpha: 503 });
+    const run = await r.deploy([...FAST, "--health-timeout-seconds", "0.2"], { urls });
     expect(run.code).toBe(1);
-    expect(cdktf.deployOrder()).toEqual(["cell-alpha"]);
+    expect(r.cdktf.deployOrder()).toEqual(["cell-alpha"]);
     expect(run.stdout).toContain("Deploy stopped at wave 0: a cell is not healthy.");
     expect(run.stdout).toMatch(/deployed: +cell-alpha \(wave 0, unhealthy: GET http:\/\/127\.0\.0\.1:\d+\/healthz answered 503\)/);
     expect(run.stdout).toContain("not deployed:  cell-beta (wave 1); cell-gamma (wave 1); cell-delta (wave 1); edge (edge)");
@@ -148,44 +165,44 @@ describe("the health gate stops the rollout", () => {
     expect(run.stderr.at(-1)).toMatch(/^deploy stopped at wave 0; next: /);
   });
 
-  test("a canary that answers for another cell is unhealthy (its URL output points elsewhere)", async () => {
-    const urls = await startCells({ alpha: { answersAs: "beta" } });
-    const run = await deploy([...FAST, "--health-timeout-seconds", "0.2"], { urls });
+  scenario("a canary that answers for another cell is unhealthy (its URL output points elsewhere)", async (r) => {
+    const urls = await r.startCells({ alpha: { answersAs: "beta" } });
+    const run = await r.deploy([...FAST, "--health-timeout-seconds", "0.2"], { urls });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/cell-alpha \(wave 0, unhealthy: GET .*\/healthz answered for cell "beta" on "aws", expected 'alpha' on 'aws'\)/);
   });
 
-  test("a canary that turns unhealthy during the bake stops the rollout", async () => {
-    const urls = await startCells({ alpha: { healthyProbes: 2 } });
-    const run = await deploy(FAST, { urls });
+  scenario("a canary that turns unhealthy during the bake stops the rollout", async (r) => {
+    const urls = await r.startCells({ alpha: { healthyProbes: 2 } });
+    const run = await r.deploy(FAST, { urls });
     expect(run.code).toBe(1);
-    expect(cdktf.deployOrder()).toEqual(["cell-alpha"]);
+    expect(r.cdktf.deployOrder()).toEqual(["cell-alpha"]);
     expect(run.stdout).toMatch(/cell-alpha \(wave 0, unhealthy: unhealthy during the bake: GET .* answered 503\)/);
   });
 
-  test("a cell with no endpoint-url output cannot be checked, so it is unhealthy", async () => {
-    const urls = await startCells();
+  scenario("a cell with no endpoint-url output cannot be checked, so it is unhealthy", async (r) => {
+    const urls = await r.startCells();
     const { "cell-alpha": _alpha, ...rest } = urls;
-    const run = await deploy(FAST, { urls: rest });
+    const run = await r.deploy(FAST, { urls: rest });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain("cell-alpha (wave 0, unhealthy: no endpoint-url output for cell-alpha, so its /healthz cannot be checked)");
   });
 
-  test("an unreachable cell is unhealthy once the health timeout passes", async () => {
-    const urls = await startCells();
-    await cells.alpha!.host.stop();
-    const run = await deploy([...FAST, "--health-timeout-seconds", "0.2"], { urls });
+  scenario("an unreachable cell is unhealthy once the health timeout passes", async (r) => {
+    const urls = await r.startCells();
+    await r.cells.alpha!.host.stop();
+    const run = await r.deploy([...FAST, "--health-timeout-seconds", "0.2"], { urls });
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/cell-alpha \(wave 0, unhealthy: GET http:\/\/127\.0\.0\.1:\d+\/healthz failed: .*ECONNREFUSED/);
   });
 });
 
 describe("a failed cdktf deploy stops the rollout", () => {
-  test("the failing stack's wave finishes what runs, starts nothing new, and the edge is not deployed", async () => {
-    const urls = await startCells();
-    const run = await deploy([...FAST, "--parallel", "1"], { urls, fail: ["cell-gamma"] });
+  scenario("the failing stack's wave finishes what runs, starts nothing new, and the edge is not deployed", async (r) => {
+    const urls = await r.startCells();
+    const run = await r.deploy([...FAST, "--parallel", "1"], { urls, fail: ["cell-gamma"] });
     expect(run.code).toBe(1);
-    const order = cdktf.deployOrder();
+    const order = r.cdktf.deployOrder();
     expect(order).toContain("cell-gamma");
     expect(order).not.toContain("edge");
     expect(order.indexOf("cell-gamma")).toBe(order.length - 1); // nothing started after the failure
@@ -195,51 +212,51 @@ describe("a failed cdktf deploy stops the rollout", () => {
     expect(run.stdout).toContain("next: fix the error above, then resume with: npm run deploy -- --from-wave 1");
   });
 
-  test("a failed edge deploy says how to deploy the edge alone", async () => {
-    const urls = await startCells();
-    const run = await deploy(FAST, { urls, fail: ["edge"] });
+  scenario("a failed edge deploy says how to deploy the edge alone", async (r) => {
+    const urls = await r.startCells();
+    const run = await r.deploy(FAST, { urls, fail: ["edge"] });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain("next: fix the error above, then deploy the edge alone: npm run deploy -- --only edge");
   });
 });
 
 describe("resuming and choosing stacks", () => {
-  test("--from-wave 1 leaves wave 0 alone and deploys wave 1, then the edge", async () => {
-    const urls = await startCells();
-    const run = await deploy([...FAST, "--from-wave", "1"], { urls });
+  scenario("--from-wave 1 leaves wave 0 alone and deploys wave 1, then the edge", async (r) => {
+    const urls = await r.startCells();
+    const run = await r.deploy([...FAST, "--from-wave", "1"], { urls });
     expect(run.code).toBe(0);
-    expect(cdktf.deployOrder().sort()).toEqual(["cell-beta", "cell-delta", "cell-gamma", "edge"]);
-    expect(cells.alpha!.probes).toBe(0);
+    expect(r.cdktf.deployOrder().sort()).toEqual(["cell-beta", "cell-delta", "cell-gamma", "edge"]);
+    expect(r.cells.alpha!.probes).toBe(0);
   });
 
-  test("--only deploys just the stacks named, health-checked, edge last", async () => {
-    const urls = await startCells();
-    const run = await deploy([...FAST, "--only", "edge", "--only", "cell-beta"], { urls });
+  scenario("--only deploys just the stacks named, health-checked, edge last", async (r) => {
+    const urls = await r.startCells();
+    const run = await r.deploy([...FAST, "--only", "edge", "--only", "cell-beta"], { urls });
     expect(run.code).toBe(0);
-    expect(cdktf.deployOrder()).toEqual(["cell-beta", "edge"]);
-    expect(cells.beta!.probes).toBeGreaterThan(0);
+    expect(r.cdktf.deployOrder()).toEqual(["cell-beta", "edge"]);
+    expect(r.cells.beta!.probes).toBeGreaterThan(0);
   });
 
-  test("--edge-first deploys the edge before wave 0 and again last", async () => {
-    const urls = await startCells();
-    const run = await deploy([...FAST, "--edge-first"], { urls });
+  scenario("--edge-first deploys the edge before wave 0 and again last", async (r) => {
+    const urls = await r.startCells();
+    const run = await r.deploy([...FAST, "--edge-first"], { urls });
     expect(run.code).toBe(0);
-    const order = cdktf.deployOrder();
+    const order = r.cdktf.deployOrder();
     expect([order[0], order[1], order.at(-1)]).toEqual(["edge", "cell-alpha", "edge"]);
   });
 
-  test("--skip-synth is passed on and no synth runs", async () => {
-    const urls = await startCells();
-    await deploy([...FAST, "--skip-synth", "--only", "cell-alpha"], { urls });
-    expect(cdktf.calls().map((c) => c.args[0])).toEqual(["deploy"]);
+  scenario("--skip-synth is passed on and no synth runs", async (r) => {
+    const urls = await r.startCells();
+    await r.deploy([...FAST, "--skip-synth", "--only", "cell-alpha"], { urls });
+    expect(r.cdktf.calls().map((c) => c.args[0])).toEqual(["deploy"]);
   });
 });
 
 describe("what runs nothing", () => {
-  test("--dry-run prints the waves, the gates and the exact commands, and calls no cdktf", async () => {
-    const run = await deploy(["--dry-run", "--auto-approve", "--parallel", "2", "--bake-seconds", "30"]);
+  scenario("--dry-run prints the waves, the gates and the exact commands, and calls no cdktf", async (r) => {
+    const run = await r.deploy(["--dry-run", "--auto-approve", "--parallel", "2", "--bake-seconds", "30"]);
     expect(run.code).toBe(0);
-    expect(cdktf.calls()).toEqual([]);
+    expect(r.cdktf.calls()).toEqual([]);
     expect(run.stdout.split("\n")).toEqual([
       "Deploy plan (dry run: nothing runs)",
       "",
@@ -261,10 +278,10 @@ describe("what runs nothing", () => {
     ]);
   });
 
-  test("--print-matrix prints one JSON document of the waves on stdout, and calls no cdktf", async () => {
-    const run = await deploy(["--print-matrix"]);
+  scenario("--print-matrix prints one JSON document of the waves on stdout, and calls no cdktf", async (r) => {
+    const run = await r.deploy(["--print-matrix"]);
     expect(run.code).toBe(0);
-    expect(cdktf.calls()).toEqual([]);
+    expect(r.cdktf.calls()).toEqual([]);
     expect(run.stdout.endsWith("\n")).toBe(true);
     expect(JSON.parse(run.stdout)).toEqual({
       include: [
@@ -286,22 +303,27 @@ describe("mistakes on the command line or in the topology", () => {
     [["--dry-rn"], /^error: unknown option '--dry-rn'\n\(Did you mean --dry-run\?\)$/],
     [["cell-alpha"], /^error: too many arguments/],
   ])("%j is a usage error: exit 2, one message, nothing runs", async (argv, message) => {
-    const run = await deploy(argv);
-    expect(run.code).toBe(2);
-    expect(run.stderr.join("\n")).toMatch(message);
-    expect(cdktf.calls()).toEqual([]);
+    const r = rollout();
+    try {
+      const run = await r.deploy(argv);
+      expect(run.code).toBe(2);
+      expect(run.stderr.join("\n")).toMatch(message);
+      expect(r.cdktf.calls()).toEqual([]);
+    } finally {
+      await r.close();
+    }
   });
 
-  test("an invalid topology is reported like synth reports it: exit 1, nothing runs", async () => {
+  scenario("an invalid topology is reported like synth reports it: exit 1, nothing runs", async (r) => {
     const bad = { ...TOPOLOGY, cells: [{ ...TOPOLOGY.cells[0], wave: 1 }, ...TOPOLOGY.cells.slice(1)] };
-    const run = await deploy(["--auto-approve"], {}, bad);
+    const run = await r.deploy(["--auto-approve"], {}, bad);
     expect(run.code).toBe(1);
     expect(run.stderr).toEqual(["topology.ts: cells: no cell is in wave 0, the canary wave; give one cell (the canary) wave: 0", "Nothing deployed: 1 problem(s) in topology.ts (npm run synth reports the same)."]);
-    expect(cdktf.calls()).toEqual([]);
+    expect(r.cdktf.calls()).toEqual([]);
   });
 
-  test("--help prints the options on stdout, exit 0", async () => {
-    const run = await deploy(["--help"]);
+  scenario("--help prints the options on stdout, exit 0", async (r) => {
+    const run = await r.deploy(["--help"]);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain("--from-wave <n>");
     expect(run.stdout).toContain("--auto-approve");
@@ -309,17 +331,17 @@ describe("mistakes on the command line or in the topology", () => {
 });
 
 describe("interruption", () => {
-  test("an abort lets the running deploy stop (SIGINT to cdktf), starts nothing new, and says how to resume", async () => {
-    const urls = await startCells();
+  scenario("an abort lets the running deploy stop (SIGINT to cdktf), starts nothing new, and says how to resume", async (r) => {
+    const urls = await r.startCells();
     const abort = new AbortController();
     const stdout: string[] = [];
     const stderr: string[] = [];
-    const running = runDeployCli(FAST, { topology: TOPOLOGY, env: cdktf.env({ urls, delayMs: 5_000 }), cwd: process.cwd(), stdout: (t) => stdout.push(t), stderr: (l) => stderr.push(l), signal: abort.signal });
-    while (!stderr.some((l) => l.startsWith("deploying cell-alpha"))) await new Promise((r) => setTimeout(r, 20));
-    await new Promise((r) => setTimeout(r, 300)); // the stand-in is up and has its SIGINT handler
+    const running = runDeployCli(FAST, { topology: TOPOLOGY, env: r.cdktf.env({ urls, delayMs: 5_000 }), cwd: process.cwd(), stdout: (t) => stdout.push(t), stderr: (l) => stderr.push(l), signal: abort.signal });
+    while (!stderr.some((l) => l.startsWith("deploying cell-alpha"))) await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the stand-in is up and has set its SIGINT trap
     abort.abort();
     expect(await running).toBe(1);
-    expect(cdktf.calls().filter((c) => c.args[0] === "deploy")).toEqual([expect.objectContaining({ args: expect.arrayContaining(["cell-alpha"]), signal: "SIGINT" })]);
+    expect(r.cdktf.calls().filter((c) => c.args[0] === "deploy")).toEqual([expect.objectContaining({ args: expect.arrayContaining(["cell-alpha"]), signal: "SIGINT" })]);
     expect(stdout.join("")).toContain("Deploy interrupted at wave 0.");
   });
 });
