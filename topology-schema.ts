@@ -16,7 +16,7 @@ import { DEFAULT_CELL_CAPACITY, TOPOLOGY, type Topology } from "./topology";
  *     cells[2] (gamma).region: 'us-east-9' is not an AWS region; did you mean 'us-east-1'?
  */
 
-export { closest, didYouMean } from "./constructs/props/suggest";
+export { didYouMean } from "./constructs/props/suggest";
 
 /** One problem: where (`cells[2] (gamma).region`) and what. */
 export interface TopologyProblem {
