@@ -209,7 +209,7 @@ describe("a failed cdktf deploy stops the rollout", () => {
     expect(run.stderr).toContain("[cell-gamma] Error: cell-gamma failed to apply (stand-in)");
     expect(run.stdout).toContain("Deploy stopped at wave 1: a step failed.");
     expect(run.stdout).toMatch(/not deployed: .*cell-gamma \(wave 1, failed: cdktf deploy exited 1\).*edge \(edge\)/);
-    expect(run.stdout).toContain("next: fix the error above, then resume with: npm run deploy -- --from-wave 1");
+    expect(run.stdout).toContain("next: fix the error above, then resume with: npm run deploy -- --from-wave 1 (cells already deployed are a no-op)");
   });
 
   scenario("a failed edge deploy says how to deploy the edge alone", async (r) => {
@@ -227,6 +227,12 @@ describe("resuming and choosing stacks", () => {
     expect(run.code).toBe(0);
     expect(r.cdktf.deployOrder().sort()).toEqual(["cell-beta", "cell-delta", "cell-gamma", "edge"]);
     expect(r.cells.alpha!.probes).toBe(0);
+  });
+
+  scenario("a failure in a --wave or --only run says to run that again", async (r) => {
+    const urls = await r.startCells();
+    expect((await r.deploy([...FAST, "--wave", "1"], { urls, fail: ["cell-beta"] })).stdout).toContain("resume with: npm run deploy -- --wave 1 (cells");
+    expect((await r.deploy([...FAST, "--only", "cell-beta"], { urls, fail: ["cell-beta"] })).stdout).toContain("resume with: the same command (cells");
   });
 
   scenario("--only deploys just the stacks named, health-checked, edge last", async (r) => {
@@ -358,7 +364,9 @@ describe("plan and matrix (pure)", () => {
   });
 
   test("--wave plans one wave and no edge", () => {
-    expect(planDeploy(TOPOLOGY, { wave: 0, skipSynth: true }).steps).toEqual([{ kind: "wave", wave: 0, cells: [{ stack: "cell-alpha", cellId: "alpha", cloud: "aws", wave: 0 }] }]);
+    const plan = planDeploy(TOPOLOGY, { wave: 0, skipSynth: true });
+    expect(plan.mode).toBe("wave");
+    expect(plan.steps).toEqual([{ kind: "wave", wave: 0, cells: [{ stack: "cell-alpha", cellId: "alpha", cloud: "aws", wave: 0 }] }]);
   });
 
   test("unknown stacks and waves are usage errors", () => {

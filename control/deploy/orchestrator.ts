@@ -132,7 +132,7 @@ export async function runDeploy(plan: DeployPlan, ctx: DeployContext): Promise<D
       return { outcome: "failed", stoppedAt: `edge (${step.when})`, next: "fix the error above, then deploy the edge alone: npm run deploy -- --only edge" };
     }
     const { wave, cells } = step;
-    const resume = `npm run deploy -- --from-wave ${wave}`;
+    const resume = plan.mode === "rollout" ? `npm run deploy -- --from-wave ${wave}` : plan.mode === "wave" ? `npm run deploy -- --wave ${wave}` : "the same command";
     const urls = new Map<CellTarget, string | undefined>();
     let failures = 0;
     await pool(cells, ctx.settings.parallel, () => failures > 0 || interrupted(), async (cell) => {
@@ -141,7 +141,7 @@ export async function runDeploy(plan: DeployPlan, ctx: DeployContext): Promise<D
       else urls.set(cell, endpointUrlOf(file, cell.stack));
     });
     if (failures > 0) {
-      return { outcome: "failed", stoppedAt: `wave ${wave}`, next: `fix the error above, then resume with: ${resume} (its cells already deployed are a no-op)` };
+      return { outcome: "failed", stoppedAt: `wave ${wave}`, next: `fix the error above, then resume with: ${resume} (cells already deployed are a no-op)` };
     }
     if (interrupted()) return { outcome: "interrupted", stoppedAt: `wave ${wave}`, next: `resume with: ${resume}` };
 

@@ -31,6 +31,8 @@ export type PlanStep =
   | { readonly kind: "edge"; readonly when: "first" | "last" };
 
 export interface DeployPlan {
+  /** How the stacks were chosen, so a stopped run can say how to resume: the whole rollout, one wave, or --only. */
+  readonly mode: "rollout" | "wave" | "only";
   readonly steps: readonly PlanStep[];
   /** Stacks this run leaves alone (earlier waves on a resume, the rest with --only or --wave). */
   readonly skipped: readonly string[];
@@ -97,5 +99,6 @@ export function planDeploy(topology: Topology, options: PlanOptions = {}): Deplo
   if (edge.includes("last")) steps.push({ kind: "edge", when: "last" });
 
   const planned = new Set(steps.flatMap((s) => (s.kind === "wave" ? s.cells.map((c) => c.stack) : s.kind === "edge" ? [EDGE_STACK_NAME] : [])));
-  return { steps, skipped: all.filter((stack) => !planned.has(stack)) };
+  const mode = options.only !== undefined ? "only" : options.wave !== undefined ? "wave" : "rollout";
+  return { mode, steps, skipped: all.filter((stack) => !planned.has(stack)) };
 }
