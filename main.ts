@@ -4,8 +4,8 @@ import { PropsError } from "./constructs/props/problems";
 import { defineStacks } from "./stacks/app";
 import { backendFromEnv } from "./stacks/backend";
 import { formatSynthSummary, readSynthSummary } from "./stacks/synth-summary";
-import { TOPOLOGY } from "./topology";
-import { TopologyError, formatTopologyProblem, loadTopology } from "./topology-schema";
+import { TOPOLOGY, type Topology } from "./topology";
+import { TopologyError, formatTopologyProblem } from "./topology-schema";
 
 /**
  * The app: the topology in `topology.ts` as stacks (`cell-alpha`, `cell-beta`, ..., `edge`).
@@ -27,19 +27,21 @@ export interface SynthRun {
   readonly stderr: (line: string) => void;
 }
 
-/** Synthesizes `topology` and reports; returns the exit code (0, or 1 with every problem on stderr). */
-export function runSynth(topology: unknown, run: SynthRun): number {
+/**
+ * Synthesizes `topology` and reports; returns the exit code (0, or 1 with every problem on stderr).
+ * `defineStacks` checks the topology first, so a bad one is a `TopologyError` before any construct.
+ */
+export function runSynth(topology: Topology, run: SynthRun): number {
   try {
-    const checked = loadTopology(topology);
     const app = new App({ outdir: run.outdir });
-    defineStacks(app, checked, { backend: backendFromEnv(run.env) });
+    defineStacks(app, topology, { backend: backendFromEnv(run.env) });
     app.synth();
-    run.stdout(formatSynthSummary(readSynthSummary(app.outdir, checked)));
+    run.stdout(formatSynthSummary(readSynthSummary(app.outdir, topology)));
     return 0;
   } catch (error) {
     if (error instanceof TopologyError) {
       for (const problem of error.problems) run.stderr(`topology.ts: ${formatTopologyProblem(problem)}`);
-      run.stderr(`Synth stopped: ${error.problems.length} problem${error.problems.length === 1 ? "" : "s"} in topology.ts; nothing was written.`);
+      run.stderr(`Synth stopped: ${error.problems.length} problem${error.problems.length === 1 ? "" : "s"} in topology.ts; no stack was synthesized.`);
     } else if (error instanceof PropsError) {
       for (const problem of error.problems) run.stderr(`${error.construct}: ${problem}`);
     } else {

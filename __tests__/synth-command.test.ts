@@ -12,7 +12,7 @@ function synth(topology: unknown, options: { env?: Record<string, string>; debug
   const stdout: string[] = [];
   const stderr: string[] = [];
   try {
-    const code = runSynth(topology, { env: options.env ?? {}, debug: options.debug ?? false, outdir, stdout: (t) => stdout.push(t), stderr: (l) => stderr.push(l) });
+    const code = runSynth(topology as Topology, { env: options.env ?? {}, debug: options.debug ?? false, outdir, stdout: (t) => stdout.push(t), stderr: (l) => stderr.push(l) });
     return { code, stdout: stdout.join(""), stderr };
   } finally {
     rmSync(outdir, { recursive: true, force: true });
@@ -40,7 +40,7 @@ describe("npm run synth, when the topology has mistakes", () => {
       "topology.ts: cells[3] (delta).cloud: must be 'aws' or 'azure' (the clouds this repo deploys cells to), got 'gcp'",
       "topology.ts: cells[5] (eps ilon).cellId: must match /^[a-z][a-z0-9-]{1,20}$/, got 'eps ilon'",
       "topology.ts: cells[4] (alpha).cellId: duplicate cellId 'alpha' (cells[0] has it too); stack names and registry keys must be unique",
-      "Synth stopped: 6 problems in topology.ts; nothing was written.",
+      "Synth stopped: 6 problems in topology.ts; no stack was synthesized.",
     ]);
   });
 

@@ -25,16 +25,7 @@ import { assertValidProps } from "./props/problems";
 // The props' rules and their value lists live in constructs/props/ (zod, no providers), where the
 // topology check reads them too; re-exported here for the construct's users.
 export { AWS_REGION_PATTERN } from "./props/regions";
-export {
-  AWS_CELL_ARCHITECTURES,
-  AWS_CELL_LAMBDA_RUNTIMES,
-  AWS_CELL_MAX_THROTTLING_BURST_LIMIT,
-  AWS_CELL_MAX_THROTTLING_RATE_LIMIT,
-  AWS_CELL_MAX_TIMEOUT_SECONDS,
-  LOG_RETENTION_DAYS,
-  type AwsCellArchitecture,
-  type AwsCellLambdaRuntime,
-} from "./props/aws-cell-props";
+export * from "./props/aws-cell-props";
 
 /**
  * The only DynamoDB actions the cell's function may call, on its own table only. What the store

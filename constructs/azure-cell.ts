@@ -36,23 +36,7 @@ import { assertValidProps } from "./props/problems";
 // The props' rules and their value lists live in constructs/props/ (zod, no providers), where the
 // topology check reads them too; re-exported here for the construct's users.
 export { AZURE_LOCATION_PATTERN } from "./props/regions";
-export {
-  AZURE_CELL_HOSTING_PLANS,
-  AZURE_CELL_NODE_VERSIONS,
-  AZURE_LOG_RETENTION_DAYS,
-  AZURE_NAME_PREFIX_PATTERN,
-  COSMOS_CAPACITY_MODES,
-  COSMOS_CONSISTENCY_LEVELS,
-  COSMOS_CONTINUOUS_BACKUP_TIERS,
-  COSMOS_THROUGHPUT_RU,
-  FLEX_INSTANCE_MEMORY_MIB,
-  FLEX_MAXIMUM_INSTANCE_COUNT,
-  type AzureCellHostingPlan,
-  type AzureCellNodeVersion,
-  type CosmosCapacityMode,
-  type CosmosConsistencyLevel,
-  type CosmosContinuousBackupTier,
-} from "./props/azure-cell-props";
+export * from "./props/azure-cell-props";
 
 /** Days a deleted Key Vault (and its secret) stays recoverable; purge protection keeps it that long. */
 export const KEY_VAULT_SOFT_DELETE_RETENTION_DAYS = 90;

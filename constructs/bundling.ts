@@ -94,15 +94,26 @@ export function bundle(spec: BundleSpec, options: BundleOptions = {}): Bundle {
   return built;
 }
 
-/** What shapes the output besides the files esbuild reads: the spec, esbuild itself, the project's config and lock file. */
-function specKey(spec: BundleSpec, root: string): string {
-  const hash = createHash("sha256").update(JSON.stringify(spec)).update("\0").update(esbuildVersion);
-  for (const file of ["tsconfig.json", "package.json", "package-lock.json"]) {
-    const full = path.join(root, file);
-    hash.update("\0").update(file).update("\0").update(existsSync(full) ? readFileSync(full) : "(absent)");
+const projectKeys = new Map<string, string>();
+
+/** The project's config and lock file, hashed once per process: they shape every bundle. */
+function projectKey(root: string): string {
+  let key = projectKeys.get(root);
+  if (key === undefined) {
+    const hash = createHash("sha256");
+    for (const file of ["tsconfig.json", "package.json", "package-lock.json"]) {
+      const full = path.join(root, file);
+      hash.update(file).update("\0").update(existsSync(full) ? readFileSync(full) : "(absent)").update("\0");
+    }
+    key = hash.digest("hex");
+    projectKeys.set(root, key);
   }
-  return hash.digest("hex");
+  return key;
 }
+
+/** What shapes the output besides the files esbuild reads: the spec, esbuild itself, the project's config and lock file. */
+const specKey = (spec: BundleSpec, root: string): string =>
+  createHash("sha256").update(JSON.stringify(spec)).update("\0").update(esbuildVersion).update("\0").update(projectKey(root)).digest("hex");
 
 /** Hash over the spec key and each input's path and bytes; `undefined` if an input is gone. */
 function inputsHash(key: string, root: string, inputs: readonly string[]): string | undefined {
