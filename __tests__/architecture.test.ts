@@ -33,16 +33,16 @@ function target(file: string, spec: string): string {
 }
 
 const rules: Array<{ folder: string; allowed: RegExp[] }> = [
-  {
-    folder: "control",
-    // The control plane talks to cells over their admin API and to the registry through its port: no cell internals, no cdktf.
-    allowed: [/^contract(\/|$)/, /^control\//, /^topology$/, /^node:/, /^(zod|commander|cli-progress|cloudflare)(\/|$)/],
-  },
   { folder: "contract", allowed: [/^contract\//] },
+  // Props rules load without providers or the cdktf root: the topology check (and the operator CLI) import them.
+  // The edge router's rules run the Worker's own settings parser (one truth for router settings).
+  { folder: "constructs/props", allowed: [/^contract(\/|$)/, /^constructs\/props\//, /^constructs\/edge-router-settings$/, /^router\/setting-definitions$/, /^zod$/, /^cdktf\/lib\/tokens\/token$/] },
   { folder: "cells/core", allowed: [/^contract(\/|$)/, /^cells\/core\//] },
   { folder: "cells/aws", allowed: [/^contract(\/|$)/, /^cells\/(core|aws)(\/|$)/, /^@aws-sdk\//, /^aws-lambda$/, /^node:/] },
   { folder: "cells/azure", allowed: [/^contract(\/|$)/, /^cells\/(core|azure)(\/|$)/, /^@azure\//, /^node:/] },
   { folder: "router", allowed: [/^contract(\/|$)/, /^router\//, /^@cloudflare\/workers-types/, /^constructs\/bundling$/, /^jose$/] },
+  // The control plane talks to cells over their admin API and to the registry through its port, to clouds through the contract and the topology only; cdktf runs as a child process.
+  { folder: "control", allowed: [/^contract(\/|$)/, /^topology(-schema)?$/, /^control\//, /^node:/, /^(zod|commander|cli-progress|cloudflare)(\/|$)/] },
   {
     folder: "sandbox",
     allowed: [
@@ -50,7 +50,7 @@ const rules: Array<{ folder: string; allowed: RegExp[] }> = [
       /^cells\//,
       /^router\/(bindings|bundle-spec|settings|snapshot)$/,
       /^constructs\/bundling$/,
-      /^topology$/,
+      /^topology(-schema)?$/,
       /^sandbox\//,
       /^control\/(admin-client|connection)$/,
       /^node:/,
@@ -91,7 +91,7 @@ describe("layering", () => {
   });
 
   test("product code never imports test code", () => {
-    const folders = ["contract", "cells", "router", "constructs", "stacks", "policies", "sandbox", "bench"];
+    const folders = ["contract", "cells", "router", "constructs", "stacks", "policies", "sandbox", "bench", "control"];
     const offending = folders.flatMap(sourceFiles).flatMap((file) =>
       importsOf(file)
         .map((spec) => target(file, spec))
@@ -102,7 +102,7 @@ describe("layering", () => {
   });
 
   test("no file imports a provider package from its root", () => {
-    const folders = ["constructs", "stacks", "cells", "router", "contract", "policies", "__tests__"];
+    const folders = ["constructs", "stacks", "cells", "router", "contract", "policies", "control", "__tests__"];
     const offending = folders
       .flatMap(sourceFiles)
       .flatMap((file) => importsOf(file).filter((spec) => /^@cdktf\/provider-[a-z]+$/.test(spec)).map((spec) => `${file} -> ${spec}`));

@@ -110,7 +110,7 @@ describe("AwsCellStack function code", () => {
         writeFileSync(path.join(dir, "index.js"), code);
         writeFileSync(path.join(dir, "package.zip"), `zip of ${code}`);
         const hash = createHash("sha256").update(code).digest("hex");
-        spy.mockReturnValue({ dir, file: path.join(dir, "index.js"), hash, bytes: code.length, zipFile: path.join(dir, "package.zip") });
+        spy.mockReturnValue({ dir, file: path.join(dir, "index.js"), hash, bytes: code.length, zipFile: path.join(dir, "package.zip"), fromCache: false });
         return single(synthAwsCellStack().json, "aws_lambda_function").config;
       };
       const v1 = synthWith("exports.handler = async () => 1;");

@@ -149,7 +149,7 @@ describe("edge stack", () => {
 
 describe("adding a cell is one topology entry", () => {
   const withGamma: Topology = {
-    cells: [...TOPOLOGY.cells, { cloud: "aws", cellId: "gamma", region: "eu-west-1" }],
+    cells: [...TOPOLOGY.cells, { cloud: "aws", cellId: "gamma", region: "eu-west-1", wave: 1 }],
     tenants: [...TOPOLOGY.tenants, { tenantId: "T-300", cellId: "gamma" }],
   };
   const bigger = synthApp(withGamma);
@@ -183,11 +183,11 @@ describe("edge validation", () => {
   });
 
   test("a script name outside the allowed pattern fails", () => {
-    expect(() => validateEdgeRouterProps({ ...base, scriptName: "Edge_Router" })).toThrow(/scriptName must match/);
+    expect(() => validateEdgeRouterProps({ ...base, scriptName: "Edge_Router" })).toThrow(/scriptName: must match/);
   });
 
   test("a health dataset name outside the allowed pattern fails", () => {
-    expect(() => validateEdgeRouterProps({ ...base, healthDataset: "edge-health" })).toThrow(/healthDataset must match/);
+    expect(() => validateEdgeRouterProps({ ...base, healthDataset: "edge-health" })).toThrow(/healthDataset: must match/);
   });
 
   test("a router with no address fails", () => {
@@ -202,12 +202,26 @@ describe("edge validation", () => {
 
   test("auth must be given; jwt auth needs its issuer, audience and an https key set URL", () => {
     const { auth: _auth, ...noAuth } = base;
-    expect(() => validateEdgeRouterProps(noAuth as never)).toThrow(/auth is required/);
+    expect(() => validateEdgeRouterProps(noAuth as never)).toThrow(/auth: is required/);
     expect(() => validateEdgeRouterProps({ ...base, auth: { mode: "jwt", issuer: "", audience: "a", jwksUrl: "https://i/keys" } })).toThrow(/auth\.issuer is required/);
     expect(() => validateEdgeRouterProps({ ...base, auth: { mode: "jwt", issuer: "https://i/", audience: "a", jwksUrl: "http://i/keys" } })).toThrow(/auth\.jwksUrl must use https/);
     expect(() => validateEdgeRouterProps({ ...base, auth: { mode: "jwt", issuer: "https://i/", audience: "a", jwksUrl: "https://i/keys", clockToleranceSeconds: 900 } })).toThrow(
       /auth\.clockToleranceSeconds must be an integer from 0 to 300/,
     );
     expect(() => validateEdgeRouterProps({ ...base, auth: { mode: "jwt", issuer: "https://i/", audience: ["a", "b"], jwksUrl: "https://i/keys" } })).not.toThrow();
+  });
+
+  test("no cells and an unknown prop fail, each named", () => {
+    expect(() => validateEdgeRouterProps({ ...base, cells: [], cellTimeoutMS: 500 } as never)).toThrow(
+      /Invalid EdgeRouter props:\n- cells: must name at least one cell\n- cellTimeoutMS: unknown field; did you mean 'cellTimeoutMs'\?/,
+    );
+  });
+
+  test("a cell without an id fails, naming the cell's index", () => {
+    expect(() => validateEdgeRouterProps({ ...base, cells: [{ ...cells[0]!, cellId: undefined as never }] })).toThrow(/cells\[0\]\.cellId: is required/);
+  });
+
+  test("timeouts outside the Worker's range fail with the range", () => {
+    expect(() => validateEdgeRouterProps({ ...base, cellTimeoutMs: 0 })).toThrow(/cellTimeoutMs must be an integer from 1 to 60000, got "0"/);
   });
 });

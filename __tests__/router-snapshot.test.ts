@@ -83,7 +83,7 @@ describe("the edge stack deploys the snapshot with the script", () => {
   });
 
   test("a topology with hundreds of tenants gets several parts", () => {
-    const big: Topology = { cells: TOPOLOGY.cells, tenants: manyTenants(300).map((t) => ({ ...t, cellId: t.cellId === "alpha" ? "alpha" : "beta" })) };
+    const big: Topology = { cells: TOPOLOGY.cells.map((c) => ({ ...c, capacity: 300 })), tenants: manyTenants(300).map((t) => ({ ...t, cellId: t.cellId === "alpha" ? "alpha" : "beta" })) };
     const parts = snapshotBindingsOf(big);
     expect(parts.length).toBeGreaterThan(1);
     expect(parts.map((p) => p.name)).toEqual(parts.map((_, i) => `REGISTRY_SNAPSHOT_${i + 1}`));

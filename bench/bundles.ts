@@ -16,8 +16,10 @@ export interface BundleRow {
   readonly artifact: string;
   readonly spec: string;
   readonly mainFile: string;
-  /** First `bundle()` call in this process: an esbuild build. */
+  /** First `bundle()` call in this process: an esbuild build, or a reuse of `.build/` when no input changed. */
   readonly buildMs: number;
+  /** The build came from `.build/` (no input changed since it was made), not from esbuild. */
+  readonly fromCache: boolean;
   readonly files: readonly string[];
   readonly mainBytes: number;
   readonly mainGzipBytes: number;
@@ -52,6 +54,7 @@ export async function runBundlesSection(): Promise<BundlesSection> {
       spec: spec.name,
       mainFile: path.basename(built.file),
       buildMs,
+      fromCache: built.fromCache,
       files: files.map((f) => f.name),
       mainBytes: main.length,
       mainGzipBytes: gzipSync(main, { level: 9 }).length,
@@ -76,13 +79,13 @@ export function formatBundlesSection(section: BundlesSection): { table: string; 
       { header: "folder bytes", value: (r) => r.folderBytes },
       { header: "zip bytes", value: (r) => r.zipBytes },
       { header: "zip KiB", value: (r) => kib(r.zipBytes) },
-      { header: "build ms", value: (r) => round(r.buildMs, 0) },
+      { header: "build ms", value: (r) => `${round(r.buildMs, 0)}${r.fromCache ? " (cached)" : ""}` },
     ],
     section.rows,
   );
   const [worker, lambda, fn] = section.rows;
   const summary = [
-    `gzip = level 9 of the main file; zip = deflate (level 9) zip of the whole bundle folder, the same deterministic zip the cell stacks ship (constructs/zip.ts). build ms = esbuild via bundle(), first call in this process.`,
+    `gzip = level 9 of the main file; zip = deflate (level 9) zip of the whole bundle folder, the same deterministic zip the cell stacks ship (constructs/zip.ts). build ms = the first bundle() call in this process: esbuild, or "(cached)" when .build/ already held a build of unchanged inputs.`,
     `bundles: Worker ${kib(worker!.mainGzipBytes)} KiB gzipped, Lambda ${kib(lambda!.zipBytes)} KiB zipped, Function package ${kib(fn!.zipBytes)} KiB zipped (all minified; the Lambda leaves @aws-sdk/* to the runtime, the Function package bundles its SDKs: @azure/functions, @azure/cosmos, @azure/identity).`,
   ];
   return { table, summary };

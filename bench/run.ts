@@ -15,7 +15,9 @@
  * 4. bundles  - Worker, Lambda and Function package sizes, raw, gzip and zip (bench/bundles.ts).
  *
  * Tables go to stdout, progress to stderr, and everything (with node version, CPU, date, commit) to
- * bench/results/latest.json. Runs offline with no cloud account.
+ * bench/results/local/latest.json (git-ignored). `-- --update` writes the committed
+ * bench/results/latest.json instead: do that from a clean run at a named commit, with the README's
+ * figures taken from the same run. Runs offline with no cloud account.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
@@ -30,30 +32,42 @@ import { printSection, round } from "./table";
 const SECTIONS = ["synth", "imports", "router", "bundles"] as const;
 type Section = (typeof SECTIONS)[number];
 
+/** The committed results, which the README's figures come from; written only with `--update`. */
 export const RESULTS_FILE = path.join(ROOT, "bench", "results", "latest.json");
+/** Where an ordinary run writes (git-ignored), so a bench run never dirties tracked files. */
+export const LOCAL_RESULTS_FILE = path.join(ROOT, "bench", "results", "local", "latest.json");
 
-interface Args {
+const USAGE = `usage: npm run bench -- [--quick] [--only=${SECTIONS.join(",")}] [--update]`;
+
+export interface Args {
   readonly quick: boolean;
   readonly only: readonly Section[];
+  /** Write the committed results file instead of the git-ignored one. */
+  readonly update: boolean;
 }
 
-function parseArgs(argv: readonly string[]): Args {
+export function parseArgs(argv: readonly string[]): Args {
   let quick = false;
+  let update = false;
   let only: Section[] = [...SECTIONS];
   for (const arg of argv) {
     if (arg === "--quick") quick = true;
+    else if (arg === "--update") update = true;
     else if (arg.startsWith("--only=")) {
       const names = arg.slice("--only=".length).split(",").map((s) => s.trim()).filter(Boolean);
       const unknown = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
       if (unknown.length > 0 || names.length === 0) throw new Error(`--only takes a comma-separated list of ${SECTIONS.join(", ")}; got '${arg.slice(7)}'`);
       only = SECTIONS.filter((s) => names.includes(s));
     } else if (arg === "--help" || arg === "-h") {
-      console.log("usage: npm run bench -- [--quick] [--only=synth,imports,router,bundles]");
+      console.log(USAGE);
       process.exit(0);
-    } else throw new Error(`unknown argument '${arg}'; usage: npm run bench -- [--quick] [--only=${SECTIONS.join(",")}]`);
+    } else throw new Error(`unknown argument '${arg}'; ${USAGE}`);
   }
-  return { quick, only };
+  return { quick, only, update };
 }
+
+/** The file a run writes its samples to. */
+export const resultsFileFor = (args: Pick<Args, "update">): string => (args.update ? RESULTS_FILE : LOCAL_RESULTS_FILE);
 
 /** What each section runs with; `--quick` trades precision for time. */
 function settings(quick: boolean) {
@@ -125,19 +139,22 @@ async function main(): Promise<void> {
   });
 
   const totalSeconds = (performance.now() - started) / 1000;
-  mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
+  const resultsFile = resultsFileFor(args);
+  mkdirSync(path.dirname(resultsFile), { recursive: true });
   writeFileSync(
-    RESULTS_FILE,
+    resultsFile,
     `${JSON.stringify({ environment, arguments: { quick: args.quick, only: args.only }, settings: config, totalSeconds, failures, results }, roundNumbers, 2)}\n`,
   );
-  console.log(`\nresults: ${path.relative(process.cwd(), RESULTS_FILE)} (${round(totalSeconds, 0)} s in all)`);
+  console.log(`\nresults: ${path.relative(process.cwd(), resultsFile)} (${round(totalSeconds, 0)} s in all)${args.update ? "" : "; -- --update writes the committed bench/results/latest.json"}`);
   if (failures.length > 0) {
     console.log(`failed sections: ${failures.join(", ")}`);
     process.exitCode = 1;
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : String(error));
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(1);
+  });
+}

@@ -19,6 +19,8 @@ export interface SynthChildResult {
   readonly importMs: number;
   readonly bundleMs: number;
   readonly bundleMsBySpec: Record<string, number>;
+  /** Per bundle: reused from `.build/` (no input changed) rather than built by esbuild. */
+  readonly bundleFromCache: Record<string, boolean>;
   readonly constructMs: number;
   readonly synthMs: number;
   readonly archiveCalls: number;
@@ -162,7 +164,7 @@ export function formatSynthSection(section: SynthSection): { table: string; summ
   const real = section.rows.find((r) => r.topology.startsWith("real"));
   const summary = [
     `All times in ms, medians of ${section.repeats} run(s), each synth in a fresh process. In-process = from before importing cdktf and the stacks to after app.synth().`,
-    `* bundle = esbuild builds of the Lambda, Function and Worker bundles, once per process whatever the cell count (bundle() caches them); "excl bundle" leaves it out.`,
+    `* bundle = the Lambda, Function and Worker bundles, once per process whatever the cell count: esbuild when an input changed, else a reuse of .build/ (the first child builds, the rest reuse); "excl bundle" leaves it out.`,
     `zip ms/n = time/count of cdktf's archive subprocesses (one 'node fs.js' zip per ARCHIVE asset, i.e. per cell stack), inside synth().`,
     `process wall = spawn to exit seen by the parent, including node + tsx startup (first row; subtract it).`,
     `synth: +${round(t.slope, 0)} ms and +${round(m.slope, 2)} MiB peak RSS per cell (least squares over ${generated.map((r) => r.cells).join("/")} cells; R² ${round(t.r2, 4)} for time, so linear); ` +

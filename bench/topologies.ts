@@ -1,14 +1,14 @@
 import { TOPOLOGY, type CellSpec, type Topology } from "../topology";
 
-/** Regions the generated AWS cells cycle through (all match `AWS_REGION_PATTERN`). */
+/** Regions the generated AWS cells cycle through (all in `AWS_REGIONS`). */
 const AWS_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"] as const;
-/** Locations the generated Azure cells cycle through (all match `AZURE_LOCATION_PATTERN`). */
+/** Locations the generated Azure cells cycle through (all in `AZURE_LOCATIONS`). */
 const AZURE_LOCATIONS = ["eastus", "westeurope", "australiaeast", "westus2"] as const;
 
 /**
  * A synthetic topology of `count` cells for the synth benchmark: `c001`, `c002`, ... alternating AWS
- * (odd) and Azure (even), regions cycling through a few valid ones, one tenant per cell (`T-001` on
- * `c001`, ...). Every cell uses its construct's defaults, like the cells in `TOPOLOGY`.
+ * (odd) and Azure (even), regions cycling through a few valid ones, c001 in wave 0 and the rest in
+ * wave 1, one tenant per cell (`T-001` on `c001`, ...). Every cell uses its construct's defaults, like the cells in `TOPOLOGY`.
  */
 export function generatedTopology(count: number): Topology {
   if (!Number.isSafeInteger(count) || count < 1 || count > 999) throw new Error(`cell count must be an integer from 1 to 999, got ${count}`);
@@ -16,7 +16,12 @@ export function generatedTopology(count: number): Topology {
   for (let i = 1; i <= count; i++) {
     const cellId = `c${String(i).padStart(3, "0")}`;
     const k = Math.floor((i - 1) / 2);
-    cells.push(i % 2 === 1 ? { cloud: "aws", cellId, region: AWS_REGIONS[k % AWS_REGIONS.length]! } : { cloud: "azure", cellId, location: AZURE_LOCATIONS[k % AZURE_LOCATIONS.length]! });
+    const wave = i === 1 ? 0 : 1; // c001 is the canary
+    cells.push(
+      i % 2 === 1
+        ? { cloud: "aws", cellId, region: AWS_REGIONS[k % AWS_REGIONS.length]!, wave }
+        : { cloud: "azure", cellId, location: AZURE_LOCATIONS[k % AZURE_LOCATIONS.length]!, wave },
+    );
   }
   return { cells, tenants: cells.map((c, i) => ({ tenantId: `T-${String(i + 1).padStart(3, "0")}`, cellId: c.cellId })) };
 }

@@ -13,37 +13,19 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { Password } from "@cdktf/provider-random/lib/password";
-import { AssetType, TerraformAsset, Token } from "cdktf";
+import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { AWS_CELL_ENV, AWS_LAMBDA_ENTRY, TABLE_SCHEMA, awsCellTableName } from "../cells/aws/config";
 import type { Cloud } from "../contract";
 import { bundle, packageOf, type Bundle, type BundleSpec } from "./bundling";
 import type { ICell } from "./cell";
-import { ValidationErrors } from "./validation";
+import { AWS_CELL_PROPS, type AwsCellArchitecture, type AwsCellLambdaRuntime } from "./props/aws-cell-props";
+import { assertValidProps } from "./props/problems";
 
-/** AWS region names (`us-east-1`, `eu-central-2`, `us-gov-west-1`). */
-export const AWS_REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
-
-/** Node.js Lambda runtimes a cell may run on (both still in AWS's support window). */
-export const AWS_CELL_LAMBDA_RUNTIMES = ["nodejs22.x", "nodejs24.x"] as const;
-/** One of `AWS_CELL_LAMBDA_RUNTIMES`. */
-export type AwsCellLambdaRuntime = (typeof AWS_CELL_LAMBDA_RUNTIMES)[number];
-
-/** Instruction sets Lambda offers. */
-export const AWS_CELL_ARCHITECTURES = ["arm64", "x86_64"] as const;
-/** One of `AWS_CELL_ARCHITECTURES`. */
-export type AwsCellArchitecture = (typeof AWS_CELL_ARCHITECTURES)[number];
-
-/** The values CloudWatch Logs accepts for `retention_in_days` (0, "never expire", is deliberately left out). */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
-
-/** API Gateway ends every integration after 30 s; the function must finish before that. */
-export const AWS_CELL_MAX_TIMEOUT_SECONDS = 29;
-
-/** Account-level API Gateway defaults: 10,000 requests per second, bursts of 5,000. A stage cannot exceed them. */
-export const AWS_CELL_MAX_THROTTLING_RATE_LIMIT = 10_000;
-/** See `AWS_CELL_MAX_THROTTLING_RATE_LIMIT`. */
-export const AWS_CELL_MAX_THROTTLING_BURST_LIMIT = 5_000;
+// The props' rules and their value lists live in constructs/props/ (zod, no providers), where the
+// topology check reads them too; re-exported here for the construct's users.
+export { AWS_REGION_PATTERN } from "./props/regions";
+export * from "./props/aws-cell-props";
 
 /**
  * The only DynamoDB actions the cell's function may call, on its own table and its ownership index
@@ -80,8 +62,17 @@ export interface AwsCellProps {
    * registry entry and its signing key. Changing it replaces every resource, the table included.
    */
   readonly cellId: string;
-  /** AWS region the cell runs in, e.g. `eu-west-1`. Must be the region of the stack's provider. */
+  /**
+   * AWS region the cell runs in, e.g. `eu-west-1`: one of `AWS_REGIONS` (constructs/props/regions.ts).
+   * Must be the region of the stack's provider.
+   */
   readonly region: string;
+  /**
+   * Accept a `region` that is not in `AWS_REGIONS` yet (a region newer than the list) as long as it
+   * looks like one. Add the region to the list in a later change and drop this flag.
+   * @default false
+   */
+  readonly allowUnlistedRegion?: boolean;
   /**
    * Node.js runtime of the function.
    * @default "nodejs22.x"
@@ -144,7 +135,7 @@ export interface AwsCellProps {
 }
 
 /** `AwsCellProps` with every default filled in. */
-export type ResolvedAwsCellProps = Required<Omit<AwsCellProps, "reservedConcurrency">> & Pick<AwsCellProps, "reservedConcurrency">;
+export type ResolvedAwsCellProps = Required<Omit<AwsCellProps, "reservedConcurrency" | "allowUnlistedRegion">> & Pick<AwsCellProps, "reservedConcurrency">;
 
 /** The defaults `AwsCell` applies to props the caller leaves out. */
 export const AWS_CELL_DEFAULTS = {
@@ -161,33 +152,12 @@ export const AWS_CELL_DEFAULTS = {
 } as const satisfies Partial<AwsCellProps>;
 
 /**
- * Checks `props` and throws one error listing every problem (field, value given, what is allowed).
- * Pure, so tests call it directly; values that are unresolved tokens are skipped.
+ * Checks `props` against `AWS_CELL_PROPS` (constructs/props/aws-cell-props.ts) and throws one
+ * `PropsError` listing every problem (field, value given, what is allowed). Pure, so tests call it
+ * directly; values that are unresolved tokens are skipped.
  */
 export function validateAwsCellProps(props: AwsCellProps): void {
-  const errors = new ValidationErrors("AwsCell");
-  errors.cellId(props.cellId);
-  errors.requiredPattern("region", props.region, AWS_REGION_PATTERN, "eu-west-1");
-  errors.oneOf("lambdaRuntime", props.lambdaRuntime, AWS_CELL_LAMBDA_RUNTIMES);
-  errors.oneOf("architecture", props.architecture, AWS_CELL_ARCHITECTURES);
-  errors.integer("memorySizeMiB", props.memorySizeMiB, 128, 10_240);
-  errors.integer("timeoutSeconds", props.timeoutSeconds, 1, AWS_CELL_MAX_TIMEOUT_SECONDS);
-  // oneOf skips string tokens only; a number token is skipped here.
-  if (props.logRetentionDays === undefined || !Token.isUnresolved(props.logRetentionDays)) errors.oneOf("logRetentionDays", props.logRetentionDays, LOG_RETENTION_DAYS);
-  const rate = props.throttlingRateLimit;
-  if (rate !== undefined && !Token.isUnresolved(rate) && !(Number.isFinite(rate) && rate > 0 && rate <= AWS_CELL_MAX_THROTTLING_RATE_LIMIT)) {
-    errors.add(`throttlingRateLimit must be a number above 0 and at most ${AWS_CELL_MAX_THROTTLING_RATE_LIMIT}, got ${rate}`);
-  }
-  errors.integer("throttlingBurstLimit", props.throttlingBurstLimit, 1, AWS_CELL_MAX_THROTTLING_BURST_LIMIT);
-  atLeastOne(errors, "reservedConcurrency", props.reservedConcurrency, "0 would stop the cell");
-  atLeastOne(errors, "signingKeyVersion", props.signingKeyVersion);
-  atLeastOne(errors, "adminKeyVersion", props.adminKeyVersion);
-  errors.throwIfAny();
-}
-
-function atLeastOne(errors: ValidationErrors, field: string, value: number | undefined, why?: string): void {
-  if (value === undefined || Token.isUnresolved(value)) return;
-  if (!Number.isSafeInteger(value) || value < 1) errors.add(`${field} must be an integer of at least 1${why ? ` (${why})` : ""}, got ${value}`);
+  assertValidProps(AWS_CELL_PROPS, props);
 }
 
 /** Validates `props` and fills in `AWS_CELL_DEFAULTS` (with `??`: a caller's `false` or `0` stays). */

@@ -26,51 +26,20 @@ import type { Cloud } from "../contract";
 import { AzapiResourceAction, AzapiUpdateResource } from "./azapi";
 import { bundle, packageOf, type Bundle, type BundleSpec } from "./bundling";
 import type { ICell } from "./cell";
-import { ValidationErrors } from "./validation";
+import {
+  AZURE_CELL_PROPS,
+  type AzureCellHostingPlan,
+  type AzureCellNodeVersion,
+  type CosmosCapacityMode,
+  type CosmosConsistencyLevel,
+  type CosmosContinuousBackupTier,
+} from "./props/azure-cell-props";
+import { assertValidProps } from "./props/problems";
 
-/** Azure location names as the ARM API spells them: `eastus`, `westeurope`, `eastus2`. */
-export const AZURE_LOCATION_PATTERN = /^[a-z]+[a-z0-9]*$/;
-
-/**
- * An optional organisation prefix for the globally unique names (lower-case letters and digits,
- * 2 to 8 characters, starting with a letter), e.g. `contoso`.
- */
-export const AZURE_NAME_PREFIX_PATTERN = /^[a-z][a-z0-9]{1,7}$/;
-
-/**
- * Where the function runs. `FlexConsumption` (FC1) is the current serverless plan; `Consumption`
- * (Linux Y1) stays selectable but Microsoft retires it on 2028-09-30.
- */
-export const AZURE_CELL_HOSTING_PLANS = ["FlexConsumption", "Consumption"] as const;
-export type AzureCellHostingPlan = (typeof AZURE_CELL_HOSTING_PLANS)[number];
-
-/** Node.js versions of the Functions v4 runtime the cell supports on both plans. */
-export const AZURE_CELL_NODE_VERSIONS = ["20", "22"] as const;
-export type AzureCellNodeVersion = (typeof AZURE_CELL_NODE_VERSIONS)[number];
-
-/** Instance sizes of the Flex Consumption plan, in MiB. */
-export const FLEX_INSTANCE_MEMORY_MIB = [2048, 4096] as const;
-
-/** Flex Consumption scale-out limit the cell accepts (Azure allows up to 1000 per app). */
-export const FLEX_MAXIMUM_INSTANCE_COUNT = { min: 40, max: 1000 } as const;
-
-export const COSMOS_CONSISTENCY_LEVELS = ["Session", "Eventual", "ConsistentPrefix", "BoundedStaleness", "Strong"] as const;
-export type CosmosConsistencyLevel = (typeof COSMOS_CONSISTENCY_LEVELS)[number];
-
-export const COSMOS_CAPACITY_MODES = ["Serverless", "Provisioned"] as const;
-export type CosmosCapacityMode = (typeof COSMOS_CAPACITY_MODES)[number];
-
-/** Manual throughput of the records container when provisioned: 400 to 1,000,000 RU/s in steps of 100. */
-export const COSMOS_THROUGHPUT_RU = { min: 400, max: 1_000_000, step: 100 } as const;
-
-export const COSMOS_CONTINUOUS_BACKUP_TIERS = ["Continuous7Days", "Continuous30Days"] as const;
-export type CosmosContinuousBackupTier = (typeof COSMOS_CONTINUOUS_BACKUP_TIERS)[number];
-
-/**
- * Retention values Application Insights accepts (`retention_in_days`); the Log Analytics workspace
- * behind it gets the same value, so both stores of the cell's telemetry expire together.
- */
-export const AZURE_LOG_RETENTION_DAYS = [30, 60, 90, 120, 180, 270, 365, 550, 730] as const;
+// The props' rules and their value lists live in constructs/props/ (zod, no providers), where the
+// topology check reads them too; re-exported here for the construct's users.
+export { AZURE_LOCATION_PATTERN } from "./props/regions";
+export * from "./props/azure-cell-props";
 
 /** Days a deleted Key Vault (and its secret) stays recoverable; purge protection keeps it that long. */
 export const KEY_VAULT_SOFT_DELETE_RETENTION_DAYS = 90;
@@ -160,10 +129,17 @@ export interface AzureCellProps {
    */
   readonly cellId: string;
   /**
-   * Azure location the cell runs in, e.g. `eastus` (the ARM spelling, not "East US"). Part of the
+   * Azure location the cell runs in, e.g. `eastus` (the ARM spelling, not "East US"), one of
+   * `AZURE_LOCATIONS` (constructs/props/regions.ts). Part of the
    * hash in the globally unique names, so a cell moved to another location gets fresh names.
    */
   readonly location: string;
+  /**
+   * Accept a `location` that is not in `AZURE_LOCATIONS` (constructs/props/regions.ts) yet, as long
+   * as it looks like one. Add the location to the list in a later change and drop this flag.
+   * @default false
+   */
+  readonly allowUnlistedLocation?: boolean;
   /**
    * Organisation prefix for the globally unique names (storage account, Function App, Cosmos DB
    * account, Key Vault). Set it when another organisation might deploy a cell with the same id in the
@@ -235,7 +211,7 @@ export interface AzureCellProps {
 }
 
 /** `AzureCellProps` with every default filled in (`namePrefix` and `cosmosThroughputRu` stay optional). */
-export type ResolvedAzureCellProps = Required<Omit<AzureCellProps, "namePrefix" | "cosmosThroughputRu">> &
+export type ResolvedAzureCellProps = Required<Omit<AzureCellProps, "namePrefix" | "cosmosThroughputRu" | "allowUnlistedLocation">> &
   Pick<AzureCellProps, "namePrefix" | "cosmosThroughputRu">;
 
 /** The defaults `AzureCell` applies to props the caller leaves out. */
@@ -253,48 +229,13 @@ export const AZURE_CELL_DEFAULTS = {
   adminKeyVersion: 1,
 } as const;
 
-const isLiteral = (value: unknown): boolean => !(typeof value === "string" || typeof value === "number") || !Token.isUnresolved(value);
-
 /**
- * Checks `props` and throws one error listing every problem (field, value given, what is allowed).
- * Pure, so tests call it directly; values that are unresolved tokens are skipped.
+ * Checks `props` against `AZURE_CELL_PROPS` (constructs/props/azure-cell-props.ts) and throws one
+ * `PropsError` listing every problem (field, value given, what is allowed). Pure, so tests call it
+ * directly; values that are unresolved tokens are skipped.
  */
 export function validateAzureCellProps(props: AzureCellProps): void {
-  const errors = new ValidationErrors("AzureCell");
-  errors.cellId(props.cellId);
-  errors.requiredPattern("location", props.location, AZURE_LOCATION_PATTERN, "eastus");
-  errors.pattern("namePrefix", props.namePrefix, AZURE_NAME_PREFIX_PATTERN);
-  errors.oneOf("hostingPlan", props.hostingPlan, AZURE_CELL_HOSTING_PLANS);
-  errors.oneOf("nodeVersion", props.nodeVersion, AZURE_CELL_NODE_VERSIONS);
-
-  for (const field of ["instanceMemoryMiB", "maximumInstanceCount"] as const) {
-    if (props.hostingPlan === "Consumption" && props[field] !== undefined) {
-      errors.add(`${field} applies to hostingPlan 'FlexConsumption' only, got it with 'Consumption'`);
-    }
-  }
-  if (isLiteral(props.instanceMemoryMiB)) errors.oneOf("instanceMemoryMiB", props.instanceMemoryMiB, FLEX_INSTANCE_MEMORY_MIB);
-  errors.integer("maximumInstanceCount", props.maximumInstanceCount, FLEX_MAXIMUM_INSTANCE_COUNT.min, FLEX_MAXIMUM_INSTANCE_COUNT.max);
-
-  errors.oneOf("cosmosConsistency", props.cosmosConsistency, COSMOS_CONSISTENCY_LEVELS);
-  errors.oneOf("cosmosCapacity", props.cosmosCapacity, COSMOS_CAPACITY_MODES);
-  const throughput = props.cosmosThroughputRu;
-  if (throughput !== undefined && (props.cosmosCapacity ?? AZURE_CELL_DEFAULTS.cosmosCapacity) === "Serverless") {
-    errors.add(`cosmosThroughputRu applies to cosmosCapacity 'Provisioned' only (a serverless account has no provisioned throughput), got ${throughput}`);
-  } else if (throughput !== undefined && isLiteral(throughput)) {
-    const { min, max, step } = COSMOS_THROUGHPUT_RU;
-    if (!Number.isInteger(throughput) || throughput < min || throughput > max || throughput % step !== 0) {
-      errors.add(`cosmosThroughputRu must be an integer from ${min} to ${max} and a multiple of ${step}, got ${throughput}`);
-    }
-  }
-  errors.oneOf("continuousBackupTier", props.continuousBackupTier, COSMOS_CONTINUOUS_BACKUP_TIERS);
-  if (isLiteral(props.logRetentionDays)) errors.oneOf("logRetentionDays", props.logRetentionDays, AZURE_LOG_RETENTION_DAYS);
-  for (const field of ["signingKeyVersion", "adminKeyVersion"] as const) {
-    const version = props[field];
-    if (version !== undefined && isLiteral(version) && !(Number.isSafeInteger(version) && version >= 1)) {
-      errors.add(`${field} must be an integer of at least 1, got ${version}`);
-    }
-  }
-  errors.throwIfAny();
+  assertValidProps(AZURE_CELL_PROPS, props);
 }
 
 /** Validates `props` and fills in `AZURE_CELL_DEFAULTS` (with `??`: a caller's explicit value always stays). */

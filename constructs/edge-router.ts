@@ -14,8 +14,9 @@ import { ROUTER_BUNDLE, ROUTER_COMPATIBILITY_DATE } from "../router/bundle-spec"
 import { URL_SIZE_ESTIMATE, snapshotBindingName, snapshotOf, snapshotParts } from "../router/snapshot";
 import { bundle } from "./bundling";
 import type { ICell } from "./cell";
-import { checkEdgeRouterSettings, edgeRouterSettingBindings, type EdgeAuth, type EdgeRouterSettingProps } from "./edge-router-settings";
-import { ValidationErrors } from "./validation";
+import { edgeRouterSettingBindings, type EdgeAuth, type EdgeRouterSettingProps } from "./edge-router-settings";
+import { EDGE_ROUTER_PROPS } from "./props/edge-router-props";
+import { assertValidProps } from "./props/problems";
 
 /**
  * The edge router's props. Besides those below, every integer router setting is a prop under its
@@ -66,31 +67,17 @@ export interface EdgeRouterProps extends EdgeRouterSettingProps {
   readonly tenantEntriesManagedByTerraform?: boolean;
 }
 
-const SCRIPT_NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const DATASET_PATTERN = /^[A-Za-z0-9_]{1,64}$/;
-
 /** The default health dataset of a router: `cells-edge-router` -> `cells_edge_router_health`. */
 export const defaultHealthDataset = (scriptName: string): string => `${scriptName.replace(/-/g, "_")}_health`;
 
 /**
- * Checks the props; every problem in one error. The router settings go through the Worker's own
- * parser (`parseSettings`), so a synth that passes never deploys a Worker that refuses its settings.
- * Tokens are skipped.
+ * Checks the props against `EDGE_ROUTER_PROPS` (constructs/props/edge-router-props.ts: the fields,
+ * and the router settings through the Worker's own parser, so a synth that passes never deploys a
+ * Worker that refuses its settings), then the registry the cells and tenants make; every problem of
+ * the props in one `PropsError`. Tokens are skipped.
  */
 export function validateEdgeRouterProps(props: EdgeRouterProps): void {
-  const errors = new ValidationErrors("EdgeRouter");
-  errors.pattern("scriptName", props.scriptName, SCRIPT_NAME_PATTERN);
-  errors.pattern("healthDataset", props.healthDataset, DATASET_PATTERN);
-  if ((props.auth as EdgeAuth | undefined) === undefined) errors.add(`auth is required: { mode: "jwt", issuer, audience, jwksUrl } or, explicitly, { mode: "none" }`);
-  else {
-    const settings = checkEdgeRouterSettings(edgeRouterSettingBindings(props));
-    if (settings !== undefined) errors.add(settings);
-  }
-  if (props.cells.length === 0) errors.add("cells must name at least one cell");
-  if (props.workersDevSubdomain === undefined && props.customDomain === undefined) {
-    errors.add("give workersDevSubdomain or customDomain (or both), or the router has no address");
-  }
-  errors.throwIfAny();
+  assertValidProps(EDGE_ROUTER_PROPS, props);
   // Duplicate or unknown ids, invalid tenant ids: the registry builder's own checks, run at synth.
   buildRegistryEntries(
     props.cells.map((c) => ({ cellId: c.cellId, cloud: c.cloud, region: c.region, url: "https://placeholder.invalid" })),

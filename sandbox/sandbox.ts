@@ -5,6 +5,7 @@ import { AdminClient } from "../control/admin-client";
 import type { Connection } from "../control/connection";
 import { REGISTRY_BINDING } from "../router/bindings";
 import { TOPOLOGY, type Topology } from "../topology";
+import { loadTopology } from "../topology-schema";
 import { closeInReverse } from "./close-in-reverse";
 import { startDynamoDbLocal } from "./emulators/dynamodb-local";
 import type { Faults, FaultProxy } from "./fault-proxy";
@@ -111,11 +112,11 @@ function cellLogger(cellId: string, log: ((line: string) => void) | undefined): 
 /**
  * Starts every cell of the topology (each with its own store), then the router in front of them,
  * writes the registry and each seeded tenant's ownership (active at its epoch, on its cell). Throws
- * at once on a router setting out of range; if a part fails to start, what did start is stopped
- * again before the error is thrown.
+ * at once on a topology that fails the synth's check (`TopologyError`) or a router setting out of
+ * range; if a part fails to start, what did start is stopped again before the error is thrown.
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const topology = options.topology ?? TOPOLOGY;
+  const topology = loadTopology(options.topology ?? TOPOLOGY); // the synth's own check: a bad topology fails here, before any emulator starts
   localRouterSettings({ cellTimeoutMs: options.cellTimeoutMs, registryCacheTtlMs: options.registryCacheTtlMs, breakerCooldownMs: options.breakerCooldownMs }); // a bad timeout fails here, before any emulator starts
   const closers: Array<() => unknown> = [];
   const cells = new Map<string, LocalCell>();

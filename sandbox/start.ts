@@ -84,11 +84,18 @@ function guide(sandbox: Sandbox): string {
 const SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
 
 /**
+ * A second signal this soon after the first is the same request delivered twice. `npm start` runs
+ * `exec node ... sandbox/start.ts` (package.json): `exec` replaces npm's `sh -c`, which would not pass
+ * signals on, so npm forwards SIGINT and SIGTERM straight here; a Ctrl-C in a terminal reaches this
+ * process from the terminal too.
+ */
+const SAME_SIGNAL_MS = 500;
+
+/**
  * Makes `handler` the only visible answer to SIGINT and SIGTERM. Miniflare's exit hook answers both
  * with an immediate `process.exit(130 / 143)`, which would cut `close()` short (cells, stores and
  * workerd not stopped in order, exit code not 0). Its `exit` hook stays: it still stops workerd should
- * the process ever exit without closing. tsx's own signal relay is hidden from `process.listeners`
- * and stays too.
+ * the process ever exit without closing.
  */
 function ownSignals(handler: (signal: NodeJS.Signals) => void): void {
   for (const signal of SIGNALS) {
@@ -100,13 +107,15 @@ async function main(): Promise<void> {
   const log = process.env.SANDBOX_LOG === "1" ? (line: string) => console.log(line) : undefined;
   const starting = startSandbox({ topology: TOPOLOGY, routerPort: routerPort(process.env.SANDBOX_PORT), log, auth: sandboxAuth(process.env.SANDBOX_AUTH) });
 
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // One Ctrl-C often arrives twice (from the terminal, and forwarded by npm): only a later one forces.
+      if (Date.now() - stoppingSince < SAME_SIGNAL_MS) return;
       console.error(`\n${signal} again: exiting without cleaning up`);
       process.exit(130);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     console.log(`\n${signal}: stopping the sandbox (again to force)...`);
     starting
       .then((sandbox) => sandbox.close())
@@ -127,7 +136,7 @@ async function main(): Promise<void> {
   const sandbox = await starting;
   ownSignals(stop);
   writeConnection(path.resolve(SANDBOX_CONNECTION_FILE), sandbox.connection);
-  if (!stopping) console.log(`\n${guide(sandbox)}`);
+  if (stoppingSince === undefined) console.log(`\n${guide(sandbox)}`);
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,6 @@
 import type { App } from "cdktf";
-import type { Topology } from "../topology";
+import { EDGE_STACK_NAME, cellStackName, type Topology } from "../topology";
+import { loadTopology } from "../topology-schema";
 import { AwsCellStack } from "./aws-cell-stack";
 import { AzureCellStack } from "./azure-cell-stack";
 import type { BackendConfig } from "./backend";
@@ -15,22 +16,23 @@ export interface AppStacks {
   readonly edge: EdgeStack;
 }
 
-/** The stack name of a cell: `cdktf deploy cell-<cellId>` deploys that cell and nothing else. */
-export const cellStackName = (cellId: string): string => `cell-${cellId}`;
-export const EDGE_STACK_NAME = "edge";
+// Stack names are the topology's (the deploy command reads them there too).
+export { EDGE_STACK_NAME, cellStackName } from "../topology";
 
 /**
  * Turns a topology into stacks: one per cell (its own failure domain and state) and one edge stack
- * that takes every cell as an `ICell`.
+ * that takes every cell as an `ICell`. Checks the whole topology first (`loadTopology`), so a bad
+ * entry throws a `TopologyError` naming every problem before any construct exists.
  */
 export function defineStacks(app: App, topology: Topology, options: AppOptions): AppStacks {
-  const cells = topology.cells.map((spec) => {
+  const cells = loadTopology(topology).cells.map((spec) => {
     const id = cellStackName(spec.cellId);
+    // The construct takes its own props only: the cloud picks the construct, wave and capacity are the topology's.
     if (spec.cloud === "aws") {
-      const { cloud: _cloud, ...cell } = spec;
+      const { cloud: _cloud, wave: _wave, capacity: _capacity, ...cell } = spec;
       return new AwsCellStack(app, id, { cell, backend: options.backend });
     }
-    const { cloud: _cloud, ...cell } = spec;
+    const { cloud: _cloud, wave: _wave, capacity: _capacity, ...cell } = spec;
     return new AzureCellStack(app, id, { cell, backend: options.backend });
   });
   const edge = new EdgeStack(app, EDGE_STACK_NAME, {
