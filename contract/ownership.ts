@@ -30,9 +30,18 @@ export interface Ownership {
   readonly state: OwnershipState;
   /** Set when `state` is `moved` (and kept as history otherwise, never required). */
   readonly movedTo?: MovedTo;
+  /**
+   * Which operation made the last change (a move's id): repeating a change with the same operation is
+   * a no-op, while another controller asking for the same change is refused, so two controllers can
+   * never both believe they drive one move.
+   */
+  readonly operation?: string;
   /** ISO-8601 UTC time of the last change. */
   readonly updatedAt: string;
 }
+
+/** Operation ids: what a controller names its changes with. */
+export const OPERATION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 
 /** The wire (snake_case) view of an ownership record, as the admin API answers it. */
 export interface OwnershipView {
@@ -40,6 +49,7 @@ export interface OwnershipView {
   readonly epoch: number;
   readonly state: OwnershipState;
   readonly moved_to: { readonly cell_id: string; readonly epoch: number } | null;
+  readonly operation: string | null;
   readonly updated_at: string;
 }
 
@@ -48,6 +58,7 @@ export const ownershipView = (o: Ownership): OwnershipView => ({
   epoch: o.epoch,
   state: o.state,
   moved_to: o.movedTo ? { cell_id: o.movedTo.cellId, epoch: o.movedTo.epoch } : null,
+  operation: o.operation ?? null,
   updated_at: o.updatedAt,
 });
 
@@ -68,7 +79,11 @@ export function parseOwnershipView(value: unknown): Result<Ownership> {
     movedTo = { cellId: m.cell_id, epoch: m.epoch };
   }
   if (typeof v.updated_at !== "string") return err("ownership updated_at must be a string");
-  return ok({ tenantId: v.tenant_id, epoch: v.epoch, state: v.state, ...(movedTo ? { movedTo } : {}), updatedAt: v.updated_at });
+  if (v.operation !== undefined && v.operation !== null && !(typeof v.operation === "string" && OPERATION_ID_PATTERN.test(v.operation))) {
+    return err(`ownership operation is invalid: ${JSON.stringify(v.operation)}`);
+  }
+  const operation = typeof v.operation === "string" ? v.operation : undefined;
+  return ok({ tenantId: v.tenant_id, epoch: v.epoch, state: v.state, ...(movedTo ? { movedTo } : {}), ...(operation ? { operation } : {}), updatedAt: v.updated_at });
 }
 
 /**

@@ -56,6 +56,8 @@ export interface OwnershipRequest {
   readonly epoch: number;
   readonly state: OwnershipState;
   readonly movedTo?: MovedTo;
+  /** The operation (a move's id) making the change: repeating it is a no-op, another controller's is refused. */
+  readonly operation?: string;
   /** The (epoch, state) read before, or null for a tenant new to the cell. */
   readonly expected: { readonly epoch: number; readonly state: OwnershipState } | null;
 }
@@ -98,6 +100,7 @@ export class AdminClient {
       epoch: request.epoch,
       state: request.state,
       moved_to: request.movedTo ? { cell_id: request.movedTo.cellId, epoch: request.movedTo.epoch } : null,
+      ...(request.operation ? { operation: request.operation } : {}),
       expected: request.expected,
     };
     return parsed(parseOwnershipView(await this.call("PUT", pathOf(PATHS.adminOwnership, { tenantId }), tenantId, body)));

@@ -1,8 +1,5 @@
 import type { CellEntry } from "../contract";
 
-/** How many tenants a cell holds when its topology entry declares no `capacity`. */
-export const DEFAULT_CELL_CAPACITY = 100;
-
 /** What placement needs to know of one cell. */
 export interface CellLoad {
   readonly cell: CellEntry;

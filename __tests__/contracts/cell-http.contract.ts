@@ -336,6 +336,17 @@ export function describeCellHttpContract(name: string, open: () => Promise<CellH
         expectProblem(await admin({ method: "GET", path: `/admin/tenants/${t}/changes`, query: "since=yesterday" }, t), 400, "invalid_request");
       });
 
+      test("an operation id makes a repeated change a no-op and the same change by another operation a 409", async () => {
+        const t = await aTenant();
+        const fence = (operation: string) => setOwnership(t, { epoch: 2, state: "fenced", operation, expected: { epoch: 1, state: "active" } });
+        expect(json(await fence("move-a")).operation).toBe("move-a");
+        expect((await fence("move-a")).status).toBe(200);
+        expectProblem(await fence("move-b"), 409, "epoch_conflict");
+        // Even having read the fence, another operation cannot claim it as its own.
+        expectProblem(await setOwnership(t, { epoch: 2, state: "fenced", operation: "move-b", expected: { epoch: 2, state: "fenced" } }), 409, "ownership_state");
+        expectProblem(await setOwnership(t, { epoch: 3, state: "active", operation: "not valid!", expected: { epoch: 2, state: "fenced" } }), 400, "invalid_request");
+      });
+
       test("export, import into an importing tenant, digest and purge carry a tenant's data with its versions", async () => {
         const source = await aTenant();
         await put(source, "a", { data: { n: 1 } });

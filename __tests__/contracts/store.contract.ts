@@ -44,7 +44,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
 
       test("an ownership record is created once, reads back exactly and is listed", async () => {
         const tenantId = aTenantId();
-        const moved = anOwnership(tenantId, { epoch: 4, state: "moved", movedTo: { cellId: "beta", epoch: 4 } });
+        const moved = anOwnership(tenantId, { epoch: 4, state: "moved", movedTo: { cellId: "beta", epoch: 4 }, operation: "move-1f2e" });
         await s.setOwnership(moved, undefined);
         expect(await s.ownership(tenantId)).toEqual(moved);
         await expect(s.setOwnership(anOwnership(tenantId), undefined)).rejects.toBeInstanceOf(EpochConflictError);

@@ -106,6 +106,7 @@ function ownershipItem(o: Ownership): Item {
     updatedAt: S(o.updatedAt),
     [INDEX.partitionKey]: S(OWNERSHIP_SK),
     ...(o.movedTo ? { movedToCell: S(o.movedTo.cellId), movedToEpoch: N(o.movedTo.epoch) } : {}),
+    ...(o.operation ? { operation: S(o.operation) } : {}),
   };
 }
 
@@ -116,6 +117,7 @@ function toOwnership(item: Item): Ownership {
     epoch: num(item, "epoch"),
     state: str(item, "state") as OwnershipState,
     ...(movedToCell ? { movedTo: { cellId: movedToCell, epoch: num(item, "movedToEpoch") } } : {}),
+    ...(item.operation?.S ? { operation: item.operation.S } : {}),
     updatedAt: str(item, "updatedAt"),
   };
 }

@@ -52,6 +52,7 @@ interface OwnershipDoc {
   readonly epoch: number;
   readonly state: OwnershipState;
   readonly movedTo?: { readonly cellId: string; readonly epoch: number };
+  readonly operation?: string;
   readonly updatedAt: string;
 }
 
@@ -87,6 +88,7 @@ const ownershipDoc = (o: Ownership): OwnershipDoc => ({
   epoch: o.epoch,
   state: o.state,
   ...(o.movedTo ? { movedTo: { cellId: o.movedTo.cellId, epoch: o.movedTo.epoch } } : {}),
+  ...(o.operation ? { operation: o.operation } : {}),
   updatedAt: o.updatedAt,
 });
 
@@ -95,6 +97,7 @@ const toOwnership = (d: OwnershipDoc): Ownership => ({
   epoch: d.epoch,
   state: d.state,
   ...(d.movedTo ? { movedTo: { cellId: d.movedTo.cellId, epoch: d.movedTo.epoch } } : {}),
+  ...(d.operation ? { operation: d.operation } : {}),
   updatedAt: d.updatedAt,
 });
 

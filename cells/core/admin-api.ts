@@ -1,4 +1,4 @@
-import { MAX_ADMIN_BODY_BYTES, OWNERSHIP_STATES, isCellId, isRecordId, ownershipView, parseExportItem, type CellRoute, type ExportItem, type OwnershipState } from "../../contract";
+import { MAX_ADMIN_BODY_BYTES, OPERATION_ID_PATTERN, OWNERSHIP_STATES, isCellId, isRecordId, ownershipView, parseExportItem, type CellRoute, type ExportItem, type OwnershipState } from "../../contract";
 import { AdminService } from "./admin-service";
 import { jsonAnswer, type Answer } from "./answer";
 import { ValidationError } from "./errors";
@@ -28,7 +28,7 @@ const isState = (v: unknown): v is OwnershipState => typeof v === "string" && (O
 /** `{epoch, state, moved_to?, expected}`: what to become, and what the caller read (`expected: null` for a new tenant). */
 function parseOwnershipChange(body: Uint8Array): { change: OwnershipChange; expected: OwnershipExpectation | null } {
   const f = parseJsonObject(body);
-  const allowed = new Set(["epoch", "state", "moved_to", "expected"]);
+  const allowed = new Set(["epoch", "state", "moved_to", "expected", "operation"]);
   const unknown = Object.keys(f).filter((k) => !allowed.has(k));
   if (unknown.length > 0) throw new ValidationError(`unknown fields: ${unknown.join(", ")}; allowed: ${[...allowed].join(", ")}`);
   if (!isEpoch(f.epoch)) throw new ValidationError(`epoch must be a non-negative integer, got ${JSON.stringify(f.epoch)}`);
@@ -39,6 +39,10 @@ function parseOwnershipChange(body: Uint8Array): { change: OwnershipChange; expe
     if (typeof m !== "object" || !isCellId(m.cell_id) || !isEpoch(m.epoch)) throw new ValidationError(`moved_to must be {cell_id, epoch}, got ${JSON.stringify(f.moved_to)}`);
     movedTo = { cellId: m.cell_id, epoch: m.epoch };
   }
+  if (f.operation !== undefined && f.operation !== null && !(typeof f.operation === "string" && OPERATION_ID_PATTERN.test(f.operation))) {
+    throw new ValidationError(`operation must match ${OPERATION_ID_PATTERN}, got ${JSON.stringify(f.operation)}`);
+  }
+  const operation = typeof f.operation === "string" ? f.operation : undefined;
   if (!("expected" in f)) throw new ValidationError("expected is required: the {epoch, state} you read, or null for a tenant new to this cell");
   let expected: OwnershipExpectation | null = null;
   if (f.expected !== null) {
@@ -46,7 +50,7 @@ function parseOwnershipChange(body: Uint8Array): { change: OwnershipChange; expe
     if (typeof e !== "object" || !isEpoch(e.epoch) || !isState(e.state)) throw new ValidationError(`expected must be {epoch, state} or null, got ${JSON.stringify(f.expected)}`);
     expected = { epoch: e.epoch, state: e.state };
   }
-  return { change: { epoch: f.epoch, state: f.state, ...(movedTo ? { movedTo } : {}) }, expected };
+  return { change: { epoch: f.epoch, state: f.state, ...(movedTo ? { movedTo } : {}), ...(operation ? { operation } : {}) }, expected };
 }
 
 function parseImportItems(body: Uint8Array): ExportItem[] {

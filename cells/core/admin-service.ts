@@ -80,7 +80,14 @@ export class AdminService {
     const matches = expected === null ? current === undefined : current !== undefined && current.epoch === expected.epoch && current.state === expected.state;
     if (!matches) throw new EpochConflictError(tenantId, current, describeConflict(expected, current));
     checkTransition(this.deps.cellId, tenantId, current, change);
-    const next: Ownership = { tenantId, epoch: change.epoch, state: change.state, ...(change.movedTo ? { movedTo: change.movedTo } : {}), updatedAt: new Date(this.deps.clock.now()).toISOString() };
+    const next: Ownership = {
+      tenantId,
+      epoch: change.epoch,
+      state: change.state,
+      ...(change.movedTo ? { movedTo: change.movedTo } : {}),
+      ...(change.operation ? { operation: change.operation } : {}),
+      updatedAt: new Date(this.deps.clock.now()).toISOString(),
+    };
     await this.deps.store.setOwnership(next, expected ?? undefined);
     return next;
   }

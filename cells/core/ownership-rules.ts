@@ -21,6 +21,8 @@ export interface OwnershipChange {
   readonly epoch: number;
   readonly state: OwnershipState;
   readonly movedTo?: MovedTo;
+  /** The operation (a move's id) making the change; see `Ownership.operation`. */
+  readonly operation?: string;
 }
 
 /** Changes that may keep the epoch: finishing an import, and completing a hand-over the fence started. */
@@ -33,7 +35,8 @@ export function isSameOwnership(current: Ownership | undefined, change: Ownershi
     current.epoch === change.epoch &&
     current.state === change.state &&
     current.movedTo?.cellId === change.movedTo?.cellId &&
-    current.movedTo?.epoch === change.movedTo?.epoch
+    current.movedTo?.epoch === change.movedTo?.epoch &&
+    current.operation === change.operation
   );
 }
 

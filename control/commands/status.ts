@@ -1,13 +1,12 @@
 import type { CellEntry, Ownership, TenantEntry } from "../../contract";
-import { TOPOLOGY } from "../../topology";
+import { DEFAULT_CELL_CAPACITY, TOPOLOGY, capacityOf as topologyCapacity } from "../../topology";
 import { emit, table, type Io } from "../cli/output";
 import { ControlPlane, reasonOf } from "../control-plane";
-import { DEFAULT_CELL_CAPACITY } from "../placement";
 
-/** A cell's declared capacity: its topology entry's `capacity`, or the default. */
+/** A cell's declared capacity: its topology entry's `capacity` (a cell the topology does not list: the default). */
 export function capacityOf(cellId: string): number {
-  const spec = TOPOLOGY.cells.find((c) => c.cellId === cellId) as { capacity?: number } | undefined;
-  return spec?.capacity ?? DEFAULT_CELL_CAPACITY;
+  const spec = TOPOLOGY.cells.find((c) => c.cellId === cellId);
+  return spec ? topologyCapacity(spec) : DEFAULT_CELL_CAPACITY;
 }
 
 /** Tenant states that occupy a cell's capacity. */

@@ -11,6 +11,8 @@ export type MovePhase = (typeof MOVE_PHASES)[number];
 /** What a move has done so far; written after every step (and every page of the bulk copy). */
 export interface MoveJournal {
   readonly v: 1;
+  /** This move's id: every ownership change it makes carries it, so a resume repeats them and nobody else can. */
+  readonly moveId: string;
   readonly tenantId: string;
   readonly source: string;
   readonly target: string;
