@@ -59,3 +59,13 @@ export function parseExportItem(value: unknown, full = true): Result<ExportItem>
   if (!isIso(v.created_at)) return err(`${where}: created_at must be an ISO-8601 time`);
   return ok({ record_id: v.record_id, version: v.version, deleted: false, data: v.data, created_at: v.created_at, updated_at: v.updated_at, committed_by: v.committed_by });
 }
+
+/**
+ * A tenant digest's hash from its items' hashes (hex SHA-256 each): their sum modulo 2^256, so the
+ * order items are read in never matters. Cells sum their own items; a move sums item listings.
+ */
+export function sumOfItemHashes(hashes: Iterable<string>): string {
+  let sum = 0n;
+  for (const hash of hashes) sum = (sum + BigInt(`0x${hash}`)) % (1n << 256n);
+  return sum.toString(16).padStart(64, "0");
+}

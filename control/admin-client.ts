@@ -18,6 +18,16 @@ import {
   type SigningKey,
 } from "../contract";
 
+/** One item's share of a tenant's digest, as the admin API lists it. */
+export interface ItemHashView {
+  readonly record_id: string;
+  readonly version: number;
+  readonly hash: string;
+}
+
+/** Budget of calls that scan a whole tenant on the cell (digests), ms. */
+const LONG_CALL_MS = 120_000;
+
 /** The tenant an admin request names when it concerns the whole cell (the cell's `CELL_WIDE_TENANT`). */
 const CELL_WIDE = "*";
 
@@ -124,8 +134,20 @@ export class AdminClient {
     return this.call("POST", pathOf(PATHS.adminImport, { tenantId }), tenantId, { items });
   }
 
+  /** The tenant's digest: a whole scan of its items on the cell, so a long budget. */
   digest(tenantId: string): Promise<DigestView> {
-    return this.call("GET", pathOf(PATHS.adminDigest, { tenantId }), tenantId);
+    return this.call("GET", pathOf(PATHS.adminDigest, { tenantId }), tenantId, undefined, "", LONG_CALL_MS);
+  }
+
+  /** A page of each item's share of the digest, in record id order. */
+  itemHashPage(tenantId: string, cursor?: string): Promise<{ items: ItemHashView[]; next_cursor: string | null }> {
+    return this.call("GET", pathOf(PATHS.adminDigest, { tenantId }), tenantId, undefined, `items=1${cursor ? `&cursor=${cursor}` : ""}`, LONG_CALL_MS);
+  }
+
+  /** The named items' shares of the digest, at most 50 ids per call. */
+  async itemHashesOf(tenantId: string, recordIds: readonly string[]): Promise<ItemHashView[]> {
+    const page = await this.call<{ items: ItemHashView[] }>("GET", pathOf(PATHS.adminDigest, { tenantId }), tenantId, undefined, `ids=${recordIds.map(encodeURIComponent).join(",")}`);
+    return page.items;
   }
 
   /** A page of the tenant's change stream from `since` (inclusive), oldest first. */
@@ -148,10 +170,10 @@ export class AdminClient {
     return (await response.json()) as { status: string; cell_id: string; cloud: string };
   }
 
-  private async call<T>(method: string, path: string, tenantId: string, body?: unknown, query = ""): Promise<T> {
+  private async call<T>(method: string, path: string, tenantId: string, body?: unknown, query = "", timeoutMs = this.timeoutMs): Promise<T> {
     const bytes = body === undefined ? new Uint8Array() : new TextEncoder().encode(JSON.stringify(body));
     const signed = await signatureHeaders(this.target.key, { method, path, query, cellId: this.target.cellId, tenantId, body: bytes });
-    const response = await this.send(method, path, query, { ...signed, ...(body === undefined ? {} : { [Headers.contentType]: "application/json" }) }, body === undefined ? undefined : bytes);
+    const response = await this.send(method, path, query, { ...signed, ...(body === undefined ? {} : { [Headers.contentType]: "application/json" }) }, body === undefined ? undefined : bytes, timeoutMs);
     const text = await response.text();
     let json: unknown;
     try {
@@ -168,12 +190,12 @@ export class AdminClient {
     return json as T;
   }
 
-  private async send(method: string, path: string, query: string, headers: Record<string, string>, body: Uint8Array | undefined): Promise<Response> {
+  private async send(method: string, path: string, query: string, headers: Record<string, string>, body: Uint8Array | undefined, timeoutMs = this.timeoutMs): Promise<Response> {
     const url = `${this.target.url}${path}${query ? `?${query}` : ""}`;
     try {
-      return await this.fetchImpl(url, { method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+      return await this.fetchImpl(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
     } catch (error) {
-      const reason = error instanceof Error && error.name === "TimeoutError" ? `did not answer within ${this.timeoutMs} ms` : `could not be reached (${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)})`;
+      const reason = error instanceof Error && error.name === "TimeoutError" ? `did not answer within ${timeoutMs} ms` : `could not be reached (${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)})`;
       throw new AdminCallError(`cell '${this.target.cellId}' at ${this.target.url} ${reason}`, 0);
     }
   }

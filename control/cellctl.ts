@@ -2,12 +2,18 @@ import { Command, CommanderError, Option } from "commander";
 import { AdminCallError } from "./admin-client";
 import { processIo, type Io } from "./cli/output";
 import { setCellStatusCommand } from "./commands/cell-status";
+import { evacuateCommand } from "./commands/evacuate";
+import { moveCommand, movesCommand, purgeCommand } from "./commands/move";
 import { placeCommand } from "./commands/place";
 import { registryExportCommand, registryImportCommand } from "./commands/registry-backup";
 import { cellsCommand, tenantsCommand } from "./commands/status";
 import { ConnectionError, loadConnection } from "./connection";
 import { CliError, ControlPlane } from "./control-plane";
+import { runDeployCli } from "./deploy/command";
+import { JournalStore, journalDir } from "./moves/journal";
+import type { MoveHooks } from "./moves/move";
 import { RegistryUnavailableError } from "./registry/port";
+import { TOPOLOGY } from "../topology";
 
 /** What one `cellctl` run needs from its surroundings (tests pass their own). */
 export interface CellctlEnv {
@@ -15,6 +21,8 @@ export interface CellctlEnv {
   readonly cwd: string;
   /** Builds the output channels once `--json` is known. @default the process's streams */
   readonly io?: (json: boolean) => Io;
+  /** Hooks into moves (tests stand for a crashed controller with them). */
+  readonly moveHooks?: Omit<MoveHooks, "progress">;
 }
 
 type Action = (plane: ControlPlane, io: Io) => Promise<number>;
@@ -25,7 +33,20 @@ type Action = (plane: ControlPlane, io: Io) => Promise<number>;
  * trace unless `--debug`.
  */
 export async function runCellctl(argv: readonly string[], surroundings: CellctlEnv): Promise<number> {
+  // `cellctl deploy ...` is `npm run deploy -- ...`: the same command, with its own options.
+  if (argv[0] === "deploy") {
+    return runDeployCli(argv.slice(1), {
+      topology: TOPOLOGY,
+      env: surroundings.env,
+      cwd: surroundings.cwd,
+      stdout: (text) => process.stdout.write(text),
+      stderr: (line) => process.stderr.write(`${line}\n`),
+    });
+  }
   let exitCode = 0;
+  const journalRoot = journalDir(surroundings.env, surroundings.cwd);
+  const journals = new JournalStore(journalRoot);
+  const hooks = surroundings.moveHooks ?? {};
   let pending: { action: Action; json: boolean; debug: boolean } | undefined;
   const program = new Command("cellctl")
     .description("Operate the cells: see where tenants live, place them, take cells out of rotation, move tenants between clouds.")
@@ -58,6 +79,29 @@ export async function runCellctl(argv: readonly string[], surroundings: CellctlE
     .command("activate <cell>")
     .description("put a drained cell back into placement")
     .action((cell: string) => run((plane, io) => setCellStatusCommand(plane, io, cell, "active"))());
+  program
+    .command("move <tenant>")
+    .description("move a live tenant to another cell (any cloud) with zero lost writes; resumable")
+    .option("--to <cell>", "the cell to move it to (default: the active cell with the lowest utilisation)")
+    .option("--resume", "finish a move that stopped, from its journal")
+    .option("--abort", "undo a move that has not cut over: the tenant stays on its source")
+    .action((tenant: string, options: { to?: string; resume?: boolean; abort?: boolean }) => run((plane, io) => moveCommand(plane, io, journals, tenant, options, hooks))());
+  program
+    .command("moves")
+    .description("the moves journaled on this machine and where each stands")
+    .action(() => run((_plane, io) => movesCommand(io, journals))());
+  program
+    .command("evacuate <cell>")
+    .description("drain a cell and move every tenant off it; run it again to resume")
+    .option("--to <cell>", "move every tenant to this cell (default: by capacity)")
+    .option("--parallel <n>", "tenants moved at a time", (v) => Number(v), 2)
+    .action((cell: string, options: { to?: string; parallel?: number }) => run((plane, io) => evacuateCommand(plane, io, journals, journalRoot, cell, options, hooks))());
+  program
+    .command("purge <tenant>")
+    .description("delete a moved tenant's old copy from the cell it left")
+    .requiredOption("--cell <cell>", "the cell the tenant moved away from")
+    .action((tenant: string, options: { cell: string }) => run((plane, io) => purgeCommand(plane, io, tenant, options))());
+  program.command("deploy").description("deploy the stacks in waves (the same as 'npm run deploy'; 'cellctl deploy --help')");
   const registry = program.command("registry").description("back up and restore the live registry");
   registry
     .command("export")

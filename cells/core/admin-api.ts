@@ -110,8 +110,23 @@ export function adminApi(service: AdminService) {
         const result = await service.import(route.tenantId, parseImportItems(req.body));
         return jsonAnswer(200, { written: result.written, skipped: result.skipped });
       }
-      case "adminDigest":
+      case "adminDigest": {
+        // `?ids=a,b` or `?items=1&cursor=`: per-item shares of the digest; otherwise the digest itself.
+        const ids = params.get("ids");
+        if (ids !== null) {
+          const recordIds = ids.split(",");
+          if (recordIds.length > EXPORT_IDS_MAX || !recordIds.every(isRecordId)) throw new ValidationError(`ids must be 1 to ${EXPORT_IDS_MAX} comma-separated record ids`);
+          return jsonAnswer(200, { items: await service.itemHashesOf(route.tenantId, recordIds), next_cursor: null });
+        }
+        if (params.get("items") !== null) {
+          const cursor = params.get("cursor");
+          const after = cursor === null ? undefined : decodeCursor(cursor);
+          if (cursor !== null && after === undefined) throw new ValidationError("cursor is not one this API handed out");
+          const page = await service.itemHashes(route.tenantId, after, intParam(params, "limit", EXPORT_PAGE.defaultVersions, EXPORT_PAGE.maxVersions));
+          return jsonAnswer(200, { items: page.items, next_cursor: page.lastId === undefined ? null : encodeCursor(page.lastId) });
+        }
         return jsonAnswer(200, { tenant_id: route.tenantId, ...(await service.digest(route.tenantId)) });
+      }
       case "adminChanges": {
         const since = params.get("since") ?? undefined;
         if (since !== undefined && Number.isNaN(Date.parse(since))) throw new ValidationError(`since must be an ISO-8601 time, got '${since}'`);

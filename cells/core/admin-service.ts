@@ -1,12 +1,19 @@
 import type { ChangeEvent, ExportItem, Ownership } from "../../contract";
-import { TenantDigest } from "./digest";
+import { TenantDigest, itemHash } from "./digest";
 import { EpochConflictError, OwnershipStateError, TenantNotServedError } from "./errors";
 import { PURGEABLE_STATES, checkTransition, isSameOwnership, type OwnershipChange } from "./ownership-rules";
 import type { Clock, ImportResult, OwnershipExpectation, TenantStore } from "./ports";
 import { isTombstone, type RecordItem } from "./records";
 
-/** Items per store read while exporting or hashing. */
-const SCAN_PAGE = 250;
+/** Items per store read while hashing a whole tenant. */
+const SCAN_PAGE = 1000;
+
+/** One item's share of a tenant's digest: what a move compares item by item. */
+export interface ItemHashView {
+  readonly record_id: string;
+  readonly version: number;
+  readonly hash: string;
+}
 
 export interface ExportOptions {
   readonly after?: string;
@@ -137,6 +144,25 @@ export class AdminService {
       after = page[page.length - 1]!.recordId;
     }
     return { count: digest.count, tombstones: digest.tombstones, hash: digest.hash };
+  }
+
+  /**
+   * Each item's share of the digest, in record id order, a page at a time: a move lists them before
+   * its fence and asks again only for what changed after, so its write pause does not grow with the
+   * tenant's size.
+   */
+  async itemHashes(tenantId: string, after: string | undefined, limit: number): Promise<{ items: ItemHashView[]; lastId?: string }> {
+    await this.ownership(tenantId);
+    const rows = await this.deps.store.listItems(tenantId, { limit: limit + 1, after, includeDeleted: true });
+    const items = await Promise.all(rows.slice(0, limit).map(async (row) => ({ record_id: row.recordId, version: row.version, hash: await itemHash(row) })));
+    return rows.length > limit ? { items, lastId: items[items.length - 1]!.record_id } : { items };
+  }
+
+  /** The named items' shares of the digest (ids with nothing stored are left out). */
+  async itemHashesOf(tenantId: string, recordIds: readonly string[]): Promise<ItemHashView[]> {
+    await this.ownership(tenantId);
+    const rows = await Promise.all(recordIds.map((id) => this.deps.store.getItem(tenantId, id)));
+    return Promise.all(rows.flatMap((row) => (row === undefined ? [] : [itemHash(row).then((hash) => ({ record_id: row.recordId, version: row.version, hash }))])));
   }
 
   /** The tenant's committed changes from `since` (an ISO time, inclusive), oldest first, whatever its ownership state. */

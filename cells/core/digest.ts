@@ -13,6 +13,13 @@ export function canonicalJson(value: unknown): string {
 
 const MOD = 1n << 256n;
 
+/** SHA-256 (hex) of one item's id, version, deletion flag and canonical data: its share of a tenant's digest. */
+export async function itemHash(item: RecordItem): Promise<string> {
+  const deleted = isTombstone(item);
+  return sha256Hex(`${item.recordId}\n${item.version}\n${deleted ? 1 : 0}\n${deleted ? "" : canonicalJson(item.data)}`);
+}
+
+
 /**
  * An order-independent digest of a tenant's items: the sum, modulo 2^256, of SHA-256 over each item's
  * id, version, deletion flag and canonical data. Two copies with the same items give the same digest
@@ -24,11 +31,9 @@ export class TenantDigest {
   tombstones = 0;
 
   async add(item: RecordItem): Promise<void> {
-    const deleted = isTombstone(item);
-    if (deleted) this.tombstones++;
+    if (isTombstone(item)) this.tombstones++;
     else this.count++;
-    const line = `${item.recordId}\n${item.version}\n${deleted ? 1 : 0}\n${deleted ? "" : canonicalJson(item.data)}`;
-    this.sum = (this.sum + BigInt(`0x${await sha256Hex(line)}`)) % MOD;
+    this.sum = (this.sum + BigInt(`0x${await itemHash(item)}`)) % MOD;
   }
 
   get hash(): string {

@@ -1,4 +1,4 @@
-import type { CellEntry, DigestView, ExportItem, Ownership } from "../../contract";
+import { sumOfItemHashes, type CellEntry, type ChangeEvent, type DigestView, type ExportItem, type Ownership } from "../../contract";
 import { AdminCallError, type AdminClient } from "../admin-client";
 import { CliError, ControlPlane } from "../control-plane";
 import { chooseCell, type CellLoad } from "../placement";
@@ -68,6 +68,18 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class Mover {
   private readonly now: () => number;
   private readonly progress: MoveProgress;
+  /**
+   * The version of each record this process has copied to a target, per move: a later pass skips a
+   * change the target already has, so the fenced delta copies only what changed since the catch-up
+   * (not everything inside the safety margin). Lost with the process: a resumed move copies a little more.
+   */
+  private readonly copiedVersions = new Map<string, Map<string, number>>();
+  /**
+   * Per move: each cell's per-item digest shares, listed after the catch-up (before the fence), the
+   * time that listing began, and the ids this process imported since. Verification then asks both
+   * cells again only for what changed after, so the fenced window does not grow with the tenant's size.
+   */
+  private readonly snapshots = new Map<string, Snapshot>();
 
   constructor(
     private readonly plane: ControlPlane,
@@ -259,6 +271,7 @@ export class Mover {
     do {
       const page = await source.exportPage(journal.tenantId, { cursor: journal.bulkCursor ?? undefined, fields: "full", limit: BULK_PAGE });
       if (page.items.length > 0) await target.importPage(journal.tenantId, page.items);
+      this.remember(journal, page.items);
       journal.copied += page.items.length;
       journal.bulkCursor = page.next_cursor;
       this.journals.save(journal);
@@ -271,6 +284,11 @@ export class Mover {
     const copied = await this.copyChangedSince(journal, source, target, Date.parse(journal.bulkStartedAt!) - DELTA_MARGIN_MS);
     journal.deltaSince = iso(passStarted);
     this.progress.phase(journal, `caught up: ${copied} records changed during the copy`);
+    const at = this.now();
+    const [onSource, onTarget] = await Promise.all([itemHashes(source, journal.tenantId), itemHashes(target, journal.tenantId)]);
+    this.snapshots.set(journal.moveId, { at, source: onSource, target: onTarget, touched: new Set() });
+    // (`named` is filled by the fenced delta: every id the change stream named after the fence.)
+    this.progress.phase(journal, `listed ${onSource.size} items on ${journal.source} and ${onTarget.size} on ${journal.target} for the verification`);
   }
 
   private async fence(journal: MoveJournal, source: AdminClient): Promise<void> {
@@ -284,11 +302,17 @@ export class Mover {
   }
 
   private async delta(journal: MoveJournal, source: AdminClient, target: AdminClient): Promise<void> {
-    const copied = await this.copyChangedSince(journal, source, target, Date.parse(journal.deltaSince!) - DELTA_MARGIN_MS);
+    const named = new Set<string>();
+    const copied = await this.copyChangedSince(journal, source, target, Date.parse(journal.deltaSince!) - DELTA_MARGIN_MS, named);
+    // Read after the fence, from before the listings began: every change the verification must re-check.
+    const snapshot = this.snapshots.get(journal.moveId);
+    if (snapshot) snapshot.named = named;
     this.progress.phase(journal, `delta: ${copied} records changed since the catch-up`);
   }
 
   private async verify(journal: MoveJournal, source: AdminClient, target: AdminClient): Promise<void> {
+    const snapshot = this.snapshots.get(journal.moveId);
+    if (snapshot && (await this.verifyIncrementally(journal, source, target, snapshot))) return;
     const digests = () => Promise.all([source.digest(journal.tenantId), target.digest(journal.tenantId)]);
     let [ds, dt] = await digests();
     if (!sameDigest(ds, dt)) {
@@ -305,6 +329,46 @@ export class Mover {
       );
     }
     this.progress.phase(journal, `verified: ${ds.count} records, ${ds.tombstones} tombstones, hash ${ds.hash.slice(0, 12)} on both cells`);
+  }
+
+  /**
+   * Brings the pre-fence listings up to date with what changed since they began (the source's change
+   * stream, and what this process imported), then compares them item by item: equal listings are
+   * equal digests. False when they differ (the caller falls back to repairing and full digests).
+   */
+  private async verifyIncrementally(
+    journal: MoveJournal,
+    source: AdminClient,
+    target: AdminClient,
+    snapshot: Snapshot,
+  ): Promise<boolean> {
+    const changed = new Set<string>(snapshot.touched);
+    if (snapshot.named) {
+      for (const id of snapshot.named) changed.add(id);
+    } else {
+      await this.namedSince(journal, source, snapshot.at - DELTA_MARGIN_MS, changed);
+    }
+    const ids = [...changed];
+    const refresh = async (cell: AdminClient, map: Map<string, string>) => {
+      for (let i = 0; i < ids.length; i += IDS_PER_CALL) {
+        const chunk = ids.slice(i, i + IDS_PER_CALL);
+        const found = new Map((await cell.itemHashesOf(journal.tenantId, chunk)).map((h) => [h.record_id, h.hash]));
+        for (const id of chunk) {
+          const hash = found.get(id);
+          if (hash === undefined) map.delete(id);
+          else map.set(id, hash);
+        }
+      }
+    };
+    await Promise.all([refresh(source, snapshot.source), refresh(target, snapshot.target)]);
+    const differing = [...snapshot.source].filter(([id, hash]) => snapshot.target.get(id) !== hash).length + [...snapshot.target.keys()].filter((id) => !snapshot.source.has(id)).length;
+    if (differing > 0) {
+      this.progress.phase(journal, `${differing} items differ after the delta; repairing and checking the full digests`);
+      return false;
+    }
+    const hash = sumOfItemHashes(snapshot.source.values());
+    this.progress.phase(journal, `verified: ${snapshot.source.size} items (records and tombstones), digest ${hash.slice(0, 12)} on both cells (${ids.length} re-checked after the fence)`);
+    return true;
   }
 
   private async cutOver(journal: MoveJournal, source: AdminClient, target: AdminClient): Promise<void> {
@@ -341,19 +405,41 @@ export class Mover {
     return entry;
   }
 
-  /** Copies the current state of every record the source's change stream names since `sinceMs`. */
-  private async copyChangedSince(journal: MoveJournal, source: AdminClient, target: AdminClient, sinceMs: number): Promise<number> {
+  private remember(journal: MoveJournal, items: readonly ExportItem[]): void {
+    let versions = this.copiedVersions.get(journal.moveId);
+    if (!versions) this.copiedVersions.set(journal.moveId, (versions = new Map()));
+    const touched = this.snapshots.get(journal.moveId)?.touched;
+    for (const item of items) {
+      versions.set(item.record_id, Math.max(versions.get(item.record_id) ?? 0, item.version));
+      touched?.add(item.record_id);
+    }
+  }
+
+  /**
+   * Copies the current state of every record the source's change stream names since `sinceMs`, except
+   * those whose named version this move has copied already.
+   */
+  private async copyChangedSince(journal: MoveJournal, source: AdminClient, target: AdminClient, sinceMs: number, named = new Set<string>()): Promise<number> {
+    const copied = this.copiedVersions.get(journal.moveId);
     const ids = new Set<string>();
+    for (const change of await this.namedSince(journal, source, sinceMs, named)) if ((copied?.get(change.record_id) ?? 0) < change.version) ids.add(change.record_id);
+    return this.copyIds(journal, source, target, [...ids]);
+  }
+
+  /** Reads the source's change stream from `sinceMs`, adding every record id it names to `named`. */
+  private async namedSince(journal: MoveJournal, source: AdminClient, sinceMs: number, named: Set<string>): Promise<ChangeEvent[]> {
+    const all: ChangeEvent[] = [];
     let since = iso(sinceMs);
     for (;;) {
       const page = await source.changes(journal.tenantId, { since, limit: CHANGES_PAGE });
-      for (const change of page) ids.add(change.record_id);
+      for (const change of page) named.add(change.record_id);
+      all.push(...page);
       if (page.length < CHANGES_PAGE) break;
       const last = page[page.length - 1]!.committed_at;
       if (last === since) break; // a full page within one millisecond: the set already holds it
       since = last;
     }
-    return this.copyIds(journal, source, target, [...ids]);
+    return all;
   }
 
   /** Copies the records whose id/version differ between the two cells' listings. */
@@ -377,9 +463,31 @@ export class Mover {
     for (let i = 0; i < ids.length; i += IDS_PER_CALL) {
       const items: ExportItem[] = await source.exportItems(journal.tenantId, ids.slice(i, i + IDS_PER_CALL));
       if (items.length > 0) await target.importPage(journal.tenantId, items);
+      this.remember(journal, items);
     }
     return ids.length;
   }
+}
+
+/** A move's pre-fence listings (see `Mover.snapshots`). */
+interface Snapshot {
+  readonly at: number;
+  readonly source: Map<string, string>;
+  readonly target: Map<string, string>;
+  readonly touched: Set<string>;
+  named?: Set<string>;
+}
+
+/** Every item's digest share on one cell, listed page by page. */
+async function itemHashes(cell: AdminClient, tenantId: string): Promise<Map<string, string>> {
+  const hashes = new Map<string, string>();
+  let cursor: string | undefined;
+  do {
+    const page = await cell.itemHashPage(tenantId, cursor);
+    for (const item of page.items) hashes.set(item.record_id, item.hash);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return hashes;
 }
 
 const sameDigest = (a: DigestView, b: DigestView): boolean => a.count === b.count && a.tombstones === b.tombstones && a.hash === b.hash;
