@@ -126,28 +126,35 @@ export class Mover {
       if (journal.phase === "aborted") return journal;
       const [source, target] = await Promise.all([this.plane.admin(journal.source), this.plane.admin(journal.target)]);
       const [onSource, onTarget] = await Promise.all([source.ownership(tenantId), target.ownership(tenantId)]);
-      if (journal.phase === "done" || onSource?.state === "moved") {
+      // Only what this move changed is undone: another controller's changes carry another operation id.
+      const ours = (o: Ownership | undefined): o is Ownership => o?.operation === journal.moveId;
+      if (journal.phase === "done" || (ours(onSource) && onSource.state === "moved")) {
         throw new MoveError(`the move of '${tenantId}' to ${journal.target} has cut over; to undo it, move the tenant back: 'cellctl move ${tenantId} --to ${journal.source}'`);
       }
       const back = journal.toEpoch + 1;
-      let sourceEpoch = onSource?.epoch ?? journal.fromEpoch;
-      if (onSource?.state === "fenced") {
-        await source.setOwnership(tenantId, { epoch: back, state: "active", expected: { epoch: onSource.epoch, state: "fenced" } });
-        sourceEpoch = back;
+      if (ours(onSource) && onSource.state === "fenced") {
+        await source.setOwnership(tenantId, { epoch: back, state: "active", operation: journal.moveId, expected: { epoch: onSource.epoch, state: "fenced" } });
+        const sourceCell = await this.cellEntry(journal.source);
+        await this.plane.registry.putTenant({ tenantId, cellId: journal.source, status: "active", epoch: back }, sourceCell);
+        this.progress.phase(journal, `source ${journal.source} serves '${tenantId}' again at epoch ${back}`);
       }
-      this.progress.phase(journal, `source ${journal.source} serves '${tenantId}' again at epoch ${sourceEpoch}`);
-      if (onTarget && onTarget.state !== "moved") {
-        await target.setOwnership(tenantId, { epoch: Math.max(back, onTarget.epoch + 1), state: "moved", movedTo: { cellId: journal.source, epoch: sourceEpoch }, expected: { epoch: onTarget.epoch, state: onTarget.state } });
+      if (ours(onTarget) && onTarget.state !== "moved") {
+        const sourceNow = await source.ownership(tenantId);
+        await target.setOwnership(tenantId, {
+          epoch: Math.max(back, onTarget.epoch + 1),
+          state: "moved",
+          movedTo: { cellId: journal.source, epoch: sourceNow?.epoch ?? journal.fromEpoch },
+          operation: journal.moveId,
+          expected: { epoch: onTarget.epoch, state: onTarget.state },
+        });
+        let purged = 0;
+        for (let more = true; more; ) {
+          const result = await target.purge(tenantId);
+          purged += result.deleted;
+          more = result.more;
+        }
+        this.progress.phase(journal, `target ${journal.target} let go of '${tenantId}' and purged ${purged} items`);
       }
-      let purged = 0;
-      for (let more = true; more; ) {
-        const result = await target.purge(tenantId);
-        purged += result.deleted;
-        more = result.more;
-      }
-      this.progress.phase(journal, `target ${journal.target} let go of '${tenantId}' and purged ${purged} items`);
-      const sourceCell = await this.cellEntry(journal.source);
-      await this.plane.registry.putTenant({ tenantId, cellId: journal.source, status: "active", epoch: sourceEpoch }, sourceCell);
       journal.phase = "aborted";
       journal.finishedAt = iso(this.now());
       this.journals.save(journal);
