@@ -7,6 +7,7 @@ import { REGISTRY_BINDING } from "../router/bindings";
 import { TOPOLOGY, type Topology } from "../topology";
 import { closeInReverse } from "./close-in-reverse";
 import { startDynamoDbLocal } from "./emulators/dynamodb-local";
+import { startLocalLake, type LocalLake } from "./lake/local-lake";
 import type { Faults, FaultProxy } from "./fault-proxy";
 import { startLocalCell, type LocalCell } from "./local-cells";
 import { startRegistryServer, type KvNamespaceLike } from "./registry-server";
@@ -39,6 +40,12 @@ export interface SandboxOptions {
   readonly storeTimeoutMs?: number;
   /** Receives the cells' and the router's log lines (JSON, one object per line). @default dropped */
   readonly log?: (line: string) => void;
+  /**
+   * Runs the reporting lake's consumers: one pump per cell landing its change stream in
+   * `<lakeDir>/<cellId>` (emptied first), which `npm run report` reads. `npm start` uses `.sandbox/lake`.
+   * @default - no lake pumps
+   */
+  readonly lakeDir?: string;
 }
 
 /** One running cell, as a client of the sandbox sees it. */
@@ -67,6 +74,8 @@ export interface Sandbox {
   readonly registry: KvNamespaceLike;
   /** What `cellctl` needs to operate this sandbox; `npm start` writes it to `.sandbox/connection.json`. */
   readonly connection: Connection;
+  /** The lake pumps (stop, start, rewind, wait until caught up), when started with `lakeDir`. */
+  readonly lake: LocalLake | undefined;
   /**
    * Takes a cell's compute down, as an outage would: its port refuses connections and open ones are
    * cut. With `store: true` its store becomes unreachable too (the fault proxy refuses), as in a
@@ -140,6 +149,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const cell = cells.get(tenant.cellId)!;
       await new AdminClient({ cellId: cell.cellId, url: cell.host.url, key: cell.adminKey }).setOwnership(tenant.tenantId, { epoch: tenant.epoch ?? 1, state: "active", expected: null });
     }
+    let lake: LocalLake | undefined;
+    if (options.lakeDir !== undefined) {
+      const pumps = startLocalLake({ dir: options.lakeDir, cells: [...cells.values()], logger: (cellId) => cellLogger(cellId, options.log) });
+      closers.push(() => pumps.close());
+      lake = pumps;
+    }
     const registry = (await router.mf.getKVNamespace(REGISTRY_BINDING)) as unknown as KvNamespaceLike;
     const registryServer = await startRegistryServer(registry);
     closers.push(() => registryServer.close());
@@ -150,14 +165,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       registry: { kind: "sandbox", url: registryServer.url, token: registryServer.token },
       cells: Object.fromEntries([...cells.values()].map((c) => [c.cellId, { url: c.host.url, adminKey: c.adminKey }])),
     };
-    return sandboxOf(router.url, cells, registry, connection, closers);
+    return sandboxOf(router.url, cells, registry, connection, closers, lake);
   } catch (error) {
     await closeInReverse(closers).catch(() => undefined);
     throw error;
   }
 }
 
-function sandboxOf(routerUrl: string, running: ReadonlyMap<string, LocalCell>, registry: KvNamespaceLike, connection: Connection, closers: Array<() => unknown>): Sandbox {
+function sandboxOf(routerUrl: string, running: ReadonlyMap<string, LocalCell>, registry: KvNamespaceLike, connection: Connection, closers: Array<() => unknown>, lake?: LocalLake): Sandbox {
   const cellOf = (cellId: string): LocalCell => {
     const cell = running.get(cellId);
     if (!cell) throw new Error(`no cell '${cellId}' in this sandbox; cells: ${[...running.keys()].join(", ")}`);
@@ -188,6 +203,7 @@ function sandboxOf(routerUrl: string, running: ReadonlyMap<string, LocalCell>, r
     cells,
     registry,
     connection,
+    lake,
     stopCell: async (cellId, stopOptions = {}) => {
       open(`stop cell '${cellId}'`);
       const cell = cellOf(cellId);

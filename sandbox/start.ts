@@ -1,4 +1,5 @@
 import { TOPOLOGY } from "../topology";
+import { SANDBOX_LAKE_DIR } from "./lake/local-lake";
 import { DEFAULT_ROUTER_PORT, startSandbox, type Sandbox } from "./sandbox";
 
 /**
@@ -43,6 +44,10 @@ function guide(sandbox: Sandbox): string {
     "  # an unknown tenant is a 404 problem; a second PUT of the same record without expected_version is a 409",
     `  curl -sS -i $ROUTER/api/tenants/T-999/records/hello`,
     "",
+    `Every change lands in the local reporting lake (${sandbox.lake?.dir ?? SANDBOX_LAKE_DIR}, one folder per cell); read both clouds as one table:`,
+    "",
+    "  npm run report",
+    "",
     "Ctrl-C stops everything.",
   );
   return lines.join("\n");
@@ -65,7 +70,7 @@ function ownSignals(handler: (signal: NodeJS.Signals) => void): void {
 
 async function main(): Promise<void> {
   const log = process.env.SANDBOX_LOG === "1" ? (line: string) => console.log(line) : undefined;
-  const starting = startSandbox({ topology: TOPOLOGY, routerPort: routerPort(process.env.SANDBOX_PORT), log });
+  const starting = startSandbox({ topology: TOPOLOGY, routerPort: routerPort(process.env.SANDBOX_PORT), log, lakeDir: SANDBOX_LAKE_DIR });
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
