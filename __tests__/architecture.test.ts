@@ -36,7 +36,8 @@ const rules: Array<{ folder: string; allowed: RegExp[] }> = [
   {
     folder: "control",
     // The control plane talks to cells over their admin API and to the registry through its port: no cell internals, no cdktf.
-    allowed: [/^contract(\/|$)/, /^control\//, /^topology$/, /^node:/, /^(zod|commander|cli-progress|cloudflare)(\/|$)/],
+    // The report reads the landing zones' files with DuckDB, never a cell's store.
+    allowed: [/^contract(\/|$)/, /^control\//, /^topology$/, /^node:/, /^(zod|commander|cli-progress|cloudflare|@duckdb\/node-api)(\/|$)/],
   },
   { folder: "contract", allowed: [/^contract\//] },
   { folder: "cells/core", allowed: [/^contract(\/|$)/, /^cells\/core\//] },
