@@ -18,8 +18,9 @@ export interface Topology {
  */
 export const TOPOLOGY: Topology = {
   cells: [
-    { cloud: "aws", cellId: "alpha", region: "us-east-1" },
-    { cloud: "azure", cellId: "beta", location: "eastus" },
+    // `lake: {}`: every committed change also lands in the cell's own reporting lake (npm run report).
+    { cloud: "aws", cellId: "alpha", region: "us-east-1", lake: {} },
+    { cloud: "azure", cellId: "beta", location: "eastus", lake: {} },
   ],
   tenants: [
     { tenantId: "T-100", cellId: "alpha" },
