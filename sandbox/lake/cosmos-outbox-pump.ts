@@ -4,14 +4,16 @@ import { ITEM_KINDS } from "../../cells/azure/cosmos-items";
 /**
  * Reads a Cosmos DB container's outbox documents for the sandbox, standing in for the change feed the
  * deployed trigger reads (the emulator's change feed is a stub). Each tick queries the `kind: "change"`
- * documents across partitions whose `seq` (`<committed at>#<record>#<version>`) is at or after the
- * cursor, hands the new ones to `deliver` in `seq` order, in batches, and moves the cursor.
+ * documents across partitions written at or after the cursor, hands the new ones to `deliver` in `seq`
+ * order (`<committed at>#<record>#<version>`), in batches, and moves the cursor.
  *
- * Commit times come from the writers' clocks, and a write stamped earlier can become visible after
- * one stamped later; so the cursor trails the newest commit time seen by `overlapMs`, the overlap is
- * read again, and documents already delivered are dropped by their identity (tenant and `seq`, which
- * holds record and version). Delivery is at least once: a failed batch is not marked delivered and is
- * read again on the next tick.
+ * The cursor is the server's write time `_ts` (whole seconds), not the event's `committed_at`: a commit
+ * time comes from the writer's clock when it planned the write, and under load a write can become
+ * visible seconds after a later-stamped one (a cursor on commit times lost such writes; the
+ * benchmark found it). `_ts` is set by the store when the document is written, so the cursor trails
+ * the newest `_ts` seen by `overlapSeconds` (the same second can still receive writes), that overlap
+ * is read again, and documents already delivered are dropped by their identity (tenant and `seq`).
+ * Delivery is at least once: a failed batch is not marked delivered and is read again on the next tick.
  */
 
 /** What the pump hands on: the fields of an outbox document the lake consumer reads (the feed's shape). */
@@ -20,6 +22,8 @@ export interface OutboxDocument {
   readonly tenantId: string;
   readonly seq: string;
   readonly event: unknown;
+  /** When the store wrote the document, epoch seconds (Cosmos DB's system property). */
+  readonly _ts: number;
 }
 
 export interface OutboxPumpOptions {
@@ -28,33 +32,30 @@ export interface OutboxPumpOptions {
   readonly deliver: (documents: OutboxDocument[]) => Promise<void>;
   /** Most documents per batch (the trigger's `maxItemsPerInvocation`). @default 100 */
   readonly batchSize?: number;
-  /** How far behind the newest commit time the cursor stays, ms. @default 5000 */
-  readonly overlapMs?: number;
+  /** How far behind the newest write time seen the cursor stays, seconds. @default 2 */
+  readonly overlapSeconds?: number;
 }
 
 const identity = (doc: Pick<OutboxDocument, "tenantId" | "seq">): string => `${doc.tenantId}\u0000${doc.seq}`;
-/** The commit time at the front of a `seq`. */
-const commitTimeOf = (seq: string): string => seq.slice(0, seq.indexOf("#") === -1 ? seq.length : seq.indexOf("#"));
 
 export class CosmosOutboxPump {
-  /** The newest commit time delivered; undefined: start from the beginning. */
-  private newest: string | undefined;
-  /** Identities delivered at or after the cursor (older ones can no longer be read again, so they are forgotten). */
-  private delivered = new Map<string, string>();
+  /** The newest write time (`_ts`) delivered; undefined: start from the beginning. */
+  private newest: number | undefined;
+  /** Identities delivered, with their `_ts`; those older than the cursor can no longer be read again and are forgotten. */
+  private delivered = new Map<string, number>();
 
   constructor(private readonly options: OutboxPumpOptions) {}
 
-  private cursor(): string {
-    if (this.newest === undefined) return "";
-    const at = Date.parse(this.newest);
-    return Number.isNaN(at) ? "" : new Date(at - (this.options.overlapMs ?? 5_000)).toISOString();
+  private cursor(): number {
+    return this.newest === undefined ? 0 : this.newest - (this.options.overlapSeconds ?? 2);
   }
 
+  /** Delivers every outbox document written since the last tick; `idle` once it has (see the end). */
   async tick(): Promise<"busy" | "idle"> {
     const since = this.cursor();
     const { resources } = await this.options.container.items
       .query<OutboxDocument>({
-        query: "SELECT c.kind, c.tenantId, c.seq, c.event FROM c WHERE c.kind = @kind AND c.seq >= @since",
+        query: "SELECT c.kind, c.tenantId, c.seq, c.event, c._ts FROM c WHERE c.kind = @kind AND c._ts >= @since",
         parameters: [
           { name: "@kind", value: ITEM_KINDS.change },
           { name: "@since", value: since },
@@ -67,14 +68,16 @@ export class CosmosOutboxPump {
       const batch = fresh.slice(i, i + size);
       await this.options.deliver(batch);
       for (const doc of batch) {
-        this.delivered.set(identity(doc), doc.seq);
-        const at = commitTimeOf(doc.seq);
-        if (this.newest === undefined || at > this.newest) this.newest = at;
+        this.delivered.set(identity(doc), doc._ts);
+        if (this.newest === undefined || doc._ts > this.newest) this.newest = doc._ts;
       }
     }
     const cursor = this.cursor();
-    for (const [key, seq] of this.delivered) if (seq < cursor) this.delivered.delete(key);
-    return fresh.length > 0 ? "busy" : "idle";
+    for (const [key, ts] of this.delivered) if (ts < cursor) this.delivered.delete(key);
+    // One tick reads everything written up to its query, so there is never more to read at once:
+    // the next look waits for the poll interval (a query is a scan of the whole emulated container,
+    // and polling it back to back slowed the cell's own writes on the same emulator).
+    return "idle";
   }
 
   /** Forgets the cursor and what was delivered: the next tick reads every outbox document again. */
