@@ -34,11 +34,13 @@ export async function runBundlesSection(): Promise<BundlesSection> {
   const { bundle } = require("../constructs/bundling") as typeof import("../constructs/bundling");
   const { AWS_CELL_BUNDLE } = require("../constructs/aws-cell") as typeof import("../constructs/aws-cell");
   const { AZURE_CELL_BUNDLE } = require("../constructs/azure-cell") as typeof import("../constructs/azure-cell");
+  const { AWS_LAKE_BUNDLE } = require("../constructs/aws-lake") as typeof import("../constructs/aws-lake");
   const { ROUTER_BUNDLE } = require("../router/bundle-spec") as typeof import("../router/bundle-spec");
   const artifacts = [
     { artifact: "Worker (edge router)", spec: ROUTER_BUNDLE },
     { artifact: "Lambda (AWS cell)", spec: AWS_CELL_BUNDLE },
     { artifact: "Function package (Azure cell)", spec: AZURE_CELL_BUNDLE },
+    { artifact: "Lambda (AWS lake consumer)", spec: AWS_LAKE_BUNDLE },
   ];
   const rows: BundleRow[] = [];
   for (const { artifact, spec } of artifacts) {

@@ -1,7 +1,8 @@
 /**
- * The local sandbox in a process of its own, for the router benchmark (`bench/router-overhead.ts`):
+ * The local sandbox in a process of its own, for the router and lake benchmarks
+ * (`bench/router-overhead.ts`, `bench/lake.ts`):
  *
- *     node --import tsx bench/sandbox-child.ts
+ *     node --import tsx bench/sandbox-child.ts [--lake-dir=<dir>]
  *
  * Starts `startSandbox({ routerPort: 0 })`, reports the router URL and every cell (URL, cloud, signing
  * key) on one result line, and runs until its stdin closes; then closes the sandbox and exits. So the
@@ -12,9 +13,11 @@ import { startSandbox } from "../sandbox/sandbox";
 import { RESULT_MARKER } from "./child";
 
 async function main(): Promise<void> {
-  const sandbox = await startSandbox({ routerPort: 0 });
+  // With --lake-dir the sandbox also runs its lake pumps into that folder.
+  const lakeDir = process.argv.find((a) => a.startsWith("--lake-dir="))?.slice("--lake-dir=".length);
+  const sandbox = await startSandbox({ routerPort: 0, ...(lakeDir ? { lakeDir } : {}) });
   const cells = Object.values(sandbox.cells).map(({ cellId, cloud, url, key }) => ({ cellId, cloud, url, key }));
-  process.stdout.write(`${RESULT_MARKER}${JSON.stringify({ routerUrl: sandbox.routerUrl, cells, pid: process.pid })}\n`);
+  process.stdout.write(`${RESULT_MARKER}${JSON.stringify({ routerUrl: sandbox.routerUrl, cells, lakeDir: sandbox.lake?.dir, pid: process.pid })}\n`);
   process.stdin.resume();
   await new Promise<void>((resolve) => process.stdin.once("end", resolve).once("close", resolve));
   await sandbox.close();
