@@ -82,10 +82,10 @@ export function formatBundlesSection(section: BundlesSection): { table: string; 
     ],
     section.rows,
   );
-  const [worker, lambda, fn] = section.rows;
+  const [worker, lambda, fn, lake] = section.rows;
   const summary = [
     `gzip = level 9 of the main file; zip = deflate (level 9) zip of the whole bundle folder, the same deterministic zip the cell stacks ship (constructs/zip.ts). build ms = esbuild via bundle(), first call in this process.`,
-    `bundles: Worker ${kib(worker!.mainGzipBytes)} KiB gzipped, Lambda ${kib(lambda!.zipBytes)} KiB zipped, Function package ${kib(fn!.zipBytes)} KiB zipped (all minified; the Lambda leaves @aws-sdk/* to the runtime, the Function package bundles its SDKs: @azure/functions, @azure/cosmos, @azure/identity).`,
+    `bundles: Worker ${kib(worker!.mainGzipBytes)} KiB gzipped, Lambda ${kib(lambda!.zipBytes)} KiB zipped, Function package ${kib(fn!.zipBytes)} KiB zipped, lake consumer Lambda ${kib(lake!.zipBytes)} KiB zipped (all minified; the Lambdas leave @aws-sdk/* to the runtime, the Function package bundles its SDKs: @azure/functions, @azure/cosmos, @azure/identity, and @azure/storage-blob for the lake trigger).`,
   ];
   return { table, summary };
 }
