@@ -10,8 +10,10 @@ import { forSnapshot } from "./support/synth";
 
 /** The AWS cell's reporting lake (`lake` prop): the bucket, the consumer and its stream mapping, on the synthesized JSON. */
 
-const withLake = synthAwsCell({ lake: {} });
-const { json } = withLake;
+/** The cell stack as the app builds it, with the lake's defaults; one more synth below with every lake prop set. */
+const stack = synthAwsCellStack({ lake: {} });
+const { json } = stack;
+const tuned = synthAwsCell({ lake: { retentionDays: 730, infrequentAccessAfterDays: 90, batchSize: 500, batchWindowSeconds: 5, maximumRetryAttempts: 3 } }).json;
 /** The lake's resource of `type` with construct id `id` (Terraform name `cell_lake_<id>_<hash>`). */
 const lakeResource = (type: string, id: string) => named(json, type, `lake_${id}`).config;
 const lakeRef = (type: string, id: string, attribute: string) => refTo(json, type, `lake_${id}`, attribute);
@@ -94,7 +96,7 @@ describe("the lake bucket", () => {
   });
 
   test("moves files to Standard-IA only when asked, and keeps them retentionDays", () => {
-    const { json: tuned } = synthAwsCell({ lake: { retentionDays: 730, infrequentAccessAfterDays: 90 } });
+    expect(lakeResource("aws_s3_bucket_lifecycle_configuration", "lifecycle").rule[0].transition).toBeUndefined();
     const [rule] = named(tuned, "aws_s3_bucket_lifecycle_configuration", "lake_lifecycle").config.rule;
     expect(rule).toEqual(expect.objectContaining({ expiration: [{ days: 730 }], transition: [{ days: 90, storage_class: "STANDARD_IA" }] }));
   });
@@ -173,7 +175,6 @@ describe("the stream mapping", () => {
   });
 
   test("takes batch size, window and retries from props", () => {
-    const { json: tuned } = synthAwsCell({ lake: { batchSize: 500, batchWindowSeconds: 5, maximumRetryAttempts: 3 } });
     expect(named(tuned, "aws_lambda_event_source_mapping", "lake_stream-mapping").config).toEqual(
       expect.objectContaining({ batch_size: 500, maximum_batching_window_in_seconds: 5, maximum_retry_attempts: 3 }),
     );
@@ -185,8 +186,6 @@ describe("the stream mapping", () => {
 });
 
 describe("the AwsCellStack with a lake", () => {
-  const stack = synthAwsCellStack({ lake: {} });
-
   test("outputs the lake bucket and the failure queue, neither secret", () => {
     expect(stack.json.output["lake-bucket"]).toEqual(expect.objectContaining({ value: expect.stringMatching(/^\$\{aws_s3_bucket\.cell_lake_bucket_[0-9A-F]{8}\.bucket\}$/) }));
     expect(stack.json.output["lake-failure-queue"].sensitive).toBeUndefined();

@@ -21,7 +21,10 @@ function synthCell(props: Partial<AzureCellProps> = {}) {
   return { synth, json: JSON.parse(synth) };
 }
 
-const { synth } = synthCell({ lake: {} });
+/** The cell stack as the app builds it, with the lake's defaults; one more synth below with every lake-related choice changed. */
+const stackSynth = Testing.synth(new AzureCellStack(Testing.app(), "cell-alpha", { cell: { cellId: "alpha", location: "eastus", lake: {} }, backend: { kind: "local" } }));
+const synth = stackSynth;
+const tuned = synthCell({ lake: { retentionDays: 90, coolAfterDays: 7 }, hostingPlan: "Consumption", cosmosCapacity: "Provisioned" }).synth;
 /** The lake's resource of `type` with construct id `id` (Terraform name `cell_lake_<id>_<hash>`), as [name, config]. */
 const lake = (type: string, id: string): [string, any] => {
   const matches = resourcesOf(synth, type).filter(([name]) => name.startsWith(`cell_lake_${id}_`));
@@ -107,8 +110,7 @@ describe("the landing account", () => {
         },
       ],
     });
-    const tuned = synthCell({ lake: { retentionDays: 90, coolAfterDays: 7 } });
-    const [, policy] = resourcesOf(tuned.synth, "azurerm_storage_management_policy")[0]!;
+    const [, policy] = resourcesOf(tuned, "azurerm_storage_management_policy")[0]!;
     expect(policy.rule[0].actions.base_blob).toEqual({ tier_to_cool_after_days_since_modification_greater_than: 7, delete_after_days_since_modification_greater_than: 90 });
   });
 });
@@ -123,8 +125,7 @@ describe("the trigger's wiring", () => {
       partition_key_paths: ["/id"],
       partition_key_version: 2,
     });
-    const provisioned = synthCell({ lake: {}, cosmosCapacity: "Provisioned" });
-    const leases = resourcesOf(provisioned.synth, "azurerm_cosmosdb_sql_container").find(([name]) => name.startsWith("cell_lake_leases_"))!;
+    const leases = resourcesOf(tuned, "azurerm_cosmosdb_sql_container").find(([name]) => name.startsWith("cell_lake_leases_"))!;
     expect(leases[1].throughput).toBe(400);
   });
 
@@ -162,15 +163,13 @@ describe("the trigger's wiring", () => {
   });
 
   test("works on Linux Consumption too: the settings go into its app_settings", () => {
-    const consumption = synthCell({ lake: {}, hostingPlan: "Consumption" });
-    const settings = resourcesOf(consumption.synth, "azurerm_linux_function_app")[0]![1].app_settings;
+    const settings = resourcesOf(tuned, "azurerm_linux_function_app")[0]![1].app_settings;
     expect(Object.keys(settings)).toEqual(expect.arrayContaining([AZURE_LAKE_ENV.containerUrl, AZURE_LAKE_ENV.leaseContainer, `${AZURE_LAKE_ENV.cosmosConnection}__accountEndpoint`]));
   });
 });
 
 describe("the AzureCellStack with a lake", () => {
-  const stack = new AzureCellStack(Testing.app(), "cell-beta", { cell: { cellId: "beta", location: "eastus", lake: {} }, backend: { kind: "local" } });
-  const stackJson = JSON.parse(Testing.synth(stack));
+  const stackJson = JSON.parse(stackSynth);
 
   test("outputs the landing container's URL", () => {
     expect(stackJson.output["lake-container-url"].value).toMatch(/primary_blob_endpoint\}\$\{azurerm_storage_container\.cell_lake_container_[0-9A-F]{8}\.name\}$/);

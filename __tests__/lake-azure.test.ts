@@ -3,7 +3,7 @@ import { BlobLandingZone } from "../cells/azure/blob-landing-zone";
 import { AZURE_CELL_ENV, AZURE_LAKE_ENV, LAKE_TRIGGER_NAME } from "../cells/azure/config";
 import { CosmosNonceStore } from "../cells/azure/cosmos-nonce-store";
 import { CosmosTenantStore } from "../cells/azure/cosmos-tenant-store";
-import { AzureLakeConfigError, outboxEntriesOfFeed, readAzureLakeSettings } from "../cells/azure/lake-consumer";
+import { AzureLakeConfigError, blobLandingZone, outboxEntriesOfFeed, readAzureLakeSettings } from "../cells/azure/lake-consumer";
 import { LAKE_TRIGGER_OPTIONS, lakeTriggerHandler, registerLakeTrigger } from "../cells/azure/lake-trigger";
 import { LAKE_CONTENT_TYPE, type LandingZone, type RecordWrite } from "../cells/core";
 import type { ChangeEvent } from "../contract";
@@ -121,6 +121,12 @@ describe("the Cosmos DB trigger", () => {
     expect(readAzureLakeSettings(SETTINGS)).toEqual({ cellId: "beta", containerUrl: "https://stlakebeta123456.blob.core.windows.net/lake" });
     expect(() => readAzureLakeSettings({ [AZURE_LAKE_ENV.containerUrl]: "http://account.blob.core.windows.net/lake/x" })).toThrow(AzureLakeConfigError);
     expect(() => readAzureLakeSettings({ [AZURE_LAKE_ENV.containerUrl]: "https://a.blob.core.windows.net/lake" })).toThrow(/CELL_ID is not set/);
+  });
+
+  test("the default landing zone is a Blob container client on LAKE_CONTAINER_URL with the app's credential", () => {
+    const credential = { getToken: async () => ({ token: "t", expiresOnTimestamp: Date.now() + 60_000 }) };
+    const zone = blobLandingZone(SETTINGS[AZURE_LAKE_ENV.containerUrl]!, credential);
+    expect(zone.container).toEqual(expect.objectContaining({ url: SETTINGS[AZURE_LAKE_ENV.containerUrl], containerName: "lake", accountName: "stlakebeta123456" }));
   });
 
   test("the Blob landing zone uploads NDJSON as one block blob under the key, its length in bytes (not characters)", async () => {

@@ -71,10 +71,10 @@ async function withLake<T>(fn: (db: LakeDb) => Promise<T>): Promise<T> {
     db.close();
   }
 }
-const eventsOf = (tenantId: string, recordId: string) =>
-  withLake((db) => db.rows<{ version: number; kind: string; cloud: string; cell_id: string }>(
-    `SELECT version, kind, cloud, cell_id FROM events WHERE tenant_id = '${tenantId}' AND record_id = '${recordId}' ORDER BY version`,
-  ));
+const eventsOf = (db: LakeDb, tenantId: string, recordId: string) =>
+  db.rows<{ version: number; kind: string; cloud: string; cell_id: string }>(
+    `SELECT version::INTEGER AS version, kind, cloud, cell_id FROM events WHERE tenant_id = '${tenantId}' AND record_id = '${recordId}' ORDER BY version`,
+  );
 /** Every line of every file under the lake folder. */
 function lakeLines(): Array<ChangeEvent & { file: string }> {
   const out: Array<ChangeEvent & { file: string }> = [];
@@ -122,21 +122,24 @@ test("writes on both clouds land in each cell's own zone, and the report shows b
 });
 
 test("a delete takes the record out of the latest state and stays in its history, on both clouds", async () => {
-  for (const tenantId of ["T-100", "T-200"]) {
-    await put(tenantId, "doomed", { step: 1 });
-    await put(tenantId, "doomed", { step: 2 }, 1);
-    await del(tenantId, "doomed");
-  }
+  await Promise.all(
+    ["T-100", "T-200"].map(async (tenantId) => {
+      await put(tenantId, "doomed", { step: 1 });
+      await put(tenantId, "doomed", { step: 2 }, 1);
+      await del(tenantId, "doomed");
+    }),
+  );
   await lake().caughtUp();
-  for (const tenantId of ["T-100", "T-200"]) {
-    expect((await eventsOf(tenantId, "doomed")).map((e) => [e.version, e.kind])).toEqual([
-      [1, "created"],
-      [2, "replaced"],
-      [3, "deleted"],
-    ]);
-  }
-  const latest = await withLake((db) => db.rows(`SELECT * FROM latest WHERE record_id = 'doomed'`));
-  expect(latest).toEqual([]);
+  await withLake(async (db) => {
+    for (const tenantId of ["T-100", "T-200"]) {
+      expect((await eventsOf(db, tenantId, "doomed")).map((e) => [e.version, e.kind])).toEqual([
+        [1, "created"],
+        [2, "replaced"],
+        [3, "deleted"],
+      ]);
+    }
+    expect(await db.rows(`SELECT * FROM latest WHERE record_id = 'doomed'`)).toEqual([]);
+  });
 });
 
 test("at least once: a consumer that lost its checkpoint lands everything again, and the views count each change once", async () => {
@@ -155,11 +158,8 @@ test("at least once: a consumer that lost its checkpoint lands everything again,
 test("a consumer that was down delivers its backlog when it returns", async () => {
   await lake().stop("alpha");
   await lake().stop("beta");
-  for (let i = 1; i <= 3; i++) {
-    await put("T-100", `backlog-${i}`, { i });
-    await put("T-200", `backlog-${i}`, { i });
-  }
-  await new Promise((resolve) => setTimeout(resolve, 400)); // more than a poll interval (250 ms)
+  await Promise.all([1, 2, 3].flatMap((i) => [put("T-100", `backlog-${i}`, { i }), put("T-200", `backlog-${i}`, { i })]));
+  await new Promise((resolve) => setTimeout(resolve, 300)); // more than a poll interval (250 ms)
   expect(lakeLines().filter((l) => l.record_id.startsWith("backlog-"))).toEqual([]);
 
   lake().start();
@@ -203,23 +203,23 @@ describe("a tenant moved from AWS to Azure by hand through the admin API", () =>
     await put("T-300", "doc", { rev: 3 }, 2);
     await lake().caughtUp();
 
-    expect(await eventsOf("T-300", "doc")).toEqual([
-      { version: 1, kind: "created", cloud: "aws", cell_id: "alpha" },
-      { version: 2, kind: "replaced", cloud: "aws", cell_id: "alpha" },
-      { version: 3, kind: "replaced", cloud: "azure", cell_id: "beta" },
-    ]);
+    await withLake(async (db) => {
+      expect(await eventsOf(db, "T-300", "doc")).toEqual([
+        { version: 1, kind: "created", cloud: "aws", cell_id: "alpha" },
+        { version: 2, kind: "replaced", cloud: "aws", cell_id: "alpha" },
+        { version: 3, kind: "replaced", cloud: "azure", cell_id: "beta" },
+      ]);
+      const latest = await db.rows("SELECT record_id, version::INTEGER AS version, cloud FROM latest WHERE tenant_id = 'T-300' ORDER BY record_id");
+      expect(latest).toEqual([{ record_id: "doc", version: 3, cloud: "azure" }]);
+    });
     // The import wrote no change events: each change came once, from the cell that committed it.
     expect(lakeLines().filter((l) => l.tenant_id === "T-300" && l.cell_id === "beta").map((l) => l.id)).toEqual(["T-300/doc/3"]);
-    const latest = await withLake((db) => db.rows<{ record_id: string; version: number; cloud: string }>("SELECT record_id, version::INTEGER AS version, cloud FROM latest WHERE tenant_id = 'T-300' ORDER BY record_id"));
-    expect(latest).toEqual([{ record_id: "doc", version: 3, cloud: "azure" }]);
   });
 });
 
 test("nothing from one tenant appears under another", async () => {
   // Same record ids on two tenants of each cell, each write carrying its tenant in its data.
-  for (const { tenantId } of TENANTS.filter((t) => t.tenantId !== "T-300")) {
-    await put(tenantId, "shared-id", { owner: tenantId });
-  }
+  await Promise.all(TENANTS.filter((t) => t.tenantId !== "T-300").map(({ tenantId }) => put(tenantId, "shared-id", { owner: tenantId })));
   await lake().caughtUp();
   await withLake(async (db) => {
     expect(await db.rows("SELECT id, tenant_id FROM events WHERE json_extract_string(data, '$.owner') IS NOT NULL AND json_extract_string(data, '$.owner') <> tenant_id")).toEqual([]);

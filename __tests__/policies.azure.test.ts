@@ -439,11 +439,9 @@ describe("Key Vault rules", () => {
 });
 
 describe("the real AzureCellStack", () => {
-  test.each([["FlexConsumption"], ["Consumption"]] as const)("has zero violations with hostingPlan %s, with and without the lake", (hostingPlan) => {
-    for (const lake of [undefined, {}]) {
-      const stack = new AzureCellStack(Testing.app(), "cell-alpha", { cell: { cellId: "alpha", location: "eastus", hostingPlan, lake }, backend: { kind: "local" } });
-      expect(evaluatePolicies(Testing.synth(stack), AZURE_RULES)).toEqual([]);
-    }
+  test.each([["FlexConsumption"], ["Consumption"]] as const)("has zero violations with hostingPlan %s, lake included", (hostingPlan) => {
+    const stack = new AzureCellStack(Testing.app(), "cell-alpha", { cell: { cellId: "alpha", location: "eastus", hostingPlan, lake: {} }, backend: { kind: "local" } });
+    expect(evaluatePolicies(Testing.synth(stack), AZURE_RULES)).toEqual([]);
   });
 
   test("the rule set covers every resource type the cell's security defaults live on", () => {

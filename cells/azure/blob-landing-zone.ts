@@ -8,7 +8,7 @@ import { LAKE_CONTENT_TYPE, type LandingZone } from "../core";
  * earlier copy.
  */
 export class BlobLandingZone implements LandingZone {
-  constructor(private readonly container: Pick<ContainerClient, "getBlockBlobClient">) {}
+  constructor(readonly container: Pick<ContainerClient, "getBlockBlobClient">) {}
 
   async put(key: string, body: string): Promise<void> {
     await this.container.getBlockBlobClient(key).upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: LAKE_CONTENT_TYPE } });

@@ -1,7 +1,6 @@
 import { ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
-import { ContainerClient } from "@azure/storage-blob";
-import { SettingsReader, deliverToLake, jsonLineLogger, type LakeSource, type LandingZone, type Logger, type OutboxEntry, type RejectedEntry } from "../core";
 import { BlobLandingZone } from "./blob-landing-zone";
+import { SettingsReader, deliverToLake, jsonLineLogger, type LakeSource, type LandingZone, type Logger, type OutboxEntry, type RejectedEntry } from "../core";
 import { AZURE_CELL_ENV, AZURE_LAKE_ENV } from "./config";
 import { ITEM_KINDS } from "./cosmos-items";
 
@@ -90,11 +89,23 @@ export interface AzureLakeOverrides {
 /** The trigger's handler body: lands one change-feed batch. */
 export type AzureLakeHandler = (documents: readonly unknown[]) => Promise<void>;
 
+/**
+ * The landing zone on `LAKE_CONTAINER_URL`, signed in with `credential`. `@azure/storage-blob` is
+ * required here, on the first batch, not when the app's module loads: the HTTP function shares the
+ * module and should not evaluate it on its cold starts.
+ */
+export function blobLandingZone(containerUrl: string, credential: TokenCredential): BlobLandingZone {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ContainerClient } = require("@azure/storage-blob") as typeof import("@azure/storage-blob");
+  return new BlobLandingZone(new ContainerClient(containerUrl, credential));
+}
+
 export function createAzureLakeHandler(settings: AzureLakeSettings, overrides: AzureLakeOverrides = {}): AzureLakeHandler {
   const source: LakeSource = { cloud: "azure", cellId: settings.cellId };
   const logger = overrides.logger ?? jsonLineLogger();
-  const zone = overrides.zone ?? new BlobLandingZone(new ContainerClient(settings.containerUrl, overrides.credential ?? new ManagedIdentityCredential()));
+  let zone = overrides.zone;
   return async (documents) => {
+    zone ??= blobLandingZone(settings.containerUrl, overrides.credential ?? new ManagedIdentityCredential());
     await landFeedDocuments(documents, zone, source, logger);
   };
 }
