@@ -159,7 +159,7 @@ test("a consumer that was down delivers its backlog when it returns", async () =
   await lake().stop("alpha");
   await lake().stop("beta");
   await Promise.all([1, 2, 3].flatMap((i) => [put("T-100", `backlog-${i}`, { i }), put("T-200", `backlog-${i}`, { i })]));
-  await new Promise((resolve) => setTimeout(resolve, 300)); // more than a poll interval (250 ms)
+  expect([lake().running("alpha"), lake().running("beta")]).toEqual([false, false]);
   expect(lakeLines().filter((l) => l.record_id.startsWith("backlog-"))).toEqual([]);
 
   lake().start();
