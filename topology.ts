@@ -32,8 +32,9 @@ export interface Topology {
  */
 export const TOPOLOGY: Topology = {
   cells: [
-    { cloud: "aws", cellId: "alpha", region: "us-east-1", wave: 0 },
-    { cloud: "azure", cellId: "beta", location: "eastus", wave: 1 },
+    // `lake: {}`: every committed change also lands in the cell's own reporting lake (npm run report).
+    { cloud: "aws", cellId: "alpha", region: "us-east-1", wave: 0, lake: {} },
+    { cloud: "azure", cellId: "beta", location: "eastus", wave: 1, lake: {} },
   ],
   tenants: [
     { tenantId: "T-100", cellId: "alpha" },

@@ -173,6 +173,7 @@ describe("resolveAzureCellProps", () => {
       logRetentionDays: 730,
       signingKeyVersion: 7,
       adminKeyVersion: 3,
+      lake: { retentionDays: 90, coolAfterDays: 0 },
     };
     expect(resolveAzureCellProps(explicit)).toEqual(explicit);
   });

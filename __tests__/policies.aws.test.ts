@@ -22,6 +22,44 @@ const table = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 const withTable: Resources = { aws_dynamodb_table: { records: table() } };
+const BUCKET_ID = "${aws_s3_bucket.subject.id}";
+const BUCKET_ARN = "${aws_s3_bucket.subject.arn}";
+/** Everything a compliant bucket named `subject` has around it; `without` drops one kind, `replace` swaps one. */
+const bucketCompanions = (replace: Resources = {}, without?: string): Resources => {
+  const all: Resources = {
+    aws_s3_bucket_public_access_block: { pab: { bucket: BUCKET_ID, block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true } },
+    aws_s3_bucket_server_side_encryption_configuration: { sse: { bucket: BUCKET_ID, rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms" }, bucket_key_enabled: true }] } },
+    aws_s3_bucket_policy: {
+      tls: {
+        bucket: BUCKET_ID,
+        policy: policy({ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [BUCKET_ARN, `${BUCKET_ARN}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+      },
+    },
+    aws_s3_bucket_lifecycle_configuration: {
+      lc: {
+        bucket: BUCKET_ID,
+        rule: [{ id: "r", status: "Enabled", expiration: [{ days: 365 }], noncurrent_version_expiration: [{ noncurrent_days: 30 }], abort_incomplete_multipart_upload: [{ days_after_initiation: 1 }] }],
+      },
+    },
+    aws_s3_bucket_versioning: { v: { bucket: BUCKET_ID, versioning_configuration: { status: "Enabled" } } },
+    aws_s3_bucket_ownership_controls: { own: { bucket: BUCKET_ID, rule: { object_ownership: "BucketOwnerEnforced" } } },
+  };
+  if (without) delete all[without];
+  return { ...all, ...replace };
+};
+const bucketFixtures = (without: string, replace?: Resources): { pass: Fixture; fail: Fixture } => ({
+  pass: { subject: { bucket: "cells-alpha-lake" }, others: bucketCompanions() },
+  fail: { subject: { bucket: "cells-alpha-lake" }, others: replace ? bucketCompanions(replace) : bucketCompanions({}, without) },
+});
+const STREAM = "${aws_dynamodb_table.records.stream_arn}";
+const mapping = (overrides: Record<string, unknown> = {}) => ({
+  event_source_arn: STREAM,
+  bisect_batch_on_function_error: true,
+  maximum_retry_attempts: 10,
+  destination_config: { on_failure: { destination_arn: "${aws_sqs_queue.failures.arn}" } },
+  filter_criteria: { filter: [{ pattern: "{}" }] },
+  ...overrides,
+});
 const stage = (overrides: Record<string, unknown> = {}) => ({
   name: "$default",
   access_log_settings: { destination_arn: "${aws_cloudwatch_log_group.access.arn}", format: "{}" },
@@ -69,6 +107,22 @@ const FIXTURES: Record<string, { pass: Fixture; fail: Fixture }> = {
   "AWS-LOG-1": { pass: { subject: { name: "/aws/lambda/x", retention_in_days: 30 } }, fail: { subject: { name: "/aws/lambda/x" } } },
   "AWS-API-1": { pass: { subject: stage() }, fail: { subject: stage({ access_log_settings: undefined }) } },
   "AWS-API-2": { pass: { subject: stage() }, fail: { subject: stage({ default_route_settings: { detailed_metrics_enabled: true } }) } },
+  "AWS-IAM-5": {
+    pass: { subject: { policy: policy({ Effect: "Allow", Action: ["dynamodb:GetRecords", "dynamodb:GetShardIterator"], Resource: STREAM }) }, others: withTable },
+    fail: { subject: { policy: policy({ Effect: "Allow", Action: ["dynamodb:GetRecords"], Resource: "*" }) }, others: withTable },
+  },
+  "AWS-IAM-6": {
+    pass: { subject: { policy: policy({ Effect: "Allow", Action: ["s3:PutObject"], Resource: "${aws_s3_bucket.lake.arn}/cloud=aws/cell=alpha/*" }) }, others: { aws_s3_bucket: { lake: {} } } },
+    fail: { subject: { policy: policy({ Effect: "Allow", Action: ["s3:PutObject"], Resource: "arn:aws:s3:::*" }) }, others: { aws_s3_bucket: { lake: {} } } },
+  },
+  "AWS-S3-1": bucketFixtures("aws_s3_bucket_public_access_block"),
+  "AWS-S3-2": bucketFixtures("aws_s3_bucket_server_side_encryption_configuration"),
+  "AWS-S3-3": bucketFixtures("aws_s3_bucket_policy"),
+  "AWS-S3-4": bucketFixtures("", { aws_s3_bucket_lifecycle_configuration: { lc: { bucket: BUCKET_ID, rule: [{ id: "r", status: "Enabled", noncurrent_version_expiration: [{ noncurrent_days: 30 }] }] } } }),
+  "AWS-S3-5": bucketFixtures("aws_s3_bucket_versioning"),
+  "AWS-S3-6": bucketFixtures("aws_s3_bucket_ownership_controls"),
+  "AWS-SQS-1": { pass: { subject: { name: "q", sqs_managed_sse_enabled: true } }, fail: { subject: { name: "q", sqs_managed_sse_enabled: false } } },
+  "AWS-ESM-1": { pass: { subject: mapping() }, fail: { subject: mapping({ bisect_batch_on_function_error: undefined, maximum_retry_attempts: -1, destination_config: undefined }) } },
 };
 
 /** A stack holding the fixture; AWS-LMB-1's passing case holds a function instead of a function URL. */
@@ -157,18 +211,81 @@ describe("AWS policy rules, edge cases", () => {
     expect(check("AWS-LMB-5", { logging_config: { log_format: "JSON", system_log_level: "ERROR" } })).toMatch(/drops the START\/REPORT lines/);
   });
 
+  test("AWS-IAM-2 leaves a statement of stream reads to AWS-IAM-5, and still flags table actions on the stream", () => {
+    expect(check("AWS-IAM-2", { policy: policy({ Effect: "Allow", Action: ["dynamodb:DescribeStream", "dynamodb:GetRecords"], Resource: STREAM }) }, withTable)).toBeUndefined();
+    expect(check("AWS-IAM-2", { policy: policy({ Effect: "Allow", Action: ["dynamodb:GetRecords", "dynamodb:GetItem"], Resource: STREAM }) }, withTable)).toMatch(/grants DynamoDB actions on/);
+  });
+
+  test.each([
+    ["every stream", "*"],
+    ["another cell's stream by literal ARN", "arn:aws:dynamodb:eu-west-1:123456789012:table/cells-beta-records/stream/2026-01-01T00:00:00.000"],
+    ["a stream of a table of another stack", "${aws_dynamodb_table.elsewhere.stream_arn}"],
+    ["the table itself", "${aws_dynamodb_table.records.arn}"],
+  ])("AWS-IAM-5 flags stream reads on %s, and accepts the table's streams", (_case, resource) => {
+    expect(check("AWS-IAM-5", { policy: policy({ Effect: "Allow", Action: ["dynamodb:GetRecords"], Resource: resource }) }, withTable)).toMatch(/grants stream actions on/);
+    expect(check("AWS-IAM-5", { policy: policy({ Effect: "Allow", Action: ["dynamodb:ListStreams"], Resource: "${aws_dynamodb_table.records.arn}/stream/*" }) }, withTable)).toBeUndefined();
+  });
+
+  test.each([
+    ["every bucket's objects", "arn:aws:s3:::*/*"],
+    ["a bucket of another stack", "${aws_s3_bucket.elsewhere.arn}/*"],
+    ["another cell's bucket by name", "arn:aws:s3:::cells-beta-lake-123456789012-us-east-1/*"],
+  ])("AWS-IAM-6 flags S3 actions on %s", (_case, resource) => {
+    expect(check("AWS-IAM-6", { policy: policy({ Effect: "Allow", Action: ["s3:PutObject"], Resource: resource }) }, { aws_s3_bucket: { lake: {} } })).toMatch(/grants S3 actions on/);
+  });
+
+  test("the bucket rules look only at settings of their own bucket", () => {
+    const elsewhere = (type: string) => ({ [type]: Object.fromEntries(Object.entries(bucketCompanions()[type]!).map(([k, v]) => [k, { ...v, bucket: "${aws_s3_bucket.other.id}" }])) });
+    for (const [id, type] of [
+      ["AWS-S3-1", "aws_s3_bucket_public_access_block"],
+      ["AWS-S3-2", "aws_s3_bucket_server_side_encryption_configuration"],
+      ["AWS-S3-3", "aws_s3_bucket_policy"],
+      ["AWS-S3-5", "aws_s3_bucket_versioning"],
+      ["AWS-S3-6", "aws_s3_bucket_ownership_controls"],
+    ] as const) {
+      expect(ruleById(id).check({}, { resources: { ...bucketCompanions(elsewhere(type)) }, name: "subject" })).toEqual(expect.any(String));
+    }
+  });
+
+  test("AWS-S3-1 names the public access settings left off; AWS-S3-3 wants the deny on the objects too", () => {
+    const halfBlocked = bucketCompanions({ aws_s3_bucket_public_access_block: { pab: { bucket: BUCKET_ID, block_public_acls: true, ignore_public_acls: true } } });
+    expect(ruleById("AWS-S3-1").check({}, { resources: halfBlocked, name: "subject" })).toBe("the public access block must set block_public_policy, restrict_public_buckets to true");
+    const bucketOnly = bucketCompanions({
+      aws_s3_bucket_policy: { tls: { bucket: BUCKET_ID, policy: policy({ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: BUCKET_ARN, Condition: { Bool: { "aws:SecureTransport": "false" } } }) } },
+    });
+    expect(ruleById("AWS-S3-3").check({}, { resources: bucketOnly, name: "subject" })).toMatch(/denies s3:\* on the bucket and its objects/);
+  });
+
+  test("AWS-S3-5 flags versioning without an expiry of noncurrent versions", () => {
+    const forever = bucketCompanions({ aws_s3_bucket_lifecycle_configuration: { lc: { bucket: BUCKET_ID, rule: [{ id: "r", status: "Enabled", expiration: [{ days: 30 }] }] } } });
+    expect(ruleById("AWS-S3-5").check({}, { resources: forever, name: "subject" })).toMatch(/noncurrent versions/);
+  });
+
+  test("AWS-ESM-1 lists every missing safeguard, leaves mappings on other sources alone, and wants a filter", () => {
+    expect(check("AWS-ESM-1", mapping({ bisect_batch_on_function_error: false, maximum_retry_attempts: undefined, destination_config: undefined, filter_criteria: undefined }))).toBe(
+      "bisect_batch_on_function_error must be true; maximum_retry_attempts must be 0 to 10000 (unset or -1 retries until the records expire), got undefined; destination_config.on_failure.destination_arn must name a queue or topic; filter_criteria must hold at least one filter",
+    );
+    expect(check("AWS-ESM-1", { event_source_arn: "${aws_sqs_queue.q.arn}" })).toBeUndefined();
+  });
+
+  test("AWS-SQS-1 accepts a KMS key instead of SQS-managed encryption", () => {
+    expect(check("AWS-SQS-1", { kms_master_key_id: "alias/aws/sqs" })).toBeUndefined();
+  });
+
   test("AWS-LOG-1 flags a retention of 0 (never expire)", () => {
     expect(check("AWS-LOG-1", { retention_in_days: 0 })).toMatch(/retention_in_days/);
   });
 });
 
 describe("AWS policy rules on the real AwsCellStack", () => {
-  test("the synthesized stack has no violations", () => {
-    expect(evaluatePolicies(synthAwsCellStack().synth, AWS_RULES)).toEqual([]);
+  const withLake = synthAwsCellStack({ lake: {} });
+
+  test("the synthesized stack, lake included, has no violations", () => {
+    expect(evaluatePolicies(withLake.synth, AWS_RULES)).toEqual([]);
   });
 
-  test("every rule's resource type occurs in the stack, except the forbidden function URL", () => {
-    const types = Object.keys(JSON.parse(synthAwsCellStack().synth).resource);
+  test("every rule's resource type occurs in the stack with its lake, except the forbidden function URL", () => {
+    const types = Object.keys(withLake.json.resource);
     const missing = AWS_RULES.map((r) => r.resourceType).filter((t) => t !== "aws_lambda_function_url" && !types.includes(t));
     expect(missing).toEqual([]);
   });

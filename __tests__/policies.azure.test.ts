@@ -22,6 +22,9 @@ import { storageHttpsOnly } from "../policies/rules/azure/storage-https-only";
 import { storageMinTls } from "../policies/rules/azure/storage-min-tls";
 import { storageNoPublicBlobs } from "../policies/rules/azure/storage-no-public-blobs";
 import { storageSharedKeyDisabled } from "../policies/rules/azure/storage-shared-key-disabled";
+import { storageLakeLifecycle } from "../policies/rules/azure/storage-lake-lifecycle";
+import { blobContributorContainerScope } from "../policies/rules/azure/blob-contributor-container-scope";
+import { functionAppIdentityConnections } from "../policies/rules/azure/function-app-identity-connections";
 import { AzureCellStack } from "../stacks/azure-cell-stack";
 
 type Resources = Record<string, Record<string, Record<string, unknown>>>;
@@ -323,6 +326,67 @@ describe("storage rules", () => {
   });
 });
 
+describe("AZ-ST-7 data lake accounts delete their files after a retention", () => {
+  const type = "azurerm_storage_account";
+  const lake = { is_hns_enabled: true, min_tls_version: "TLS1_2" };
+  const policyWith = (rule: Record<string, unknown>, account = "${azurerm_storage_account.fixture.id}"): Resources => ({
+    azurerm_storage_management_policy: { lifecycle: { storage_account_id: account, rule: [rule] } },
+  });
+  const deleting = { name: "lake-retention", enabled: true, filters: { blob_types: ["blockBlob"], prefix_match: ["lake/"] }, actions: { base_blob: { delete_after_days_since_modification_greater_than: 365 } } };
+
+  test("passes a lake account whose enabled rule deletes base blobs", () => {
+    expect(violations(storageLakeLifecycle, type, lake, policyWith(deleting))).toEqual([]);
+  });
+
+  test("fails without a policy, with a disabled rule, with a rule that only tiers, or with another account's policy", () => {
+    const message = "no azurerm_storage_management_policy of this account has an enabled rule that deletes base blobs after a number of days";
+    expect(violations(storageLakeLifecycle, type, lake)).toEqual([message]);
+    expect(violations(storageLakeLifecycle, type, lake, policyWith({ ...deleting, enabled: false }))).toEqual([message]);
+    expect(violations(storageLakeLifecycle, type, lake, policyWith({ ...deleting, actions: { base_blob: { tier_to_cool_after_days_since_modification_greater_than: 30 } } }))).toEqual([message]);
+    expect(violations(storageLakeLifecycle, type, lake, policyWith(deleting, "${azurerm_storage_account.other.id}"))).toEqual([message]);
+  });
+
+  test("leaves accounts without a hierarchical namespace (the cell's host storage) alone", () => {
+    expect(violations(storageLakeLifecycle, type, { min_tls_version: "TLS1_2" })).toEqual([]);
+  });
+});
+
+describe("AZ-RBAC-2 blob writers are granted one container", () => {
+  const type = "azurerm_role_assignment";
+  const writer = { role_definition_name: "Storage Blob Data Contributor", principal_id: "${azurerm_function_app_flex_consumption.f.identity[0].principal_id}", scope: "${azurerm_storage_container.lake.resource_manager_id}" };
+
+  test("passes a container-scoped 'Storage Blob Data Contributor'", () => {
+    expect(violations(blobContributorContainerScope, type, writer)).toEqual([]);
+  });
+
+  test("fails on the account, the resource group or a literal scope, by role name or role id", () => {
+    expect(violations(blobContributorContainerScope, type, { ...writer, scope: "${azurerm_storage_account.lake.id}" })).toEqual([expect.stringMatching(/scope must be .*azurerm_storage_container/)]);
+    expect(violations(blobContributorContainerScope, type, { ...writer, scope: "${azurerm_resource_group.rg.id}" })).toHaveLength(1);
+    const byId = { role_definition_id: "/providers/Microsoft.Authorization/roleDefinitions/ba92f5b4-2d11-453d-a403-e96b0029c9fe", scope: "/subscriptions/x" };
+    expect(violations(blobContributorContainerScope, type, byId)).toHaveLength(1);
+  });
+
+  test("leaves other roles alone (the app's host storage needs 'Storage Blob Data Owner' on its account)", () => {
+    expect(violations(blobContributorContainerScope, type, { ...writer, role_definition_name: "Storage Blob Data Owner", scope: "${azurerm_storage_account.s.id}" })).toEqual([]);
+  });
+});
+
+describe("AZ-FN-9 identity-based connections are not shadowed by a connection string", () => {
+  const type = "azurerm_linux_function_app";
+  const withSettings = (extra: Record<string, string>) => ({ ...goodApp(type), app_settings: { ...(goodApp(type).app_settings as object), ...extra } });
+
+  test("passes the lake trigger's identity connection", () => {
+    expect(violations(functionAppIdentityConnections, type, withSettings({ LAKE_COSMOS__accountEndpoint: "${azurerm_cosmosdb_account.c.endpoint}" }))).toEqual([]);
+  });
+
+  test("fails when a setting named like the connection sits beside it, even a Key Vault reference", () => {
+    expect(violations(functionAppIdentityConnections, type, withSettings({ LAKE_COSMOS__accountEndpoint: "https://c.documents.azure.com:443/", LAKE_COSMOS: KV_REFERENCE }))).toEqual([
+      "app settings LAKE_COSMOS hold connection strings that override their identity-based connections; remove them",
+    ]);
+    expect(violations(functionAppIdentityConnections, type, withSettings({ AzureWebJobsStorage: "" }))).toEqual([expect.stringMatching(/AzureWebJobsStorage/)]);
+  });
+});
+
 describe("Cosmos DB rules", () => {
   const type = "azurerm_cosmosdb_account";
   const good = { local_authentication_disabled: true, backup: { type: "Continuous", tier: "Continuous7Days" } };
@@ -375,8 +439,8 @@ describe("Key Vault rules", () => {
 });
 
 describe("the real AzureCellStack", () => {
-  test.each([["FlexConsumption"], ["Consumption"]] as const)("has zero violations with hostingPlan %s", (hostingPlan) => {
-    const stack = new AzureCellStack(Testing.app(), "cell-alpha", { cell: { cellId: "alpha", location: "eastus", hostingPlan }, backend: { kind: "local" } });
+  test.each([["FlexConsumption"], ["Consumption"]] as const)("has zero violations with hostingPlan %s, lake included", (hostingPlan) => {
+    const stack = new AzureCellStack(Testing.app(), "cell-alpha", { cell: { cellId: "alpha", location: "eastus", hostingPlan, lake: {} }, backend: { kind: "local" } });
     expect(evaluatePolicies(Testing.synth(stack), AZURE_RULES)).toEqual([]);
   });
 
@@ -391,6 +455,7 @@ describe("the real AzureCellStack", () => {
       "azurerm_key_vault_secret",
       "azurerm_cosmosdb_account",
       "azurerm_key_vault",
+      "azurerm_role_assignment",
     ]) {
       expect(covered).toContain(type);
     }

@@ -96,8 +96,8 @@ describe("the synth summary", () => {
   test("has one row per stack with cloud, region, wave, resource count and outputs", () => {
     const count = (stack: string) => Object.values<Record<string, unknown>>(app.stacks[stack].resource).reduce((n, r) => n + Object.keys(r).length, 0);
     expect(summary.stacks).toEqual([
-      { stack: "cell-alpha", cloud: "aws", region: "us-east-1", wave: "0", resources: count("cell-alpha"), outputs: ["admin-key", "endpoint-url", "function-name", "table-name"], crossStackOutputs: 2 },
-      { stack: "cell-beta", cloud: "azure", region: "eastus", wave: "1", resources: count("cell-beta"), outputs: ["admin-key", "cosmos-account-name", "endpoint-url", "function-app-name"], crossStackOutputs: 2 },
+      { stack: "cell-alpha", cloud: "aws", region: "us-east-1", wave: "0", resources: count("cell-alpha"), outputs: ["admin-key", "endpoint-url", "function-name", "lake-bucket", "lake-failure-queue", "table-name"], crossStackOutputs: 2 },
+      { stack: "cell-beta", cloud: "azure", region: "eastus", wave: "1", resources: count("cell-beta"), outputs: ["admin-key", "cosmos-account-name", "endpoint-url", "function-app-name", "lake-container-url"], crossStackOutputs: 2 },
       { stack: "cell-gamma", cloud: "aws", region: "eu-west-1", wave: "2", resources: count("cell-gamma"), outputs: ["admin-key", "endpoint-url", "function-name", "table-name"], crossStackOutputs: 2 },
       { stack: "edge", cloud: "cloudflare", region: "-", wave: "last", resources: count("edge"), outputs: ["registry-namespace-id", "router-url"], crossStackOutputs: 0 },
     ]);

@@ -36,11 +36,13 @@ export async function runBundlesSection(): Promise<BundlesSection> {
   const { bundle } = require("../constructs/bundling") as typeof import("../constructs/bundling");
   const { AWS_CELL_BUNDLE } = require("../constructs/aws-cell") as typeof import("../constructs/aws-cell");
   const { AZURE_CELL_BUNDLE } = require("../constructs/azure-cell") as typeof import("../constructs/azure-cell");
+  const { AWS_LAKE_BUNDLE } = require("../constructs/aws-lake") as typeof import("../constructs/aws-lake");
   const { ROUTER_BUNDLE } = require("../router/bundle-spec") as typeof import("../router/bundle-spec");
   const artifacts = [
     { artifact: "Worker (edge router)", spec: ROUTER_BUNDLE },
     { artifact: "Lambda (AWS cell)", spec: AWS_CELL_BUNDLE },
     { artifact: "Function package (Azure cell)", spec: AZURE_CELL_BUNDLE },
+    { artifact: "Lambda (AWS lake consumer)", spec: AWS_LAKE_BUNDLE },
   ];
   const rows: BundleRow[] = [];
   for (const { artifact, spec } of artifacts) {
@@ -83,10 +85,10 @@ export function formatBundlesSection(section: BundlesSection): { table: string; 
     ],
     section.rows,
   );
-  const [worker, lambda, fn] = section.rows;
+  const [worker, lambda, fn, lake] = section.rows;
   const summary = [
     `gzip = level 9 of the main file; zip = deflate (level 9) zip of the whole bundle folder, the same deterministic zip the cell stacks ship (constructs/zip.ts). build ms = the first bundle() call in this process: esbuild, or "(cached)" when .build/ already held a build of unchanged inputs.`,
-    `bundles: Worker ${kib(worker!.mainGzipBytes)} KiB gzipped, Lambda ${kib(lambda!.zipBytes)} KiB zipped, Function package ${kib(fn!.zipBytes)} KiB zipped (all minified; the Lambda leaves @aws-sdk/* to the runtime, the Function package bundles its SDKs: @azure/functions, @azure/cosmos, @azure/identity).`,
+    `bundles: Worker ${kib(worker!.mainGzipBytes)} KiB gzipped, Lambda ${kib(lambda!.zipBytes)} KiB zipped, Function package ${kib(fn!.zipBytes)} KiB zipped, lake consumer Lambda ${kib(lake!.zipBytes)} KiB zipped (all minified; the Lambdas leave @aws-sdk/* to the runtime, the Function package bundles its SDKs: @azure/functions, @azure/cosmos, @azure/identity, and @azure/storage-blob for the lake trigger).`,
   ];
   return { table, summary };
 }

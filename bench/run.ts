@@ -3,7 +3,7 @@
  *
  *     npm run bench                          # every section
  *     npm run bench -- --quick               # fewer repeats and requests (about 1.5 minutes)
- *     npm run bench -- --only=synth,imports  # some sections: synth, imports, router, bundles
+ *     npm run bench -- --only=synth,imports  # some sections: synth, imports, router, bundles, lake
  *
  * Sections:
  * 1. synth    - synth time and peak RSS for the real app and 2/10/50/100-cell topologies, each in a
@@ -12,7 +12,10 @@
  *               each in a fresh plain node process (bench/imports.ts, bench/import-child.cjs);
  * 3. router   - latency percentiles and throughput through the edge router vs straight to the cell,
  *               on the local sandbox (bench/router-overhead.ts);
- * 4. bundles  - Worker, Lambda and Function package sizes, raw, gzip and zip (bench/bundles.ts).
+ * 4. bundles  - Worker, Lambda and Function package sizes, raw, gzip and zip (bench/bundles.ts);
+ * 5. lake     - the lag from a committed write to its event in the landing zone under a steady write
+ *               load, per cloud, on the sandbox's lake pumps, and the report's time over 100,000
+ *               synthetic events (bench/lake.ts).
  *
  * Tables go to stdout, progress to stderr, and everything (with node version, CPU, date, commit) to
  * bench/results/local/latest.json (git-ignored). `-- --update` writes the committed
@@ -25,11 +28,12 @@ import { formatBundlesSection, runBundlesSection } from "./bundles";
 import { ROOT } from "./child";
 import { benchEnvironment } from "./environment";
 import { formatImportsSection, runImportsSection } from "./imports";
+import { formatLakeSection, runLakeSection } from "./lake";
 import { formatRouterSection, runRouterSection } from "./router-overhead";
 import { formatSynthSection, runSynthSection } from "./synth";
 import { printSection, round } from "./table";
 
-const SECTIONS = ["synth", "imports", "router", "bundles"] as const;
+const SECTIONS = ["synth", "imports", "router", "bundles", "lake"] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** The committed results, which the README's figures come from; written only with `--update`. */
@@ -77,6 +81,7 @@ function settings(quick: boolean) {
     router: quick
       ? { requests: 200, warmup: 50, concurrency: 16, throughputRequests: 400, blockSize: 50 }
       : { requests: 1000, warmup: 200, concurrency: 16, throughputRequests: 2000, blockSize: 50 },
+    lake: { seconds: quick ? 10 : 30, ratePerTenant: 20, reportEvents: 100_000, reportRepeats: quick ? 1 : 3 },
   };
 }
 
@@ -136,6 +141,12 @@ async function main(): Promise<void> {
     results.bundles = section;
     const { table, summary } = formatBundlesSection(section);
     printSection("4. Bundle sizes", table, summary);
+  });
+  await run("lake", async () => {
+    const section = await runLakeSection({ ...config.lake, log });
+    results.lake = section;
+    const { table, summary } = formatLakeSection(section);
+    printSection("5. Reporting lake: write-to-landing lag per cloud, report time over 100,000 events", table, summary);
   });
 
   const totalSeconds = (performance.now() - started) / 1000;

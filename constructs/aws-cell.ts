@@ -17,6 +17,7 @@ import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { AWS_CELL_ENV, AWS_LAMBDA_ENTRY, TABLE_SCHEMA, awsCellTableName } from "../cells/aws/config";
 import type { Cloud } from "../contract";
+import { AwsLake, resolveAwsLakeProps, type AwsCellLakeProps, type ResolvedAwsLakeProps } from "./aws-lake";
 import { bundle, packageOf, type Bundle, type BundleSpec } from "./bundling";
 import type { ICell } from "./cell";
 import { AWS_CELL_PROPS, type AwsCellArchitecture, type AwsCellLambdaRuntime } from "./props/aws-cell-props";
@@ -132,10 +133,17 @@ export interface AwsCellProps {
    * @default true
    */
   readonly tableDeletionProtection?: boolean;
+  /**
+   * The reporting lake: a consumer of the table's stream that lands every committed change in an S3
+   * bucket of the cell's own (see `AwsLake`). `{}` turns it on with its defaults.
+   * @default - no lake
+   */
+  readonly lake?: AwsCellLakeProps;
 }
 
 /** `AwsCellProps` with every default filled in. */
-export type ResolvedAwsCellProps = Required<Omit<AwsCellProps, "reservedConcurrency" | "allowUnlistedRegion">> & Pick<AwsCellProps, "reservedConcurrency">;
+export type ResolvedAwsCellProps = Required<Omit<AwsCellProps, "reservedConcurrency" | "allowUnlistedRegion" | "lake">> &
+  Pick<AwsCellProps, "reservedConcurrency"> & { readonly lake?: ResolvedAwsLakeProps };
 
 /** The defaults `AwsCell` applies to props the caller leaves out. */
 export const AWS_CELL_DEFAULTS = {
@@ -177,6 +185,7 @@ export function resolveAwsCellProps(props: AwsCellProps): ResolvedAwsCellProps {
     signingKeyVersion: props.signingKeyVersion ?? AWS_CELL_DEFAULTS.signingKeyVersion,
     adminKeyVersion: props.adminKeyVersion ?? AWS_CELL_DEFAULTS.adminKeyVersion,
     tableDeletionProtection: props.tableDeletionProtection ?? AWS_CELL_DEFAULTS.tableDeletionProtection,
+    ...(props.lake === undefined ? {} : { lake: resolveAwsLakeProps(props.lake) }),
   };
 }
 
@@ -276,6 +285,8 @@ export class AwsCell extends Construct implements ICell {
   readonly adminSecretStore: SecretsmanagerSecret;
   /** The bundled function code (hash and folder), as deployed. */
   readonly code: Bundle;
+  /** The reporting lake (bucket, consumer, stream mapping), when `lake` is set. */
+  readonly lake?: AwsLake;
 
   constructor(scope: Construct, id: string, props: AwsCellProps) {
     // Validate before joining the construct tree: invalid props leave no half-built cell behind.
@@ -462,5 +473,19 @@ export class AwsCell extends Construct implements ICell {
     });
 
     this.endpointUrl = this.api.apiEndpoint;
+
+    // --- reporting lake (optional) --------------------------------------------------------------
+    if (p.lake) {
+      this.lake = new AwsLake(this, "lake", {
+        cellId: p.cellId,
+        region: p.region,
+        table: this.table,
+        lambdaRuntime: p.lambdaRuntime,
+        architecture: p.architecture,
+        logRetentionDays: p.logRetentionDays,
+        logging: AWS_CELL_LOGGING,
+        lake: p.lake,
+      });
+    }
   }
 }

@@ -24,6 +24,7 @@ import { createHash } from "node:crypto";
 import { AZURE_CELL_ENV, AZURE_FUNCTION_ENTRY, CONTAINER_SCHEMA, FUNCTION_HOST_JSON, FUNCTION_PACKAGE_JSON } from "../cells/azure/config";
 import type { Cloud } from "../contract";
 import { AzapiResourceAction, AzapiUpdateResource } from "./azapi";
+import { AzureLake, resolveAzureLakeProps, type AzureCellLakeProps, type ResolvedAzureLakeProps } from "./azure-lake";
 import { bundle, packageOf, type Bundle, type BundleSpec } from "./bundling";
 import type { ICell } from "./cell";
 import {
@@ -208,11 +209,17 @@ export interface AzureCellProps {
    * @default 1
    */
   readonly adminKeyVersion?: number;
+  /**
+   * The reporting lake: a Cosmos DB trigger in the cell's Function App that lands every committed
+   * change in a landing container of the cell's own (see `AzureLake`). `{}` turns it on with its defaults.
+   * @default - no lake
+   */
+  readonly lake?: AzureCellLakeProps;
 }
 
-/** `AzureCellProps` with every default filled in (`namePrefix` and `cosmosThroughputRu` stay optional). */
-export type ResolvedAzureCellProps = Required<Omit<AzureCellProps, "namePrefix" | "cosmosThroughputRu" | "allowUnlistedLocation">> &
-  Pick<AzureCellProps, "namePrefix" | "cosmosThroughputRu">;
+/** `AzureCellProps` with every default filled in (`namePrefix`, `cosmosThroughputRu` and `lake` stay optional). */
+export type ResolvedAzureCellProps = Required<Omit<AzureCellProps, "namePrefix" | "cosmosThroughputRu" | "allowUnlistedLocation" | "lake">> &
+  Pick<AzureCellProps, "namePrefix" | "cosmosThroughputRu"> & { readonly lake?: ResolvedAzureLakeProps };
 
 /** The defaults `AzureCell` applies to props the caller leaves out. */
 export const AZURE_CELL_DEFAULTS = {
@@ -257,6 +264,7 @@ export function resolveAzureCellProps(props: AzureCellProps): ResolvedAzureCellP
     logRetentionDays: props.logRetentionDays ?? AZURE_CELL_DEFAULTS.logRetentionDays,
     signingKeyVersion: props.signingKeyVersion ?? AZURE_CELL_DEFAULTS.signingKeyVersion,
     adminKeyVersion: props.adminKeyVersion ?? AZURE_CELL_DEFAULTS.adminKeyVersion,
+    ...(props.lake === undefined ? {} : { lake: resolveAzureLakeProps(props.lake) }),
   };
 }
 
@@ -412,6 +420,8 @@ export class AzureCell extends Construct implements ICell {
   readonly oneDeploy?: AzapiResourceAction;
   /** The bundled function package (folder with `index.js`, `host.json`, `package.json`, and its hash). */
   readonly code: Bundle;
+  /** The reporting lake (landing account and container, lease container, the app's write role), when `lake` is set. */
+  readonly lake?: AzureLake;
 
   constructor(scope: Construct, id: string, props: AzureCellProps) {
     super(scope, id);
@@ -579,6 +589,21 @@ export class AzureCell extends Construct implements ICell {
       lifecycle: { createBeforeDestroy: true },
     });
 
+    // --- reporting lake (optional): its trigger runs in the app below ---------------------------
+    if (p.lake) {
+      this.lake = new AzureLake(this, "lake", {
+        cellId: p.cellId,
+        cellStorageAccount: names.storageAccount,
+        placement,
+        cosmosAccountName: this.cosmosAccount.name,
+        cosmosEndpoint: this.cosmosAccount.endpoint,
+        cosmosDatabaseName: database.name,
+        leaseThroughputRu: p.cosmosCapacity === "Provisioned" ? AZURE_CELL_DEFAULTS.provisionedThroughputRu : undefined,
+        workspaceId: workspace.id,
+        lake: p.lake,
+      });
+    }
+
     // --- compute ------------------------------------------------------------------------------
     const plan = new ServicePlan(this, "plan", { ...placement, name: names.servicePlan, osType: "Linux", skuName: flex ? "FC1" : "Y1" });
     const appSettings: Record<string, string> = {
@@ -592,6 +617,8 @@ export class AzureCell extends Construct implements ICell {
       [AZURE_CELL_ENV.keyVaultUrl]: this.keyVault.vaultUri,
       [AZURE_CELL_ENV.signingSecretName]: this.signingSecretStore.name,
       [AZURE_CELL_ENV.adminSecretName]: this.adminSecretStore.name,
+      // Setting the lake's container URL is what registers the lake trigger (function.ts).
+      ...this.lake?.appSettings,
     };
     const siteConfig = {
       minimumTlsVersion: "1.2",
@@ -665,8 +692,10 @@ export class AzureCell extends Construct implements ICell {
       scope: this.cosmosAccount.id,
     });
 
+    const appLake = this.lake?.grantWriter(principalId);
+
     if (this.functionApp instanceof FunctionAppFlexConsumption) {
-      this.oneDeploy = this.deployThroughOneDeploy(this.functionApp, flexAppSettings, insights.connectionString, [appStorage, appSecrets, appCosmos]);
+      this.oneDeploy = this.deployThroughOneDeploy(this.functionApp, flexAppSettings, insights.connectionString, [appStorage, appSecrets, appCosmos, ...(appLake ? [appLake] : [])]);
     }
 
     this.diagnostics(workspace.id);

@@ -13,6 +13,7 @@ import { runDeployCli } from "./deploy/command";
 import { JournalStore, journalDir } from "./moves/journal";
 import type { MoveHooks } from "./moves/move";
 import { RegistryUnavailableError } from "./registry/port";
+import { runReportCommand } from "./report/command";
 import { TOPOLOGY } from "../topology";
 
 /** What one `cellctl` run needs from its surroundings (tests pass their own). */
@@ -42,6 +43,11 @@ export async function runCellctl(argv: readonly string[], surroundings: CellctlE
       stdout: (text) => process.stdout.write(text),
       stderr: (line) => process.stderr.write(`${line}\n`),
     });
+  }
+  // `cellctl report ...` is `npm run report -- ...`.
+  if (argv[0] === "report") {
+    await runReportCommand(argv.slice(1));
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
   }
   let exitCode = 0;
   const journalRoot = journalDir(surroundings.env, surroundings.cwd);
@@ -102,6 +108,7 @@ export async function runCellctl(argv: readonly string[], surroundings: CellctlE
     .requiredOption("--cell <cell>", "the cell the tenant moved away from")
     .action((tenant: string, options: { cell: string }) => run((plane, io) => purgeCommand(plane, io, tenant, options))());
   program.command("deploy").description("deploy the stacks in waves (the same as 'npm run deploy'; 'cellctl deploy --help')");
+  program.command("report").description("the global report over every cell's lake (the same as 'npm run report'; 'cellctl report --help')");
   const registry = program.command("registry").description("back up and restore the live registry");
   registry
     .command("export")

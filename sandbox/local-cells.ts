@@ -1,3 +1,4 @@
+import type { Container } from "@azure/cosmos";
 import { createAwsCell } from "../cells/aws/composition";
 import { AWS_CELL_ENV, awsCellTableName } from "../cells/aws/config";
 import { createAzureCell } from "../cells/azure/composition";
@@ -31,9 +32,19 @@ export interface LocalCell {
   readonly adminKey: SigningKey;
   /** The TCP proxy between the cell and its store: inject faults (slow, frozen, refused, lost answers) here. */
   readonly storeProxy: FaultProxy;
+  /** Where the cell's change stream (its outbox) can be read, straight from its store: what the lake pumps read. */
+  readonly outbox: LocalOutbox;
   /** Stops the host, the composition's clients, the proxy and the store, in that order. */
   close(): Promise<void>;
 }
+
+/**
+ * A local cell's change stream: the stream of its table on DynamoDB Local (AWS), or its container on
+ * the Cosmos DB emulator, whose outbox documents stand in for the change feed (Azure).
+ */
+export type LocalOutbox =
+  | { readonly kind: "dynamodb-stream"; readonly endpoint: string; readonly streamArn: string }
+  | { readonly kind: "cosmos-container"; readonly container: Container };
 
 /** What a local cell gets besides its spec. */
 export interface LocalCellOptions {
@@ -58,7 +69,7 @@ async function startAwsCell(spec: Extract<CellSpec, { cloud: "aws" }>, options: 
     const tableName = `${awsCellTableName(spec.cellId)}-${Date.now().toString(36)}`;
     const admin = localDynamoDbClient(options.dynamodbEndpoint);
     closers.push(() => admin.destroy());
-    await createCellTable(admin, tableName);
+    const { streamArn } = await createCellTable(admin, tableName);
     const storeProxy = await startFaultProxy(hostPort(options.dynamodbEndpoint));
     closers.push(() => storeProxy.close());
     const cell = createAwsCell(
@@ -78,7 +89,8 @@ async function startAwsCell(spec: Extract<CellSpec, { cloud: "aws" }>, options: 
     closers.push(() => cell.close());
     const host = await startHttpHost(awsCellResponder(cell.handler), { name: spec.cellId });
     closers.push(() => host.stop());
-    return { cellId: spec.cellId, cloud: "aws", region: spec.region, host, key: options.key, adminKey: options.adminKey, storeProxy, close: () => closeInReverse(closers) };
+    const outbox: LocalOutbox = { kind: "dynamodb-stream", endpoint: options.dynamodbEndpoint, streamArn };
+    return { cellId: spec.cellId, cloud: "aws", region: spec.region, host, key: options.key, adminKey: options.adminKey, storeProxy, outbox, close: () => closeInReverse(closers) };
   } catch (error) {
     await closeInReverse(closers);
     throw error;
@@ -110,7 +122,8 @@ async function startAzureCell(spec: Extract<CellSpec, { cloud: "azure" }>, optio
     closers.push(() => cell.dispose());
     const host = await startHttpHost(azureCellResponder(cell.handler), { name: spec.cellId });
     closers.push(() => host.stop());
-    return { cellId: spec.cellId, cloud: "azure", region: regionOf(spec), host, key: options.key, adminKey: options.adminKey, storeProxy, close: () => closeInReverse(closers) };
+    const outbox: LocalOutbox = { kind: "cosmos-container", container: store.container };
+    return { cellId: spec.cellId, cloud: "azure", region: regionOf(spec), host, key: options.key, adminKey: options.adminKey, storeProxy, outbox, close: () => closeInReverse(closers) };
   } catch (error) {
     await closeInReverse(closers);
     throw error;

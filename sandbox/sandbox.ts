@@ -8,6 +8,7 @@ import { TOPOLOGY, type Topology } from "../topology";
 import { loadTopology } from "../topology-schema";
 import { closeInReverse } from "./close-in-reverse";
 import { startDynamoDbLocal } from "./emulators/dynamodb-local";
+import { startLocalLake, type LocalLake } from "./lake/local-lake";
 import type { Faults, FaultProxy } from "./fault-proxy";
 import { startLocalCell, type LocalCell } from "./local-cells";
 import { startLocalIssuer } from "./issuer";
@@ -50,6 +51,12 @@ export interface SandboxOptions {
    * @default true
    */
   readonly auth?: boolean;
+  /**
+   * Runs the reporting lake's consumers: one pump per cell landing its change stream in
+   * `<lakeDir>/<cellId>` (emptied first), which `npm run report` reads. `npm start` uses `.sandbox/lake`.
+   * @default - no lake pumps
+   */
+  readonly lakeDir?: string;
 }
 
 /** One running cell, as a client of the sandbox sees it. */
@@ -80,6 +87,8 @@ export interface Sandbox {
   readonly connection: Connection;
   /** The token issuer the router trusts and a ready token per seeded tenant; undefined when the sandbox runs without auth. */
   readonly auth: SandboxAuth | undefined;
+  /** The lake pumps (stop, start, rewind, wait until caught up), when started with `lakeDir`. */
+  readonly lake: LocalLake | undefined;
   /**
    * Takes a cell's compute down, as an outage would: its port refuses connections and open ones are
    * cut. With `store: true` its store becomes unreachable too (the fault proxy refuses), as in a
@@ -157,6 +166,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       const cell = cells.get(tenant.cellId)!;
       await new AdminClient({ cellId: cell.cellId, url: cell.host.url, key: cell.adminKey }).setOwnership(tenant.tenantId, { epoch: tenant.epoch ?? 1, state: "active", expected: null });
     }
+    let lake: LocalLake | undefined;
+    if (options.lakeDir !== undefined) {
+      const pumps = startLocalLake({ dir: options.lakeDir, cells: [...cells.values()], logger: (cellId) => cellLogger(cellId, options.log) });
+      closers.push(() => pumps.close());
+      lake = pumps;
+    }
     const registry = (await router.mf.getKVNamespace(REGISTRY_BINDING)) as unknown as KvNamespaceLike;
     const registryServer = await startRegistryServer(registry);
     closers.push(() => registryServer.close());
@@ -169,7 +184,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       cells: Object.fromEntries([...cells.values()].map((c) => [c.cellId, { url: c.host.url, adminKey: c.adminKey }])),
       ...(auth ? { tokens: { ...auth.tokens } } : {}),
     };
-    return sandboxOf(router.url, cells, registry, connection, closers, auth);
+    return sandboxOf(router.url, cells, registry, connection, closers, auth, lake);
   } catch (error) {
     await closeInReverse(closers).catch(() => undefined);
     throw error;
@@ -183,6 +198,7 @@ function sandboxOf(
   connection: Connection,
   closers: Array<() => unknown>,
   auth: SandboxAuth | undefined,
+  lake: LocalLake | undefined,
 ): Sandbox {
   const cellOf = (cellId: string): LocalCell => {
     const cell = running.get(cellId);
@@ -215,6 +231,7 @@ function sandboxOf(
     registry,
     connection,
     auth,
+    lake,
     stopCell: async (cellId, stopOptions = {}) => {
       open(`stop cell '${cellId}'`);
       const cell = cellOf(cellId);

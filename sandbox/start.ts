@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { SANDBOX_CONNECTION_FILE, writeConnection } from "../control/connection";
 import { TOPOLOGY } from "../topology";
+import { SANDBOX_LAKE_DIR } from "./lake/local-lake";
 import { DEFAULT_ROUTER_PORT, startSandbox, type Sandbox } from "./sandbox";
 
 /**
@@ -76,6 +77,10 @@ function guide(sandbox: Sandbox): string {
     "  npm run cellctl -- tenants",
     "  npm run cellctl -- place T-300",
     "",
+    `Every change lands in the local reporting lake (${sandbox.lake?.dir ?? SANDBOX_LAKE_DIR}, one folder per cell); read both clouds as one table:`,
+    "",
+    "  npm run report",
+    "",
     "Ctrl-C stops everything.",
   );
   return lines.join("\n");
@@ -105,7 +110,7 @@ function ownSignals(handler: (signal: NodeJS.Signals) => void): void {
 
 async function main(): Promise<void> {
   const log = process.env.SANDBOX_LOG === "1" ? (line: string) => console.log(line) : undefined;
-  const starting = startSandbox({ topology: TOPOLOGY, routerPort: routerPort(process.env.SANDBOX_PORT), log, auth: sandboxAuth(process.env.SANDBOX_AUTH) });
+  const starting = startSandbox({ topology: TOPOLOGY, routerPort: routerPort(process.env.SANDBOX_PORT), log, auth: sandboxAuth(process.env.SANDBOX_AUTH), lakeDir: SANDBOX_LAKE_DIR });
 
   let stoppingSince: number | undefined;
   const stop = (signal: NodeJS.Signals) => {

@@ -38,6 +38,10 @@ export class AwsCellStack extends TerraformStack {
     new TerraformOutput(this, "endpoint-url", { value: this.cell.endpointUrl, description: "Base URL of the cell's HTTP API" });
     new TerraformOutput(this, "table-name", { value: this.cell.table.name, description: "DynamoDB table holding the cell's records" });
     new TerraformOutput(this, "function-name", { value: this.cell.function.functionName, description: "Lambda function serving the cell's API" });
+    if (this.cell.lake) {
+      new TerraformOutput(this, "lake-bucket", { value: this.cell.lake.bucket.bucket, description: "S3 bucket the cell's change events land in (npm run report -- --lake s3://<bucket>)" });
+      new TerraformOutput(this, "lake-failure-queue", { value: this.cell.lake.failureQueue.url, description: "SQS queue holding batches the lake consumer could not land" });
+    }
     adminKeyOutput(this, this.cell);
   }
 }

@@ -51,6 +51,12 @@ export class AzureCellStack extends TerraformStack {
     new TerraformOutput(this, "endpoint-url", { value: this.cell.endpointUrl, description: "Base URL of the cell's HTTP API" });
     new TerraformOutput(this, "function-app-name", { value: this.cell.functionApp.name, description: "Function App serving the cell's API" });
     new TerraformOutput(this, "cosmos-account-name", { value: this.cell.cosmosAccount.name, description: "Cosmos DB account holding the cell's records" });
+    if (this.cell.lake) {
+      new TerraformOutput(this, "lake-container-url", {
+        value: this.cell.lake.containerUrl,
+        description: "Landing container the cell's change events land in (npm run report -- --lake az://<account>.blob.core.windows.net/lake)",
+      });
+    }
     adminKeyOutput(this, this.cell);
   }
 }

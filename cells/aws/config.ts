@@ -45,3 +45,29 @@ export const TABLE_SCHEMA = {
 
 /** The cell's DynamoDB table name: derived from the cell id only, so it is stable API (renaming it loses data). */
 export const awsCellTableName = (cellId: string): string => `cells-${cellId}-records`;
+
+/** Sort-key prefix of the tenant's outbox entries (`C#<committed at>#<record>#<version>`, see the DynamoDB store). */
+export const OUTBOX_SORT_KEY_PREFIX = "C#";
+
+/**
+ * The reporting lake's consumer (`AwsCellProps.lake`): a second Lambda on the table's stream that lands
+ * every outbox entry in the cell's lake bucket. Its environment variable names and bundle entry.
+ */
+export const AWS_LAKE_ENV = {
+  cellId: "CELL_ID",
+  /** The lake bucket's name. */
+  bucket: "LAKE_BUCKET",
+} as const;
+
+/** The lake consumer's Lambda entry, relative to the repository root; exports `handler`. */
+export const AWS_LAKE_LAMBDA_ENTRY = "cells/aws/lake-lambda.ts";
+
+/**
+ * The event source mapping's filter (Lambda event filtering syntax): only new outbox items reach the
+ * consumer. Records, ownership, keyed answers and nonces are other sort keys; TTL expiry and purges are
+ * `REMOVE` events. The local stream pump applies the same rule (`isOutboxInsert`).
+ */
+export const LAKE_STREAM_FILTER = {
+  eventName: ["INSERT"],
+  dynamodb: { Keys: { [TABLE_SCHEMA.sortKey]: { S: [{ prefix: OUTBOX_SORT_KEY_PREFIX }] } } },
+} as const;

@@ -301,7 +301,7 @@ export function createAzureCell(env: AzureCellEnv, overrides: AzureCellOverrides
 
   const cell = createCellHandler({
     config: { cellId: settings.cellId, cloud: "azure", edgeKeyId: settings.signingKeyId, adminKeyId: settings.adminKey?.keyId },
-    store: new CosmosTenantStore(container),
+    store: new CosmosTenantStore(container, settings.storeTimeoutMs),
     nonces: new CosmosNonceStore(container),
     keys,
     clock,

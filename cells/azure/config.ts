@@ -57,3 +57,28 @@ export const FUNCTION_PACKAGE_JSON = {
   private: true,
   main: "index.js",
 } as const;
+
+/**
+ * The reporting lake's consumer (`AzureCellProps.lake`): a Cosmos DB trigger in the cell's Function
+ * App that lands every outbox document in the cell's landing container. Its app setting names.
+ */
+export const AZURE_LAKE_ENV = {
+  /**
+   * `https://<account>.blob.core.windows.net/<container>`: the landing container, written with the
+   * app's identity. Setting it is what registers the lake trigger; without it the app has none.
+   */
+  containerUrl: "LAKE_CONTAINER_URL",
+  /** The lease container (in the cell's database) where the trigger keeps its change-feed checkpoints. */
+  leaseContainer: "LAKE_LEASE_CONTAINER",
+  /**
+   * The trigger's identity-based Cosmos DB connection: `LAKE_COSMOS__accountEndpoint` holds the
+   * account's endpoint and the host signs in with the app's system-assigned identity. No key anywhere.
+   */
+  cosmosConnection: "LAKE_COSMOS",
+} as const;
+
+/** Name of the lake's Cosmos DB trigger function in the app. */
+export const LAKE_TRIGGER_NAME = "lake";
+
+/** The app setting holding the account endpoint of an identity-based Cosmos DB connection named `connection`. */
+export const identityConnectionEndpointSetting = (connection: string): string => `${connection}__accountEndpoint`;

@@ -21,7 +21,7 @@ export function hasStatus(error: unknown, status: number): boolean {
 
 /** Statuses that mean "the store did not answer usably": timeout, throttling, retry-with, server errors. */
 const UNAVAILABLE_STATUSES = new Set([408, 429, 449, 500, 502, 503, 504]);
-const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED", "EHOSTUNREACH", "ENETUNREACH", "ERR_SSL_WRONG_VERSION_NUMBER"]);
+const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "ECONNABORTED", "EHOSTUNREACH", "ENETUNREACH", "ERR_SSL_WRONG_VERSION_NUMBER", "TimeoutError"]);
 const UNAVAILABLE_NAMES = new Set(["TimeoutError", "AbortError"]);
 
 /**

@@ -148,6 +148,8 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** How many ETags the store remembers between a read and the write that follows it. */
 const ETAG_CACHE_SIZE = 2_000;
+/** A write's default wait for its turn: the cell's default store-call budget (`DEFAULT_STORE_TIMEOUT_MS`). */
+const DEFAULT_QUEUE_WAIT_MS = 2_500;
 
 /**
  * The ETags of items this store read or wrote most recently, so a write right after its planning
@@ -184,7 +186,23 @@ export class CosmosTenantStore implements TenantStore {
   /** One write at a time per tenant in this process (see `KeyedMutex`). */
   private readonly writes = new KeyedMutex();
 
-  constructor(private readonly container: Container) {}
+  /**
+   * @param queueWaitMs How long a write may wait behind the tenant's other writes in this process
+   *   before it gives up with `StoreUnavailableError` (a 503 with Retry-After): one store call's
+   *   budget, so a slow store sheds load instead of queueing writes past the router's deadline.
+   */
+  constructor(
+    private readonly container: Container,
+    private readonly queueWaitMs: number = DEFAULT_QUEUE_WAIT_MS,
+  ) {}
+
+  /** Runs `task` in the tenant's write queue, waiting at most `queueWaitMs` for its turn. */
+  private inWriteQueue<T>(tenantId: string, task: () => Promise<T>): Promise<T> {
+    return this.writes.run(tenantId, task, {
+      waitMs: this.queueWaitMs,
+      onTimeout: () => new StoreUnavailableError(`writes of tenant '${tenantId}' waited ${this.queueWaitMs} ms behind earlier ones: the store is slow`),
+    });
+  }
 
   private async readOwnership(tenantId: string): Promise<ReadItem<OwnershipDoc> | undefined> {
     const found = await readItem<OwnershipDoc>(this.container, OWNERSHIP_ITEM_ID, tenantId);
@@ -203,7 +221,7 @@ export class CosmosTenantStore implements TenantStore {
    * still says what the caller expected, is tried again.
    */
   setOwnership(next: Ownership, expected: OwnershipExpectation | undefined): Promise<void> {
-    return this.writes.run(next.tenantId, () => this.setOwnershipNow(next, expected));
+    return this.inWriteQueue(next.tenantId, () => this.setOwnershipNow(next, expected));
   }
 
   private async setOwnershipNow(next: Ownership, expected: OwnershipExpectation | undefined): Promise<void> {
@@ -274,7 +292,7 @@ export class CosmosTenantStore implements TenantStore {
    * concurrent write of the tenant reads the ownership again and retries.
    */
   commit(write: RecordWrite): Promise<void> {
-    return this.writes.run(write.item.tenantId, () => this.commitNow(write));
+    return this.inWriteQueue(write.item.tenantId, () => this.commitNow(write));
   }
 
   private async commitNow(write: RecordWrite): Promise<void> {

@@ -1,6 +1,7 @@
 import { app, type HttpMethod } from "@azure/functions";
 import { createAzureCell, type AzureCell } from "./composition";
 import { errorForLog, internalErrorResponse, type AzureHttpHandler } from "./functions-http";
+import { registerLakeTrigger } from "./lake-trigger";
 
 /**
  * The Function App's entry point (`AZURE_FUNCTION_ENTRY`), bundled by esbuild into the zip package.
@@ -49,3 +50,6 @@ app.http(CELL_FUNCTION_NAME, {
   authLevel: "anonymous",
   handler,
 });
+
+// The reporting lake's Cosmos DB trigger, when the cell has a lake (`AzureCellProps.lake`).
+registerLakeTrigger(process.env);

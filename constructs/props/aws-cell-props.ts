@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cellIdField, integerAtLeast, integerFrom, nonEmpty, numberWith, oneOf, oneOfNumbers } from "./fields";
+import { AWS_LAKE_PROPS } from "./lake-props";
 import { AWS_PLACE, placeProblems } from "./places";
 import type { PropsRules } from "./problems";
 
@@ -50,6 +51,7 @@ export const AWS_CELL_PROPS = {
     signingKeyVersion: integerAtLeast(1).optional(),
     adminKeyVersion: integerAtLeast(1).optional(),
     tableDeletionProtection: z.boolean().optional(),
+    lake: AWS_LAKE_PROPS.optional(),
   },
   crossField: (props) => placeProblems(AWS_PLACE, props),
   aliases: { location: "region" },

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cellIdField, integerAtLeast, integerFrom, matching, nonEmpty, numberWith, oneOf, oneOfNumbers } from "./fields";
+import { AZURE_LAKE_PROPS } from "./lake-props";
 import { AZURE_PLACE, placeProblems } from "./places";
 import type { Problem, PropsRules } from "./problems";
 
@@ -90,6 +91,7 @@ export const AZURE_CELL_PROPS = {
     logRetentionDays: oneOfNumbers(AZURE_LOG_RETENTION_DAYS).optional(),
     signingKeyVersion: integerAtLeast(1).optional(),
     adminKeyVersion: integerAtLeast(1).optional(),
+    lake: AZURE_LAKE_PROPS.optional(),
   },
   crossField: (props) => [...placeProblems(AZURE_PLACE, props), ...modeProblems(props)],
   aliases: { region: "location" },

@@ -67,6 +67,18 @@ function unknownField(key: string, known: readonly string[], aliases: Readonly<R
   return `unknown field${hint || `; ${owner} fields are ${known.join(", ")}`}`;
 }
 
+/** The field names of the object schema at `path` below `schema` (optional wrappers unwrapped). */
+function keysAt(schema: z.ZodObject, path: ProblemPath): string[] {
+  let current: unknown = schema;
+  for (const key of path) {
+    while (current instanceof z.ZodOptional) current = current.unwrap();
+    if (!(current instanceof z.ZodObject)) return [];
+    current = current.shape[String(key)];
+  }
+  while (current instanceof z.ZodOptional) current = current.unwrap();
+  return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
+}
+
 /**
  * Parses `raw` with a strict object `schema` and turns every zod issue into a `Problem`: a missing
  * field is "is required", a wrong type says what was expected and what came, an unknown key names
@@ -76,12 +88,16 @@ export function schemaProblems(schema: z.ZodObject, raw: unknown, wording: Schem
   if (!isRecord(raw)) return [{ path: [], message: `must be an object, got ${describeValue(raw)}` }];
   const result = schema.safeParse(raw);
   if (result.success) return [];
-  const known = Object.keys(schema.shape);
   return result.error.issues.flatMap((issue): Problem[] => {
     const path = issue.path.filter((key): key is string | number => typeof key !== "symbol");
     switch (issue.code) {
-      case "unrecognized_keys":
-        return issue.keys.map((key) => ({ path: [...path, key], message: unknownField(key, known, wording.aliases ?? {}, wording.owner) }));
+      case "unrecognized_keys": {
+        // A nested object (`lake`) lists its own fields, under its own name.
+        const nested = path.length > 0;
+        const known = keysAt(schema, path);
+        const owner = nested ? formatPath(path) : wording.owner;
+        return issue.keys.map((key) => ({ path: [...path, key], message: unknownField(key, known, nested ? {} : (wording.aliases ?? {}), owner) }));
+      }
       case "invalid_type": {
         const value = valueAt(raw, path);
         const hint = wording.requiredHints?.[String(path[path.length - 1])];

@@ -1,4 +1,5 @@
 import type { PolicyRule } from "../../engine";
+import { blobContributorContainerScope } from "./blob-contributor-container-scope";
 import { cosmosContinuousBackup } from "./cosmos-continuous-backup";
 import { dataPlaneWaitsForRbac } from "./data-plane-waits-for-rbac";
 import { blobStorageLogs, cosmosRequestLogs, keyVaultAuditLogs } from "./diagnostic-settings";
@@ -7,6 +8,7 @@ import { flexOneDeploy } from "./flex-one-deploy";
 import { cosmosLocalAuthDisabled } from "./cosmos-local-auth-disabled";
 import { functionAppBasicAuthOff } from "./function-app-basic-auth-off";
 import { functionAppHttpsOnly } from "./function-app-https-only";
+import { functionAppIdentityConnections } from "./function-app-identity-connections";
 import { functionAppManagedIdentity } from "./function-app-managed-identity";
 import { functionAppMinTls } from "./function-app-min-tls";
 import { functionAppSecretsReadAtRunTime } from "./function-app-secrets-read-at-run-time";
@@ -14,6 +16,7 @@ import { functionAppSettingsNoSecrets } from "./function-app-settings-no-secrets
 import { keyVaultRbacPurgeProtection } from "./key-vault-rbac-purge-protection";
 import { storageContainerPrivate } from "./storage-container-private";
 import { storageHttpsOnly } from "./storage-https-only";
+import { storageLakeLifecycle } from "./storage-lake-lifecycle";
 import { storageMinTls } from "./storage-min-tls";
 import { storageNoPublicBlobs } from "./storage-no-public-blobs";
 import { storageSharedKeyDisabled } from "./storage-shared-key-disabled";
@@ -30,6 +33,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
   ...functionAppManagedIdentity,
   ...functionAppSettingsNoSecrets,
   ...functionAppSecretsReadAtRunTime,
+  ...functionAppIdentityConnections,
   flexHostStorageIdentity,
   flexOneDeploy,
   ...dataPlaneWaitsForRbac,
@@ -39,6 +43,8 @@ export const AZURE_RULES: readonly PolicyRule[] = [
   storageSharedKeyDisabled,
   storageContainerPrivate,
   storageSoftDelete,
+  storageLakeLifecycle,
+  blobContributorContainerScope,
   cosmosLocalAuthDisabled,
   cosmosContinuousBackup,
   keyVaultRbacPurgeProtection,
