@@ -171,6 +171,36 @@ describe("failure handling", () => {
     }
   });
 
+  test("the deep health counts a store failure as an error and a fenced tenant's paused write as none, and reports a failing probe with its reason", async () => {
+    let failing = false;
+    const inner = new InMemoryTenantStore();
+    const flaky = new Proxy(inner, {
+      get: (target, prop, receiver) =>
+        failing && (prop === "getItem" || prop === "writeProbe")
+          ? async () => {
+              throw new StoreUnavailableError("DynamoDB GetItem failed: ECONNRESET");
+            }
+          : Reflect.get(target, prop, receiver),
+    });
+    const h = harness({ overrides: { store: flaky } });
+    const health = async () => {
+      const s = await signed({ method: "GET", path: "/admin/health", query: "window=60" }, { tenantId: "*", cellId: "alpha", key: h.adminKey });
+      const headers = Object.fromEntries(Object.entries(s.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+      return JSON.parse((await h.handler({ method: "GET", path: s.path, query: s.query ?? "", headers, body: bytes(undefined) })).body);
+    };
+    const t = await h.tenant();
+    expect((await h.put(t, "r", { data: {} })).status).toBe(201);
+    expect((await health()).probe).toEqual({ ok: true, write_ms: expect.any(Number), read_ms: expect.any(Number), error: null });
+    const fenced = await h.tenant();
+    await inner.setOwnership({ tenantId: fenced, epoch: 2, state: "fenced", updatedAt: "2026-01-01T00:00:00.000Z" }, { epoch: 1, state: "active" });
+    expect((await h.put(fenced, "r", { data: {} })).json.type).toMatch(/tenant_fenced$/);
+    failing = true;
+    expect((await h.send({ method: "GET", path: `/api/tenants/${t}/records/r` }, t)).status).toBe(503);
+    const report = await health();
+    expect({ requests: report.recent.requests, errors: report.recent.errors }).toEqual({ requests: 3, errors: 1 });
+    expect(report.probe).toEqual({ ok: false, write_ms: null, read_ms: null, error: "StoreUnavailableError: DynamoDB GetItem failed: ECONNRESET" });
+  });
+
   test("a write that loses a race is reported with the version the store holds now", async () => {
     const inner = new InMemoryTenantStore();
     const racing = new Proxy(inner, {

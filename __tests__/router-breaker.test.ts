@@ -111,6 +111,19 @@ describe("cell stats", () => {
     expect(stats.report(400, breakerOf()).windowSeconds).toBe(0.3);
   });
 
+  test("a report over the last N seconds counts only their calls, so a control loop judges each of its windows on its own", () => {
+    const stats = new CellStats();
+    for (const at of [0, 5_500, 9_100, 9_200]) stats.record(base, at);
+    stats.record({ ...base, status: 503, error: true }, 9_300);
+    const over = (seconds?: number) => stats.report(9_500, breakerOf(), seconds);
+    expect([over(1), over(5), over()].map((r) => [r.windowSeconds, r.cells[0]!.requests, r.cells[0]!.errors])).toEqual([
+      [1, 3, 1],
+      [5, 4, 1],
+      [60, 5, 1],
+    ]);
+    expect(stats.report(70_000, breakerOf()).cells[0]!.requests).toBe(0);
+  });
+
   test("a cell whose breaker is open shows up even without calls in the window", () => {
     const breaker = breakerOf();
     for (let i = 0; i < 3; i++) call(breaker, "gamma", false, 0);

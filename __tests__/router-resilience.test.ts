@@ -156,6 +156,9 @@ describe("health figures", () => {
     expect(byCell.alpha).toEqual(expect.objectContaining({ errors: 0, breaker: { state: "closed", consecutiveFailures: 0, retryAfterSeconds: null } }));
     expect(byCell.alpha!.requests).toBeGreaterThanOrEqual(1);
     expect(byCell.alpha!.latencyMs.p50).toEqual(expect.any(Number));
+    const lastSecond = await router.send("breaker", `${EDGE_HEALTH_PATH}?window=1`);
+    expect((lastSecond.json as { windowSeconds: number }).windowSeconds).toBe(1);
+    expectProblem(await router.send("breaker", `${EDGE_HEALTH_PATH}?window=90`), 400, "invalid_request");
   });
 
   test("a cloud-mode router does not serve them", async () => {

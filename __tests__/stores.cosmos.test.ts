@@ -1,7 +1,9 @@
 import { CosmosNonceStore } from "../cells/azure/cosmos-nonce-store";
 import { CosmosTenantStore } from "../cells/azure/cosmos-tenant-store";
 import { CHANGE_RETENTION_SECONDS } from "../cells/core";
-import { OWNERSHIP_ITEM_ID, TTL_MARGIN_SECONDS, changeItemId, idempotencyItemId, nonceItemId, ttlSeconds } from "../cells/azure/cosmos-items";
+import { outboxEntriesOfFeed } from "../cells/azure/lake-consumer";
+import { isTenantId } from "../contract";
+import { HEALTH_PARTITION, OWNERSHIP_ITEM_ID, PROBE_ITEM_ID, TTL_MARGIN_SECONDS, changeItemId, idempotencyItemId, nonceItemId, ttlSeconds } from "../cells/azure/cosmos-items";
 import { describeStoreContract } from "./contracts/store.contract";
 import { startCosmosEmulator, type CosmosEmulator } from "../sandbox/emulators/cosmos";
 import { aRecord, aTenantId, aTombstone, aWrite, anOutcome, anOwnership } from "./support/mothers";
@@ -59,6 +61,14 @@ describe("Cosmos DB item layout", () => {
     expect(await raw(nonceItemId("n-0123456789abcdef"), tenantId)).toEqual(
       expect.objectContaining({ kind: "nonce", expiresAt: NOW_SEC + 61, ttl: ttlSeconds(NOW_SEC + 61, NOW_SEC), token: expect.any(String) }),
     );
+  });
+
+  test("the health probe lives in a partition no tenant id can name, as a kind the lake trigger skips", async () => {
+    await store.writeProbe({ token: "t-1", writtenAt: "2026-01-02T03:04:05.000Z", expiresAtSec: 1_767_323_045 + 3600 });
+    const doc = await raw(PROBE_ITEM_ID, HEALTH_PARTITION);
+    expect(doc).toEqual(expect.objectContaining({ kind: "health", tenantId: HEALTH_PARTITION, token: "t-1", ttl: 3600 + TTL_MARGIN_SECONDS }));
+    expect(isTenantId(HEALTH_PARTITION)).toBe(false);
+    expect(outboxEntriesOfFeed([doc])).toEqual({ entries: [], rejected: [] });
   });
 
   test("concurrent writes of one tenant all commit although they contend on its ownership item", async () => {

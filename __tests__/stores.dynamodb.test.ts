@@ -2,6 +2,7 @@ import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { TABLE_SCHEMA } from "../cells/aws/config";
 import { DynamoDbNonceStore } from "../cells/aws/dynamodb-nonce-store";
 import { DynamoDbTenantStore } from "../cells/aws/dynamodb-tenant-store";
+import { isOutboxInsert } from "../cells/aws/lake-stream";
 import { describeStoreContract } from "./contracts/store.contract";
 import { openDynamoTable, type DynamoTable } from "./support/dynamodb";
 import { aRecord, aTenantId, aTombstone, aWrite, anOutcome, anOwnership } from "./support/mothers";
@@ -59,6 +60,14 @@ describe("DynamoDB store adapter on DynamoDB Local", () => {
     expect(await rawItem(`N#${tenantId}#n-0123456789abcdef`, "N")).toEqual(
       expect.objectContaining({ [TABLE_SCHEMA.ttlAttribute]: { N: "1780000061" }, token: { S: expect.stringMatching(/^[0-9a-f-]{36}$/) } }),
     );
+  });
+
+  test("the health probe has a partition of its own, outside the tenant list's index and the lake's stream filter", async () => {
+    await store.writeProbe({ token: "t-1", writtenAt: "2026-01-02T03:04:05.000Z", expiresAtSec: 1_780_003_600 });
+    const item = await rawItem("H#probe", "H");
+    expect(item).toEqual(expect.objectContaining({ token: { S: "t-1" }, [TABLE_SCHEMA.ttlAttribute]: { N: "1780003600" } }));
+    expect(item?.[TABLE_SCHEMA.ownershipIndex.partitionKey]).toBeUndefined();
+    expect(isOutboxInsert({ eventName: "INSERT", dynamodb: { Keys: { [TABLE_SCHEMA.partitionKey]: { S: "H#probe" }, [TABLE_SCHEMA.sortKey]: { S: "H" } } } })).toBe(false);
   });
 
   test("an import larger than one transaction (100 items) lands whole", async () => {

@@ -30,6 +30,8 @@ export const PATHS = {
   adminPurge: "/admin/tenants/{tenantId}/purge",
   /** The tenant's change stream (its outbox), oldest first: what the standby replicator reads. */
   adminChanges: "/admin/tenants/{tenantId}/changes",
+  /** Admin API (admin key only): the cell's deep health (`CellHealthReport`): a store probe and its recent requests. */
+  adminHealth: "/admin/health",
 } as const;
 
 /** The prefix every tenant data path starts with: `/api/tenants/`. */
@@ -70,6 +72,7 @@ export type CellRoute =
   | { readonly name: "records"; readonly tenantId: string }
   | { readonly name: "record"; readonly tenantId: string; readonly recordId: string }
   | { readonly name: "adminTenants" }
+  | { readonly name: "adminHealth" }
   | { readonly name: "adminOwnership" | "adminExport" | "adminImport" | "adminDigest" | "adminPurge" | "adminChanges"; readonly tenantId: string };
 
 /** A path that matched a template but carries an id that breaks its pattern. */
@@ -89,6 +92,7 @@ export function matchCellRoute(path: string): RouteMatch {
   if (path === PATHS.health) return { ok: true, route: { name: "health" } };
   if (path === PATHS.process) return { ok: true, route: { name: "process" } };
   if (path === PATHS.adminTenants) return { ok: true, route: { name: "adminTenants" } };
+  if (path === PATHS.adminHealth) return { ok: true, route: { name: "adminHealth" } };
   const parts = path.split("/");
   // ["", "api" | "admin", "tenants", tenant, ...]
   if (parts[2] !== "tenants" || parts.length < 5) return { ok: false, reason: "no_route" };

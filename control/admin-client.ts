@@ -2,10 +2,12 @@ import {
   Headers,
   PATHS,
   PROBLEM_CONTENT_TYPE,
+  parseCellHealthReport,
   parseOwnershipView,
   pathOf,
   problemCode,
   signatureHeaders,
+  type CellHealthReport,
   type ChangeEvent,
   type DigestView,
   type ExportItem,
@@ -161,6 +163,17 @@ export class AdminClient {
 
   purge(tenantId: string, limit?: number): Promise<{ deleted: number; more: boolean }> {
     return this.call("POST", pathOf(PATHS.adminPurge, { tenantId }), tenantId, undefined, limit === undefined ? "" : `limit=${limit}`);
+  }
+
+  /**
+   * The cell's deep health (`GET /admin/health`): a timed probe of its store and its recent tenant
+   * requests over the last `windowSeconds` (1 to 60), within `timeoutMs`.
+   */
+  async health(windowSeconds?: number, timeoutMs = this.timeoutMs): Promise<CellHealthReport> {
+    const body = await this.call("GET", PATHS.adminHealth, CELL_WIDE, undefined, windowSeconds === undefined ? "" : `window=${windowSeconds}`, timeoutMs);
+    const report = parseCellHealthReport(body);
+    if (!report.ok) throw new AdminCallError(`cell '${this.target.cellId}' answered an invalid health report: ${report.error}`, 502);
+    return report.value;
   }
 
   /** The cell's shallow health (`GET /healthz`, unsigned). */

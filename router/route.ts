@@ -1,4 +1,4 @@
-import { Headers as H, MAX_HEADER_BYTES, MAX_URL_BYTES, PATHS, SAFE_METHODS, problem, problemCode, problemResponse, tenantMovedTarget, type Cloud, type ProblemCode, type TenantMovedExtensions } from "../contract";
+import { countsAsCellError, Headers as H, MAX_HEADER_BYTES, MAX_URL_BYTES, PATHS, SAFE_METHODS, problem, problemCode, problemResponse, tenantMovedTarget, type Cloud, type ProblemCode, type TenantMovedExtensions } from "../contract";
 import type { CellEntry, SigningKey } from "../contract";
 import { bearerChallenge, type Authenticator } from "./auth";
 import type { KeyLookup } from "./cell-keys";
@@ -347,12 +347,10 @@ function callFailed(result: ForwardResult): boolean {
   return result.kind === "timeout" || result.kind === "bad_gateway" || (result.kind === "throttled" && result.status === 503);
 }
 
-/** A cell's own 5xx counts as an error in the health figures, except the 503s that are part of ownership moves. */
+/** A cell's own 5xx counts as an error in the health figures, except the 503s that are part of ownership moves (`countsAsCellError`). */
 function isErrorAnswer(result: ForwardResult): boolean {
   if (result.kind !== "answer" || result.status < 500) return false;
-  if (result.status !== 503) return true;
-  const code = problemCode(parseJson(result.body));
-  return code !== "tenant_fenced" && code !== "tenant_unavailable";
+  return countsAsCellError(result.status, result.status === 503 ? problemCode(parseJson(result.body)) : undefined);
 }
 
 const utf8 = new TextDecoder();

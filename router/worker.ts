@@ -87,7 +87,7 @@ async function fetch(request: WorkerRequest, env: Env): Promise<WorkerResponse> 
     } else {
       const state = isolateFor(env, settings.value);
       if (settings.value.mode === "local" && path === EDGE_HEALTH_PATH && request.method === "GET") {
-        return healthReport(state) as unknown as WorkerResponse;
+        return healthReport(state, new URL(request.url).searchParams.get("window")) as unknown as WorkerResponse;
       }
       routed = await routeRequest(request, requestId, {
         registry: new CachedRegistry(
@@ -143,9 +143,17 @@ function observe(state: Isolate, env: Env, call: CellCall): void {
   });
 }
 
-/** The isolate's per-cell figures (`EdgeHealthReport`), served in local mode only. */
-function healthReport(state: Isolate): Response {
-  const report = state.stats.report(Date.now(), state.breaker);
+/**
+ * The isolate's per-cell figures (`EdgeHealthReport`), served in local mode only: over the last
+ * minute, or over the last `?window=<seconds>` (1 to 60), so a control loop judges each of its
+ * windows on that window's calls alone.
+ */
+function healthReport(state: Isolate, window: string | null): Response {
+  const seconds = window !== null && /^\d{1,2}$/.test(window) && Number(window) >= 1 && Number(window) <= 60 ? Number(window) : undefined;
+  if (window !== null && seconds === undefined) {
+    return problemResponse(problem("invalid_request", `window must be a number of seconds from 1 to 60, got '${window}'`, crypto.randomUUID()));
+  }
+  const report = state.stats.report(Date.now(), state.breaker, seconds);
   return new Response(JSON.stringify(report), { status: 200, headers: { [H.contentType]: JSON_CONTENT_TYPE, "cache-control": "no-store" } });
 }
 

@@ -1,4 +1,4 @@
-import { Headers, MAX_BODY_BYTES, MAX_JSON_DEPTH, PROBLEM_CONTENT_TYPE, problemCode, type Cloud, type OwnershipState, type SigningKey } from "../../contract";
+import { Headers, MAX_BODY_BYTES, MAX_JSON_DEPTH, PROBLEM_CONTENT_TYPE, isTenantId, parseCellHealthReport, problemCode, type Cloud, type OwnershipState, type SigningKey } from "../../contract";
 import { aTenantId } from "../support/mothers";
 import { signed, type RequestSpec } from "../support/signing";
 
@@ -303,6 +303,23 @@ export function describeCellHttpContract(name: string, open: () => Promise<CellH
         expectProblem(await admin({ method: "PUT", path: `/admin/tenants/${t}/ownership`, body: JSON.stringify({ epoch: 9, state: "fenced", expected: { epoch: 1, state: "active" } }) }, t, cell.key), 401, "unauthenticated");
         expect((await ownershipOf(t)).state).toBe("active");
         expectProblem(await send({ method: "GET", path: `/api/tenants/${t}/records` }, t, { key: cell.adminKey }), 401, "unauthenticated");
+      });
+
+      test("the deep health check probes the store, counts the recent tenant requests, answers the admin key only and lists no probe as a tenant", async () => {
+        const t = await aTenant();
+        for (let i = 0; i < 3; i++) await put(t, `h-${i}`, { data: { i } });
+        const reply = await admin({ method: "GET", path: "/admin/health", query: "window=60" }, "*");
+        expect(reply.status).toBe(200);
+        const report = parseCellHealthReport(json(reply));
+        if (!report.ok) throw new Error(report.error);
+        expect(report.value).toEqual(expect.objectContaining({ cell_id: cell.cellId, cloud: cell.cloud, probe: { ok: true, write_ms: expect.any(Number), read_ms: expect.any(Number), error: null } }));
+        expect(report.value.recent.window_seconds).toBe(60);
+        expect(report.value.recent.requests).toBeGreaterThanOrEqual(3);
+        expect(report.value.recent.latency_ms.p99).toEqual(expect.any(Number));
+        expectProblem(await admin({ method: "GET", path: "/admin/health" }, "*", cell.key), 401, "unauthenticated");
+        expectProblem(await admin({ method: "GET", path: "/admin/health", query: "window=0" }, "*"), 400, "invalid_request");
+        const tenants = json(await admin({ method: "GET", path: "/admin/tenants" }, "*")).tenants.map((o: any) => o.tenant_id);
+        expect(tenants.every((id: string) => isTenantId(id))).toBe(true);
       });
 
       test("ownership changes are compare-and-set: a stale expectation is a 409 naming what is there; a repeat is a no-op", async () => {

@@ -329,6 +329,30 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
       });
     });
 
+    describe("the health probe", () => {
+      const aProbe = (token: string, second: number) => ({ token, writtenAt: `2026-01-02T03:04:${String(second).padStart(2, "0")}.000Z`, expiresAtSec: NOW_SEC + 3600 });
+
+      test("the probe item reads back as written, strongly consistent, and the last write wins", async () => {
+        await s.writeProbe(aProbe("probe-a", 1));
+        expect(await s.readProbe()).toEqual(aProbe("probe-a", 1));
+        await s.writeProbe(aProbe("probe-b", 2));
+        expect(await s.readProbe()).toEqual(aProbe("probe-b", 2));
+      });
+
+      test("no tenant ever sees it: not in the tenant list, nor in any tenant's records, changes or purge", async () => {
+        const tenantId = await activeTenant();
+        await s.commit(aWrite(aRecord({ tenantId }), undefined));
+        const owners = (await s.listOwnerships()).map((o) => o.tenantId);
+        await s.writeProbe(aProbe("probe-c", 3));
+        expect((await s.listOwnerships()).map((o) => o.tenantId)).toEqual(owners);
+        expect((await s.listItems(tenantId, { limit: 10, includeDeleted: true })).map((r) => r.recordId)).toEqual(["rec-1"]);
+        expect((await s.changes(tenantId, { limit: 10 })).map((c) => c.record_id)).toEqual(["rec-1"]);
+        await s.setOwnership(anOwnership(tenantId, { epoch: 2, state: "moved", movedTo: { cellId: "beta", epoch: 2 } }), { epoch: 1, state: "active" });
+        while ((await s.purge(tenantId, 100)).more);
+        expect(await s.readProbe()).toEqual(aProbe("probe-c", 3));
+      });
+    });
+
     describe("nonces", () => {
       test("a nonce is accepted once and refused after", async () => {
         const t = aTenantId();

@@ -1,5 +1,5 @@
 import { IdempotencyKeyTakenError, TenantNotServedError, VersionConflictError, isTombstone } from "../../cells/core";
-import type { ChangesOptions, IdempotencyEntry, ImportResult, ListOptions, NonceStore, OwnershipExpectation, RecordItem, RecordWrite, TenantStore } from "../../cells/core";
+import type { ChangesOptions, HealthProbe, IdempotencyEntry, ImportResult, ListOptions, NonceStore, OwnershipExpectation, RecordItem, RecordWrite, TenantStore } from "../../cells/core";
 import { EpochConflictError } from "../../cells/core";
 import type { ChangeEvent, Ownership } from "../../contract";
 
@@ -134,6 +134,16 @@ export class InMemoryTenantStore implements TenantStore {
     this.outbox.set(tenantId, outbox.slice(dropped));
     deleted += dropped;
     return { deleted, more: items.size > 0 || outbox.length > dropped || [...this.outcomes.keys()].some((k) => k.startsWith(`${tenantId}\u0000`)) };
+  }
+
+  private probe: HealthProbe | undefined;
+
+  async writeProbe(probe: HealthProbe) {
+    this.probe = copy(probe);
+  }
+
+  async readProbe() {
+    return this.probe && copy(this.probe);
   }
 }
 

@@ -20,6 +20,7 @@ import {
   isTombstone,
   CHANGE_RETENTION_SECONDS,
   type ChangesOptions,
+  type HealthProbe,
   type IdempotencyEntry,
   type ImportResult,
   type ListOptions,
@@ -44,6 +45,7 @@ import { cancellationReasons, guarded, isConditionFailed } from "./dynamodb-erro
  * | tombstone       | `T#<tenant>`  | `R#<id>`    | tenantId, recordId, version, deleted = true, updatedAt, committedBy |
  * | keyed answer    | `T#<tenant>`  | `I#<key>`   | key, fingerprint, status, body, writtenAt, expiresAt (TTL)        |
  * | outbox entry    | `T#<tenant>`  | `C#<committed at>#<record>#<version>` | event (JSON text), expiresAt (TTL) |
+ * | health probe    | `H#probe`     | `H`         | token, writtenAt, expiresAt (TTL); one per table, overwritten by every deep health check |
  *
  * Design choices:
  * - Every record change is one `TransactWriteItems`: a `ConditionCheck` that the tenant is `active`,
@@ -94,6 +96,12 @@ const RECORD_PREFIX = "R#";
 const ANSWER_PREFIX = "I#";
 const CHANGE_PREFIX = "C#";
 const ownershipKey = (tenantId: string): Item => ({ [PK]: tenantPk(tenantId), [SK]: S(OWNERSHIP_SK) });
+/**
+ * The health probe's key: a partition of its own, outside every `T#` tenant partition, with no
+ * ownership-index attribute and no `C#` sort key, so no tenant query, the tenant list and the lake's
+ * stream filter never see it.
+ */
+const PROBE_KEY: Item = { [PK]: S("H#probe"), [SK]: S("H") };
 const recordKey = (tenantId: string, recordId: string): Item => ({ [PK]: tenantPk(tenantId), [SK]: S(`${RECORD_PREFIX}${recordId}`) });
 const answerKey = (tenantId: string, key: string): Item => ({ [PK]: tenantPk(tenantId), [SK]: S(`${ANSWER_PREFIX}${key}`) });
 
@@ -462,6 +470,15 @@ export class DynamoDbTenantStore implements TenantStore {
       }
     }
     return { deleted: batch.length, more: keys.length > batch.length || page.LastEvaluatedKey !== undefined };
+  }
+
+  async writeProbe(probe: HealthProbe): Promise<void> {
+    await this.send("PutItem", new PutItemCommand({ TableName: this.table, Item: { ...PROBE_KEY, token: S(probe.token), writtenAt: S(probe.writtenAt), [TTL]: N(probe.expiresAtSec) } }));
+  }
+
+  async readProbe(): Promise<HealthProbe | undefined> {
+    const { Item: item } = await this.send<{ Item?: Item }>("GetItem", new GetItemCommand({ TableName: this.table, Key: PROBE_KEY, ConsistentRead: true }));
+    return item ? { token: str(item, "token"), writtenAt: str(item, "writtenAt"), expiresAtSec: num(item, TTL) } : undefined;
   }
 }
 

@@ -12,7 +12,18 @@ export const ITEM_KINDS = {
   idempotency: "idempotency",
   change: "change",
   nonce: "nonce",
+  health: "health",
 } as const;
+
+/**
+ * The partition of the cell's health probe item: not a tenant id (`TENANT_ID_PATTERN` starts with a
+ * letter or digit), so no tenant's queries, exports, digests or purges reach it, and its `kind` is
+ * neither a record, an ownership record nor an outbox entry, so no listing or lake consumer takes it.
+ */
+export const HEALTH_PARTITION = "~health";
+
+/** Item id of the health probe (one per container, overwritten by every deep health check). */
+export const PROBE_ITEM_ID = "probe:";
 
 /** Item id of the tenant's ownership record (one per partition). */
 export const OWNERSHIP_ITEM_ID = "ownership:";

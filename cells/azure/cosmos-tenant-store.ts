@@ -9,6 +9,7 @@ import {
   isTombstone,
   CHANGE_RETENTION_SECONDS,
   type ChangesOptions,
+  type HealthProbe,
   type IdempotencyEntry,
   type ImportResult,
   type JsonObject,
@@ -19,7 +20,7 @@ import {
   type TenantStore,
 } from "../core";
 import { COSMOS_STATUS, guarded, hasStatus } from "./cosmos-errors";
-import { ITEM_KINDS, OWNERSHIP_ITEM_ID, changeItemId, idempotencyItemId, ttlSeconds } from "./cosmos-items";
+import { HEALTH_PARTITION, ITEM_KINDS, OWNERSHIP_ITEM_ID, PROBE_ITEM_ID, changeItemId, idempotencyItemId, ttlSeconds } from "./cosmos-items";
 import { ifMatch, readItem, type ReadItem } from "./cosmos-read-item";
 import { KeyedMutex } from "./keyed-mutex";
 
@@ -492,6 +493,17 @@ export class CosmosTenantStore implements TenantStore {
       if (failed !== undefined && failed.status !== COSMOS_STATUS.notFound) throw new StoreUnavailableError(`Cosmos DB refused a purge batch with status ${failed.status}`);
     }
     return { deleted: batch.length, more: resources.length > limit };
+  }
+
+  async writeProbe(probe: HealthProbe): Promise<void> {
+    const nowSec = Math.floor(Date.parse(probe.writtenAt) / 1000);
+    const doc = { id: PROBE_ITEM_ID, tenantId: HEALTH_PARTITION, kind: ITEM_KINDS.health, token: probe.token, writtenAt: probe.writtenAt, expiresAt: probe.expiresAtSec, ttl: ttlSeconds(probe.expiresAtSec, nowSec) };
+    await guarded("write", () => this.container.items.upsert(doc));
+  }
+
+  async readProbe(): Promise<HealthProbe | undefined> {
+    const found = await readItem<{ token: string; writtenAt: string; expiresAt: number }>(this.container, PROBE_ITEM_ID, HEALTH_PARTITION);
+    return found && { token: found.item.token, writtenAt: found.item.writtenAt, expiresAtSec: found.item.expiresAt };
   }
 }
 

@@ -1,7 +1,8 @@
-import { MAX_ADMIN_BODY_BYTES, OPERATION_ID_PATTERN, OWNERSHIP_STATES, isCellId, isRecordId, ownershipView, parseExportItem, type CellRoute, type ExportItem, type OwnershipState } from "../../contract";
+import { HEALTH_WINDOW_SECONDS, MAX_ADMIN_BODY_BYTES, OPERATION_ID_PATTERN, OWNERSHIP_STATES, isCellId, isRecordId, ownershipView, parseExportItem, type CellRoute, type ExportItem, type OwnershipState } from "../../contract";
 import { AdminService } from "./admin-service";
 import { jsonAnswer, type Answer } from "./answer";
 import { ValidationError } from "./errors";
+import type { CellHealth } from "./health";
 import { parseJsonObject } from "./json-body";
 import type { OwnershipChange } from "./ownership-rules";
 import type { OwnershipExpectation } from "./ports";
@@ -78,12 +79,15 @@ export const ADMIN_BODY_LIMIT = MAX_ADMIN_BODY_BYTES;
  * The admin routes (`/admin/...`), signed with the cell's admin key: the control plane's view of and
  * hand on this cell's tenants.
  */
-export function adminApi(service: AdminService) {
+export function adminApi(service: AdminService, health: CellHealth) {
   return async function handleAdmin(route: AdminRoute, req: CellRequest, method: string): Promise<Answer> {
     const params = new URLSearchParams(req.query);
     switch (route.name) {
       case "adminTenants":
         return jsonAnswer(200, { tenants: (await service.tenants()).map(ownershipView) });
+      case "adminHealth":
+        // Always a 200 with the findings, a failed probe included: the cell reports, the control loop judges.
+        return jsonAnswer(200, await health.report(intParam(params, "window", HEALTH_WINDOW_SECONDS.default, HEALTH_WINDOW_SECONDS.max)));
       case "adminOwnership": {
         if (method === "GET") return jsonAnswer(200, ownershipView(await service.ownership(route.tenantId)));
         const { change, expected } = parseOwnershipChange(req.body);

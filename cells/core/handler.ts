@@ -3,11 +3,14 @@ import {
   Headers,
   JSON_CONTENT_TYPE,
   MAX_BODY_BYTES,
+  PATHS,
   PROBLEM_CONTENT_TYPE,
   TENANT_ID_PATTERN,
+  TENANT_PATH_PREFIX,
   isTenantId,
   matchCellRoute,
   problem,
+  problemCode,
   type CellRoute,
   type Cloud,
 } from "../../contract";
@@ -15,6 +18,7 @@ import { ADMIN_BODY_LIMIT, adminApi } from "./admin-api";
 import { AdminService } from "./admin-service";
 import type { Answer } from "./answer";
 import { dataApi } from "./data-api";
+import { CellHealth } from "./health";
 import { PayloadTooLargeError, ValidationError } from "./errors";
 import { parseJsonObject } from "./json-body";
 import type { ChangeFeed, Clock, KeySource, Logger, NonceStore, TenantStore } from "./ports";
@@ -54,6 +58,7 @@ const ROUTE_METHODS: Record<CellRoute["name"], readonly string[]> = {
   records: ["GET", "HEAD"],
   record: ["GET", "HEAD", "PUT", "DELETE"],
   adminTenants: ["GET"],
+  adminHealth: ["GET"],
   adminOwnership: ["GET", "PUT"],
   adminExport: ["GET"],
   adminImport: ["POST"],
@@ -68,7 +73,7 @@ const isAdminRoute = (route: CellRoute): route is Extract<CellRoute, { name: `ad
 
 /** The tenant a verified request must be signed for: the path's, the body's (`POST /api/process`), or the whole cell's. */
 function routeTenant(route: CellRoute, req: CellRequest): string | undefined {
-  if (route.name === "adminTenants") return CELL_WIDE_TENANT;
+  if (route.name === "adminTenants" || route.name === "adminHealth") return CELL_WIDE_TENANT;
   if (route.name === "process") {
     const tenant = parseJsonObject(req.body)[BODY_TENANT_FIELD];
     if (!isTenantId(tenant)) throw new ValidationError(`${BODY_TENANT_FIELD} must be a string matching ${TENANT_ID_PATTERN}, got ${JSON.stringify(tenant)}`);
@@ -87,7 +92,8 @@ export function createCellHandler(deps: CellDeps): CellHandler {
   const { config, logger, clock } = deps;
   const service = new RecordService({ cellId: config.cellId, cloud: config.cloud, store: deps.store, clock, changes: deps.changes, logger });
   const handleData = dataApi({ cellId: config.cellId, cloud: config.cloud, store: deps.store, clock, service, logger });
-  const handleAdmin = adminApi(new AdminService({ cellId: config.cellId, store: deps.store, clock }));
+  const health = new CellHealth({ cellId: config.cellId, cloud: config.cloud, store: deps.store, clock });
+  const handleAdmin = adminApi(new AdminService({ cellId: config.cellId, store: deps.store, clock }), health);
   const verifier = { cellId: config.cellId, keyIds: { edge: config.edgeKeyId, admin: config.adminKeyId }, keys: deps.keys, nonces: deps.nonces, clock, windowSeconds: config.windowSeconds };
 
   const respond = (answer: Answer, requestId: string, method: string): CellResponse => ({
@@ -132,12 +138,27 @@ export function createCellHandler(deps: CellDeps): CellHandler {
     const supplied = req.headers[Headers.requestId];
     const requestId = supplied && REQUEST_ID_PATTERN.test(supplied) ? supplied : crypto.randomUUID();
     const method = req.method.toUpperCase();
+    const started = clock.now();
+    let answer: Answer;
     try {
-      return respond(await dispatch(req, method, requestId), requestId, method);
+      answer = await dispatch(req, method, requestId);
     } catch (error) {
-      const answer = problemAnswer(error, requestId);
+      answer = problemAnswer(error, requestId);
       if (answer.status >= 500) logger.log({ level: answer.status === 503 ? "warn" : "error", msg: "request failed", requestId, method, path: req.path, status: answer.status, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-      return respond(answer, requestId, method);
     }
+    // Tenant requests (not admin calls, not the shallow health check) make the deep health's recent figures.
+    if (req.path.startsWith(TENANT_PATH_PREFIX) || req.path === PATHS.process) {
+      health.observe(answer.status, answer.status === 503 ? problemCode(parseAnswerBody(answer.body)) : undefined, clock.now() - started);
+    }
+    return respond(answer, requestId, method);
   };
+}
+
+/** An answer's body as JSON, or undefined. */
+function parseAnswerBody(body: string): unknown {
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
 }

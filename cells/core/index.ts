@@ -4,6 +4,7 @@ export * from "./answer";
 export * from "./digest";
 export * from "./errors";
 export * from "./handler";
+export * from "./health";
 export * from "./json-body";
 export * from "./key-sources";
 export * from "./keyed-write";

@@ -63,6 +63,20 @@ export interface ChangesOptions {
  */
 export const CHANGE_RETENTION_SECONDS = 7 * 24 * 60 * 60;
 
+/**
+ * The cell's health probe item: one per cell, overwritten by every deep health check. Adapters keep it
+ * outside every tenant's partition and never as a record, an outbox entry or an ownership record, so
+ * no tenant listing, export, digest, purge, change stream or lake ever sees it.
+ */
+export interface HealthProbe {
+  /** Random per probe: the read back must find this one (or a later probe's). */
+  readonly token: string;
+  /** ISO-8601 time of the write, from the cell's clock. */
+  readonly writtenAt: string;
+  /** When the store may forget the item (epoch seconds; its TTL). */
+  readonly expiresAtSec: number;
+}
+
 export interface ImportResult {
   /** Items written (absent on this cell, or older here). */
   readonly written: number;
@@ -118,6 +132,11 @@ export interface TenantStore {
    * its ownership record, so the cell keeps answering `tenant_moved`). `more` tells whether anything is left.
    */
   purge(tenantId: string, limit: number): Promise<{ readonly deleted: number; readonly more: boolean }>;
+
+  /** Writes the cell's probe item (see `HealthProbe`), replacing the last one. */
+  writeProbe(probe: HealthProbe): Promise<void>;
+  /** The probe item as last written, read strongly consistent; undefined when there is none. */
+  readProbe(): Promise<HealthProbe | undefined>;
 }
 
 export interface NonceStore {
