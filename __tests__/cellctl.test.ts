@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { tenantKey } from "../contract";
+import { AdminClient } from "../control/admin-client";
 import { runCellctl } from "../control/cellctl";
 import type { Io } from "../control/cli/output";
 import { SANDBOX_CONNECTION_FILE, writeConnection } from "../control/connection";
@@ -130,6 +131,34 @@ test("usage mistakes exit 2, failures exit 1 with one line saying what to do, ne
   for (const text of [badId.err, unknownCell.err, noConnectionErr]) expect(text).not.toMatch(/\n\s+at /);
 });
 let noConnectionErr = "";
+
+test("sandbox fault slows and breaks a cell's store as its deep health then shows; clear heals it; mistakes name the allowed values", async () => {
+  const alpha = sandbox.cells.alpha!;
+  const health = () => new AdminClient({ cellId: "alpha", url: alpha.url, key: alpha.adminKey }).health(10);
+  try {
+    const slow = await cellctl("--json", "sandbox", "fault", "alpha", "--delay", "300");
+    expect({ code: slow.code, faults: slow.json?.faults }).toEqual({ code: 0, faults: { delayMs: 300 } });
+    const probe = (await health()).probe;
+    expect(probe.ok).toBe(true);
+    expect(probe.write_ms! + probe.read_ms!).toBeGreaterThanOrEqual(600); // each call waits behind the delay at least once
+    expect((await cellctl("sandbox", "fault", "alpha", "--errors", "1")).out).toMatch(/alpha: store faults now errors 1/);
+    expect((await health()).probe).toEqual(expect.objectContaining({ ok: false, error: expect.stringMatching(/StoreUnavailableError/) }));
+    const listed = await cellctl("--json", "sandbox", "faults");
+    expect(listed.json.cells.find((c: any) => c.cell_id === "alpha")).toEqual(expect.objectContaining({ faults: { errorRate: 1 }, counts: expect.objectContaining({ errors: expect.any(Number) }) }));
+    expect(listed.json.cells.find((c: any) => c.cell_id === "alpha").counts.errors).toBeGreaterThan(0);
+    const bad = await cellctl("sandbox", "fault", "alpha", "--errors", "3");
+    expect({ code: bad.code, err: bad.err }).toEqual({ code: 2, err: expect.stringMatching(/errorRate: must be a number from 0 to 1, got 3/) });
+    expect((await cellctl("sandbox", "fault", "alpha")).code).toBe(2);
+  } finally {
+    expect((await cellctl("sandbox", "clear", "alpha")).out).toMatch(/alpha: store faults cleared/);
+  }
+  expect((await health()).probe.ok).toBe(true);
+  const deployed = path.join(cwd, "deployed.json");
+  writeConnection(deployed, { ...sandbox.connection, sandbox: undefined });
+  let err = "";
+  const notSandbox = await runCellctl(["sandbox", "faults"], { env: { CELLCTL_CONNECTION: deployed }, cwd, io: (json) => ({ out: () => {}, err: (t) => void (err += t), interactive: false, json }) });
+  expect({ code: notSandbox, err }).toEqual({ code: 1, err: expect.stringMatching(/not a running sandbox/) });
+});
 
 test("npx cellctl runs the same CLI as a process", async () => {
   const { stdout } = await promisify(execFile)(process.execPath, [path.resolve(__dirname, "../control/bin/cellctl.cjs"), "--json", "cells"], { cwd });

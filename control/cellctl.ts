@@ -6,6 +6,7 @@ import { evacuateCommand } from "./commands/evacuate";
 import { moveCommand, movesCommand, purgeCommand } from "./commands/move";
 import { placeCommand } from "./commands/place";
 import { registryExportCommand, registryImportCommand } from "./commands/registry-backup";
+import { sandboxFaultsCommand, type FaultOptions } from "./commands/sandbox-faults";
 import { cellsCommand, tenantsCommand } from "./commands/status";
 import { ConnectionError, loadConnection } from "./connection";
 import { CliError, ControlPlane } from "./control-plane";
@@ -120,6 +121,25 @@ export async function runCellctl(argv: readonly string[], surroundings: CellctlE
     .description("restore a registry export (every entry is checked first)")
     .option("--dry-run", "check the file, write nothing")
     .action((file: string, options: { dryRun?: boolean }) => run((plane, io) => registryImportCommand(plane, io, file, options))());
+
+  const sandbox = program.command("sandbox").description("the local sandbox only ('npm start'): inject store faults into a cell");
+  sandbox
+    .command("fault <cell>")
+    .description("put faults between a cell and its store, replacing its current ones")
+    .option("--delay <ms>", "delay every chunk towards the store by this many ms (a slow store)", Number)
+    .option("--errors <share>", "cut this share (0 to 1) of store requests before they reach the store (errors)", Number)
+    .option("--drop <share>", "lose this share (0 to 1) of store answers after the request was applied", Number)
+    .option("--freeze", "hold every byte: a frozen store")
+    .option("--refuse", "refuse connections: an unreachable store")
+    .action((cell: string, options: FaultOptions) => run((plane, io) => sandboxFaultsCommand(plane, io, "set", cell, options))());
+  sandbox
+    .command("clear <cell>")
+    .description("remove a cell's store faults")
+    .action((cell: string) => run((plane, io) => sandboxFaultsCommand(plane, io, "clear", cell))());
+  sandbox
+    .command("faults")
+    .description("every cell's store faults and what its fault proxy did")
+    .action(() => run((plane, io) => sandboxFaultsCommand(plane, io, "list"))());
 
   try {
     await program.parseAsync([...argv], { from: "user" });

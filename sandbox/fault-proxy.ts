@@ -18,6 +18,12 @@ export interface Faults {
    * connection is cut before the answer gets back. The hardest fault for exactly-once writes.
    */
   readonly dropAnswers?: number;
+  /**
+   * Probability (0 to 1) that a request fails before it reaches the store: the connection is cut
+   * instead of forwarding it, as a store that resets connections or answers with errors. Nothing is
+   * applied, so the client's retry is safe; its SDK sees a reset connection.
+   */
+  readonly errorRate?: number;
 }
 
 /** What the proxy did, for tests and the fault log. */
@@ -27,6 +33,8 @@ export interface FaultCounts {
   requests: number;
   answersDropped: number;
   delayed: number;
+  /** Requests failed by `errorRate` before reaching the store. */
+  errors: number;
 }
 
 export interface FaultProxy {
@@ -54,7 +62,7 @@ interface Pair {
 export async function startFaultProxy(target: { host: string; port: number }, options: { random?: () => number } = {}): Promise<FaultProxy> {
   const random = options.random ?? Math.random;
   let faults: Faults = {};
-  const counts: FaultCounts = { connections: 0, refused: 0, requests: 0, answersDropped: 0, delayed: 0 };
+  const counts: FaultCounts = { connections: 0, refused: 0, requests: 0, answersDropped: 0, delayed: 0, errors: 0 };
   const pairs = new Set<Pair>();
   let port = 0;
   let listening = false;
@@ -84,6 +92,12 @@ export async function startFaultProxy(target: { host: string; port: number }, op
     const pair: Pair = { client, upstream, awaitingAnswer: false, held: [] };
     pairs.add(pair);
     client.on("data", (chunk: Buffer) => {
+      // The first bytes of a request (nothing awaited yet): fail it here, before the store sees it.
+      if (!pair.awaitingAnswer && (faults.errorRate ?? 0) > 0 && random() < (faults.errorRate ?? 0)) {
+        counts.errors++;
+        cut(pair);
+        return;
+      }
       counts.requests++;
       pair.awaitingAnswer = true;
       const delay = faults.delayMs ?? 0;

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
+import type { ExtraRoutes } from "./control-routes";
 import { bodyOf } from "./hosts/http-host";
 
 /** The part of a Workers KV namespace (Miniflare's) the registry endpoint serves. */
@@ -29,9 +30,11 @@ export interface RegistryServer {
  * - `PUT /kv/<key>` with the value as the body -> 204;
  * - `DELETE /kv/<key>` -> 204.
  *
+ * and whatever `routes` answers (the sandbox's control routes, `sandbox/control-routes.ts`).
+ *
  * Loopback only, and every call needs `Authorization: Bearer <token>`.
  */
-export async function startRegistryServer(kv: KvNamespaceLike, options: { port?: number } = {}): Promise<RegistryServer> {
+export async function startRegistryServer(kv: KvNamespaceLike, options: { port?: number; routes?: ExtraRoutes } = {}): Promise<RegistryServer> {
   const token = randomBytes(24).toString("hex");
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -42,6 +45,8 @@ export async function startRegistryServer(kv: KvNamespaceLike, options: { port?:
       try {
         if (req.headers.authorization !== `Bearer ${token}`) return reply(401, "missing or wrong bearer token");
         const url = new URL(req.url ?? "/", "http://localhost");
+        const extra = await options.routes?.(req.method ?? "GET", url.pathname, async () => Buffer.from(await bodyOf(req)).toString("utf8"));
+        if (extra) return reply(extra.status, JSON.stringify(extra.body), "application/json");
         if (url.pathname === "/kv" && req.method === "GET") {
           const prefix = url.searchParams.get("prefix") ?? undefined;
           const keys: string[] = [];

@@ -12,6 +12,7 @@ import { startLocalLake, type LocalLake } from "./lake/local-lake";
 import type { Faults, FaultProxy } from "./fault-proxy";
 import { startLocalCell, type LocalCell } from "./local-cells";
 import { startLocalIssuer } from "./issuer";
+import { sandboxControlRoutes } from "./control-routes";
 import { startRegistryServer, type KvNamespaceLike } from "./registry-server";
 import { localRouterSettings, startLocalRouter } from "./router";
 import { sandboxAuthOf, type SandboxAuth } from "./sandbox-auth";
@@ -173,7 +174,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       lake = pumps;
     }
     const registry = (await router.mf.getKVNamespace(REGISTRY_BINDING)) as unknown as KvNamespaceLike;
-    const registryServer = await startRegistryServer(registry);
+    const registryServer = await startRegistryServer(registry, {
+      routes: sandboxControlRoutes({
+        cellIds: [...cells.keys()],
+        faultsOf: (cellId) => ({ faults: cells.get(cellId)!.storeProxy.faults, counts: cells.get(cellId)!.storeProxy.counts }),
+        setStoreFaults: (cellId, faults) => cells.get(cellId)!.storeProxy.setFaults(faults),
+      }),
+    });
     closers.push(() => registryServer.close());
     const auth = issuer === undefined ? undefined : sandboxAuthOf(issuer, topology.tenants);
     const connection: Connection = {
@@ -181,6 +188,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       kind: "sandbox",
       router: { url: router.url },
       registry: { kind: "sandbox", url: registryServer.url, token: registryServer.token },
+      sandbox: { url: registryServer.url, token: registryServer.token },
       cells: Object.fromEntries([...cells.values()].map((c) => [c.cellId, { url: c.host.url, adminKey: c.adminKey }])),
       ...(auth ? { tokens: { ...auth.tokens } } : {}),
     };

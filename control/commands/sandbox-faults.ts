@@ -1,0 +1,83 @@
+import { isCellId } from "../../contract";
+import { emit, table, type Io } from "../cli/output";
+import { CliError, type ControlPlane } from "../control-plane";
+
+/** One cell's store faults and the fault proxy's counts, as the sandbox's control endpoint answers. */
+interface CellFaultsView {
+  readonly cell_id: string;
+  readonly faults: Record<string, number | boolean>;
+  readonly counts: Record<string, number>;
+}
+
+/** What `cellctl sandbox fault` takes. */
+export interface FaultOptions {
+  readonly delay?: number;
+  readonly errors?: number;
+  readonly drop?: number;
+  readonly freeze?: boolean;
+  readonly refuse?: boolean;
+}
+
+/** Calls the sandbox's control endpoint (`sandbox/control-routes.ts`) with the connection's token. */
+async function call(plane: ControlPlane, method: string, path: string, body?: unknown): Promise<unknown> {
+  const sandbox = plane.connection.sandbox;
+  if (!sandbox) throw new CliError("this connection is not a running sandbox ('npm start' writes one); faults are injected into the sandbox only");
+  let response: Response;
+  try {
+    response = await fetch(`${sandbox.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${sandbox.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (error) {
+    throw new CliError(`the sandbox at ${sandbox.url} could not be reached (${error instanceof Error ? error.message : String(error)}); is 'npm start' running?`);
+  }
+  const json = (await response.json().catch(() => ({}))) as { error?: string };
+  if (!response.ok) throw new CliError(`the sandbox refused ${method} ${path}: ${json.error ?? response.status}`, response.status === 400 ? 2 : 1);
+  return json;
+}
+
+const describeFaults = (f: Record<string, number | boolean>): string =>
+  Object.keys(f).length === 0
+    ? "none"
+    : Object.entries(f)
+        .map(([k, v]) => (k === "delayMs" ? `delay ${v} ms` : k === "errorRate" ? `errors ${v}` : k === "dropAnswers" ? `lost answers ${v}` : v ? k : ""))
+        .filter(Boolean)
+        .join(", ");
+
+/** Builds the faults body from the flags; at least one fault. */
+function faultsOf(options: FaultOptions): Record<string, number | boolean> {
+  const faults = {
+    ...(options.delay === undefined ? {} : { delayMs: options.delay }),
+    ...(options.errors === undefined ? {} : { errorRate: options.errors }),
+    ...(options.drop === undefined ? {} : { dropAnswers: options.drop }),
+    ...(options.freeze ? { freeze: true } : {}),
+    ...(options.refuse ? { refuse: true } : {}),
+  };
+  if (Object.keys(faults).length === 0) throw new CliError("name at least one fault: --delay <ms>, --errors <share>, --drop <share>, --freeze or --refuse ('cellctl sandbox clear <cell>' clears them)", 2);
+  return faults;
+}
+
+/**
+ * `cellctl sandbox fault <cell> --delay 800 --errors 0.3`: puts faults between a sandbox cell and its
+ * store (the cell's fault proxy), replacing the ones it had; `cellctl sandbox clear <cell>` removes
+ * them; `cellctl sandbox faults` lists every cell's.
+ */
+export async function sandboxFaultsCommand(plane: ControlPlane, io: Io, action: "set" | "clear" | "list", cellId?: string, options: FaultOptions = {}): Promise<number> {
+  if (action === "list") {
+    const { cells } = (await call(plane, "GET", "/sandbox/cells")) as { cells: CellFaultsView[] };
+    emit(io, { cells }, (d) =>
+      table(
+        ["CELL", "FAULTS", "STORE REQUESTS", "FAILED", "ANSWERS LOST", "REFUSED"],
+        d.cells.map((c) => [c.cell_id, describeFaults(c.faults), c.counts.requests, c.counts.errors, c.counts.answersDropped, c.counts.refused]),
+      ),
+    );
+    return 0;
+  }
+  if (!isCellId(cellId)) throw new CliError(`cell id must be a cell id, got '${cellId}'`, 2);
+  const path = `/sandbox/cells/${encodeURIComponent(cellId)}/faults`;
+  const view = (await (action === "clear" ? call(plane, "DELETE", path) : call(plane, "POST", path, faultsOf(options)))) as CellFaultsView;
+  emit(io, view, (v) => (action === "clear" ? `${v.cell_id}: store faults cleared` : `${v.cell_id}: store faults now ${describeFaults(v.faults)} ('cellctl sandbox clear ${v.cell_id}' clears them)`));
+  return 0;
+}
