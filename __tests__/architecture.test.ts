@@ -42,7 +42,8 @@ const rules: Array<{ folder: string; allowed: RegExp[] }> = [
   { folder: "cells/azure", allowed: [/^contract(\/|$)/, /^cells\/(core|azure)(\/|$)/, /^@azure\//, /^node:/] },
   { folder: "router", allowed: [/^contract(\/|$)/, /^router\//, /^@cloudflare\/workers-types/, /^constructs\/bundling$/, /^jose$/] },
   // The control plane talks to cells over their admin API and to the registry through its port, to clouds through the contract and the topology only; cdktf runs as a child process. The report reads the landing zones' files with DuckDB, never a cell's store.
-  { folder: "control", allowed: [/^contract(\/|$)/, /^topology(-schema)?$/, /^control\//, /^node:/, /^(zod|commander|cli-progress|cloudflare|@duckdb\/node-api)(\/|$)/] },
+  // Its watch policy is checked with the props rules' problem wording (zod only, no providers).
+  { folder: "control", allowed: [/^contract(\/|$)/, /^topology(-schema)?$/, /^constructs\/props\/problems$/, /^control\//, /^node:/, /^(zod|commander|cli-progress|cloudflare|@duckdb\/node-api)(\/|$)/] },
   {
     folder: "sandbox",
     allowed: [

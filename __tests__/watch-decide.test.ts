@@ -254,6 +254,17 @@ describe("targets", () => {
     expect(full.log.at(-1)!.held).toEqual([expect.objectContaining({ tenants: ["T-101"], why: "no healthy target with room (beta: over 50% of capacity (4/8))" })]);
   });
 
+  test("a tenant another operation is moving (importing or fenced somewhere) is left alone", () => {
+    const w = new World({ alpha: cell(["T-100", "T-101"]), beta: cell([]), gamma: cell([]) });
+    const observations = w.observations.bind(w);
+    w.observations = () => observations().map((o) => (o.cell.cellId === "gamma" ? { ...o, tenants: [{ tenantId: "T-101", epoch: 2, state: "importing" as const, updatedAt: "x" }] } : o));
+    const policy = policyOf({ limits: { maxInFlight: 2 } });
+    w.cells.alpha!.health = "slow";
+    w.ticks(policy, 3);
+    expect(w.taken("move").map((m) => m.tenantId)).toEqual(["T-100"]);
+    expect(w.log.at(-1)!.held).toEqual([expect.objectContaining({ tenants: ["T-101"], why: "mid-move by another operation (importing or fenced on some cell); left alone" })]);
+  });
+
   test("the least utilised healthy cell takes each tenant, counting the moves planned in the same window", () => {
     const w = new World({ alpha: cell(["T-1", "T-2", "T-3"]), beta: cell(["T-9"], { capacity: 10 }), gamma: cell([], { capacity: 10 }) });
     const policy = policyOf({ limits: { maxInFlight: 3 } });

@@ -7,6 +7,7 @@ import { moveCommand, movesCommand, purgeCommand } from "./commands/move";
 import { placeCommand } from "./commands/place";
 import { registryExportCommand, registryImportCommand } from "./commands/registry-backup";
 import { sandboxFaultsCommand, type FaultOptions } from "./commands/sandbox-faults";
+import { approveCommand, killSwitchCommand, plansCommand, watchCommand, type WatchOptions } from "./commands/watch";
 import { cellsCommand, tenantsCommand } from "./commands/status";
 import { ConnectionError, loadConnection } from "./connection";
 import { CliError, ControlPlane } from "./control-plane";
@@ -25,6 +26,8 @@ export interface CellctlEnv {
   readonly io?: (json: boolean) => Io;
   /** Hooks into moves (tests stand for a crashed controller with them). */
   readonly moveHooks?: Omit<MoveHooks, "progress">;
+  /** Stops a long-running command (`cellctl watch`): Ctrl-C in the process, or a test. */
+  readonly signal?: AbortSignal;
 }
 
 type Action = (plane: ControlPlane, io: Io) => Promise<number>;
@@ -121,6 +124,28 @@ export async function runCellctl(argv: readonly string[], surroundings: CellctlE
     .description("restore a registry export (every entry is checked first)")
     .option("--dry-run", "check the file, write nothing")
     .action((file: string, options: { dryRun?: boolean }) => run((plane, io) => registryImportCommand(plane, io, file, options))());
+
+  program
+    .command("watch")
+    .description("the control loop: judge every cell's health each window and act on the policy (drain, evacuate, fail over) within its guard rails")
+    .option("--policy <name|file>", "a built-in policy (observe, drain, evacuate, failover) or a JSON policy file", "observe")
+    .option("--dry-run", "decide and print what it would do; do nothing, write nothing")
+    .option("--interval <seconds>", "seconds between windows (overrides the policy's intervalSeconds)", Number)
+    .option("--windows <n>", "stop after this many windows", Number)
+    .option("--for <seconds>", "stop after this many seconds (a scheduled job's run)", Number)
+    .action((options: WatchOptions) =>
+      run((plane, io) => watchCommand(plane, io, journals, journalRoot, options, { env: surroundings.env, cwd: surroundings.cwd, signal: surroundings.signal, moveHooks: hooks }))(),
+    );
+  program
+    .command("killswitch [state]")
+    .description("show the kill switch, or turn it 'on' (every cellctl watch keeps watching and does nothing) or 'off'")
+    .option("--reason <text>", "why, for the record and the loop's log")
+    .action((state: string | undefined, options: { reason?: string }) => run((plane, io) => killSwitchCommand(plane, io, state, options, surroundings.env))());
+  program
+    .command("approve <plan>")
+    .description("approve a plan cellctl watch holds back above its blast radius")
+    .action((plan: string) => run((plane, io) => approveCommand(plane, io, plan, surroundings.env))());
+  program.command("plans").description("the plans cellctl watch asked approval for").action(() => run((plane, io) => plansCommand(plane, io))());
 
   const sandbox = program.command("sandbox").description("the local sandbox only ('npm start'): inject store faults into a cell");
   sandbox

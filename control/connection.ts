@@ -37,6 +37,8 @@ export const connectionSchema = z
     ]),
     /** Cell id -> how to reach its admin API. `url` defaults to the cell's registry entry. */
     cells: z.record(z.string().regex(CELL_ID_PATTERN), z.object({ url: z.string().url().optional(), adminKey: keySchema }).strict()),
+    /** The deployed router's Analytics Engine dataset, which `cellctl watch` reads. @default cells_edge_router_health */
+    edge: z.object({ dataset: z.string().regex(/^[A-Za-z0-9_]{1,64}$/) }).strict().optional(),
     /** The sandbox's control endpoint (store faults, `cellctl sandbox ...`); only a running sandbox has one. */
     sandbox: z.object({ url: z.string().url(), token: z.string().min(1) }).strict().optional(),
     /** Ready-to-use client tokens per tenant (the sandbox's local issuer); absent when auth is off. */

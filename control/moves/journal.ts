@@ -1,5 +1,6 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import { takePidLock } from "../pid-lock";
 
 /**
  * The steps of a tenant move, in order. The journal records the last step that completed, so a
@@ -89,30 +90,6 @@ export class JournalStore {
    * controller) is taken over.
    */
   lock(tenantId: string): { release(): void } | { heldBy: number } {
-    mkdirSync(this.dir, { recursive: true });
-    const file = path.join(this.dir, `${tenantId}.lock`);
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(file, "wx");
-        writeFileSync(fd, String(process.pid));
-        closeSync(fd);
-        return { release: () => rmSync(file, { force: true }) };
-      } catch {
-        const holder = Number(readFileSync(file, "utf8"));
-        if (holder === process.pid || isAlive(holder)) return { heldBy: holder };
-        rmSync(file, { force: true }); // the holder died: its journal says where it got to
-      }
-    }
-    return { heldBy: Number(readFileSync(file, "utf8")) };
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+    return takePidLock(path.join(this.dir, `${tenantId}.lock`));
   }
 }

@@ -262,7 +262,9 @@ export function decide(input: TickInput): TickDecision {
     const until = last.length === 0 ? undefined : Math.max(...last) + cooldownMs;
     return until !== undefined && until > now ? until : undefined;
   };
+  // Tenants mid-move (importing or fenced somewhere), this loop's or another controller's: never touched.
   const busy = new Set(unfinished.map((m) => m.tenantId));
+  for (const { o } of judged.values()) for (const t of o.tenants ?? []) if (t.state === "importing" || t.state === "fenced") busy.add(t.tenantId);
 
   // 3. Moves that stopped (or whose process died) are resumed first: their tenants are mid-move.
   for (const m of unfinished) {
@@ -309,6 +311,8 @@ export function decide(input: TickInput): TickDecision {
     if (reaction === "drain") continue;
     const approved = !e.needsApproval || input.approved.has(e.planId);
     const here = activeTenantsOf(o).filter((t) => e.tenants.includes(t) && !busy.has(t) && !input.running.has(t));
+    const elsewhere = activeTenantsOf(o).filter((t) => e.tenants.includes(t) && busy.has(t) && !unfinished.some((m) => m.tenantId === t) && !input.running.has(t));
+    if (elsewhere.length > 0) hold(reaction === "failover" ? "failover" : "move", id, elsewhere, "mid-move by another operation (importing or fenced on some cell); left alone");
     if (!approved) {
       const plan = planView(e, totalTenants);
       if (!e.requested) actions.push({ kind: "request-approval", plan, why: `the plan moves ${plan.blast.tenants} tenants (${Math.round(plan.blast.share * 100)}% of all), above the approval threshold` });
