@@ -12,6 +12,8 @@ export interface RecordedCall {
   readonly authorization: string | undefined;
   /** For multipart bodies: part name -> text. */
   readonly parts?: Record<string, string>;
+  /** For the Analytics Engine SQL endpoint: the query text. */
+  readonly sql?: string;
 }
 
 /** A loopback server implementing the documented Workers KV endpoints of Cloudflare's API that the registry adapter uses. */
@@ -23,6 +25,8 @@ export interface CloudflareApi {
   readonly token: string;
   /** The namespace's contents. */
   readonly kv: Map<string, string>;
+  /** What the Analytics Engine SQL endpoint answers as `data` (`FORMAT JSON`). */
+  sqlRows: Array<Record<string, unknown>>;
   readonly calls: RecordedCall[];
   close(): Promise<void>;
 }
@@ -42,6 +46,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
  * - `PUT    /accounts/:a/storage/kv/namespaces/:n/values/:key` -> multipart/form-data with a `value` part
  * - `DELETE /accounts/:a/storage/kv/namespaces/:n/values/:key`
  * - `GET    /accounts/:a/storage/kv/namespaces/:n/keys?prefix=&cursor=` -> `result` + `result_info.cursor`
+ * - `POST   /accounts/:a/analytics_engine/sql` (query text as the body) -> `{meta, data: sqlRows, rows}`
  * Every call must carry `Authorization: Bearer <token>` (else 401, error 10000). Anything else is a 404.
  */
 export async function startCloudflareApi(): Promise<CloudflareApi> {
@@ -51,6 +56,7 @@ export async function startCloudflareApi(): Promise<CloudflareApi> {
   const kv = new Map<string, string>();
   const calls: RecordedCall[] = [];
   const base = `/client/v4/accounts/${accountId}/storage/kv/namespaces/${namespaceId}`;
+  const api = { sqlRows: [] as Array<Record<string, unknown>> };
 
   const server: Server = createServer((req, res) => {
     void (async () => {
@@ -64,12 +70,14 @@ export async function startCloudflareApi(): Promise<CloudflareApi> {
         for (const [name, value] of form.entries()) parts[name] = typeof value === "string" ? value : await value.text();
       }
       const path = url.pathname.replace(/^\/client\/v4/, "");
-      calls.push({ method: req.method ?? "", path, query: Object.fromEntries(url.searchParams), contentType, authorization: req.headers.authorization, ...(parts ? { parts } : {}) });
+      const sql = path === `/accounts/${accountId}/analytics_engine/sql` ? body.toString("utf8") : undefined;
+      calls.push({ method: req.method ?? "", path, query: Object.fromEntries(url.searchParams), contentType, authorization: req.headers.authorization, ...(parts ? { parts } : {}), ...(sql === undefined ? {} : { sql }) });
       const send = (status: number, text: string, type = "application/json") => {
         res.writeHead(status, { "content-type": type });
         res.end(text);
       };
       if (req.headers.authorization !== `Bearer ${token}`) return send(401, failure(10000, "Authentication error"));
+      if (sql !== undefined && req.method === "POST") return send(200, JSON.stringify({ meta: [], data: api.sqlRows, rows: api.sqlRows.length }));
       if (url.pathname === `${base}/keys` && req.method === "GET") {
         const prefix = url.searchParams.get("prefix") ?? "";
         const all = [...kv.keys()].filter((k) => k.startsWith(prefix)).sort();
@@ -99,5 +107,5 @@ export async function startCloudflareApi(): Promise<CloudflareApi> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   const { port } = server.address() as AddressInfo;
-  return { baseUrl: `http://127.0.0.1:${port}/client/v4`, accountId, namespaceId, token, kv, calls, close: () => closeServer(server) };
+  return Object.assign(api, { baseUrl: `http://127.0.0.1:${port}/client/v4`, accountId, namespaceId, token, kv, calls, close: () => closeServer(server) });
 }

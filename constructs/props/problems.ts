@@ -67,15 +67,15 @@ function unknownField(key: string, known: readonly string[], aliases: Readonly<R
   return `unknown field${hint || `; ${owner} fields are ${known.join(", ")}`}`;
 }
 
-/** The field names of the object schema at `path` below `schema` (optional wrappers unwrapped). */
+/** The field names of the object schema at `path` below `schema` (optional and default wrappers unwrapped). */
 function keysAt(schema: z.ZodObject, path: ProblemPath): string[] {
   let current: unknown = schema;
   for (const key of path) {
-    while (current instanceof z.ZodOptional) current = current.unwrap();
+    while (current instanceof z.ZodOptional || current instanceof z.ZodDefault) current = current.unwrap();
     if (!(current instanceof z.ZodObject)) return [];
     current = current.shape[String(key)];
   }
-  while (current instanceof z.ZodOptional) current = current.unwrap();
+  while (current instanceof z.ZodOptional || current instanceof z.ZodDefault) current = current.unwrap();
   return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
 }
 
