@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import { runCellctl } from "../control/cellctl";
 import type { Io } from "../control/cli/output";
 import { writeConnection, type Connection } from "../control/connection";
@@ -137,4 +139,19 @@ describe("the operator's switches in the registry", () => {
     await requestApproval(kv, plan, new Date());
     expect(await approvedPlans(kv, [plan.id, "plan-9999999999"])).toEqual(new Set([plan.id]));
   });
+});
+
+describe("the bundled cellctl (what the container runs)", () => {
+  test("'npm run cellctl:bundle' makes one file that runs the watch with no node_modules beside it", async () => {
+    const root = path.resolve(__dirname, "..");
+    await promisify(execFile)("npm", ["run", "--silent", "cellctl:bundle"], { cwd: root });
+    const alone = path.join(cwd, "alone");
+    rmSync(alone, { recursive: true, force: true });
+    mkdirSync(alone);
+    copyFileSync(path.join(root, ".build", "cellctl", "cellctl.cjs"), path.join(alone, "cellctl.cjs"));
+    const { stdout } = await promisify(execFile)(process.execPath, [path.join(alone, "cellctl.cjs"), "watch", "--help"], { cwd: alone });
+    expect(stdout).toMatch(/--policy <name\|file>/);
+    const failed = await promisify(execFile)(process.execPath, [path.join(alone, "cellctl.cjs"), "killswitch"], { cwd: alone }).catch((e: { code: number; stderr: string }) => e);
+    expect(failed).toEqual(expect.objectContaining({ code: 1, stderr: expect.stringMatching(/^cellctl: no connection: start the sandbox/) }));
+  }, 60_000);
 });

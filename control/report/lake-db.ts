@@ -1,4 +1,4 @@
-import { DuckDBInstance, type DuckDBConnection } from "@duckdb/node-api";
+import type { DuckDBConnection } from "@duckdb/node-api";
 import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import type { LakeSourceSpec } from "./lake-sources";
@@ -101,6 +101,8 @@ const plain = (value: unknown): unknown => (typeof value === "bigint" ? Number(v
 
 /** Opens an in-memory DuckDB, reads every file of `sources` into `lake_raw` and creates the views. */
 export async function openLake(sources: readonly LakeSourceSpec[]): Promise<LakeDb> {
+  // Loaded here, not at the top: every other cellctl command starts without DuckDB's native module (and runs where it is not installed).
+  const { DuckDBInstance } = require("@duckdb/node-api") as typeof import("@duckdb/node-api");
   const instance = await DuckDBInstance.create(":memory:");
   const connection = await instance.connect();
   const close = () => {
