@@ -152,6 +152,19 @@ describe("hysteresis", () => {
     expect(w.taken("activate")).toEqual([expect.objectContaining({ cellId: "alpha" })]);
   });
 
+  test("windows on either side of a gap (the loop stopped, or a scheduled job's next run) are not in a row", () => {
+    const w = twoCells();
+    const policy = policyOf();
+    w.cells.alpha!.health = "slow";
+    w.ticks(policy, 2);
+    w.now += 5 * MIN;
+    w.ticks(policy, 2);
+    expect(w.log.at(-1)!.cells[0]).toEqual(expect.objectContaining({ condition: "healthy", streak: { ok: 0, bad: 2, down: 0 } }));
+    expect(w.done).toEqual([]);
+    w.tick(policy);
+    expect(w.log.at(-1)!.cells[0]!.condition).toBe("degraded");
+  });
+
   test("down windows in a row make a cell down; a mix of down and slow windows makes it degraded", () => {
     const w = twoCells();
     const policy = policyOf({ onDegraded: "none", onDown: "none" });

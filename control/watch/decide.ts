@@ -75,6 +75,8 @@ export interface Episode {
 /** Everything the loop remembers between windows (and between runs: `state.ts` keeps it in a file). */
 export interface WatchState {
   readonly v: 1;
+  /** When the last window was judged (epoch ms): windows in a row must be consecutive. */
+  lastWindowAt?: number;
   cells: Record<string, CellTrack>;
   episodes: Record<string, Episode>;
   moves: MoveRecord[];
@@ -146,6 +148,8 @@ export interface TickDecision {
 }
 
 const HOUR_MS = 3_600_000;
+/** More than this many intervals without a window is a gap: the windows on either side are not in a row. */
+export const GAP_WINDOWS = 3;
 const SEVERITY: Readonly<Record<CellCondition, number>> = { down: 0, degraded: 1, healthy: 2 };
 
 /** Next hysteresis state of a cell after one window. */
@@ -191,7 +195,13 @@ export function decide(input: TickInput): TickDecision {
   const held: HeldAction[] = [];
   const hold = (kind: WatchAction["kind"], cellId: string, tenants: readonly string[], why: string) => held.push({ kind, cellId, tenants, why });
 
-  // 1. Judge every cell's window and move its hysteresis on.
+  // 1. Judge every cell's window and move its hysteresis on. After a gap (the loop was stopped, a
+  //    scheduled job's next run), windows before it are not "in a row" with the next: streaks restart,
+  //    conditions stay.
+  if (state.lastWindowAt !== undefined && now - state.lastWindowAt > GAP_WINDOWS * policy.intervalSeconds * 1000) {
+    for (const t of Object.values(state.cells)) Object.assign(t, { ok: 0, bad: 0, down: 0, degradedOnly: 0 });
+  }
+  state.lastWindowAt = now;
   const judged = new Map<string, { o: CellObservation; j: WindowJudgement }>();
   const cells: CellDecision[] = [];
   for (const o of [...observations].sort((a, b) => (a.cell.cellId < b.cell.cellId ? -1 : 1))) {
