@@ -11,18 +11,22 @@ import { synthApp } from "./support/app";
 
 const ROOT = path.resolve(__dirname, "..");
 const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
-const deploySection = (() => {
-  const start = readme.indexOf("\n## Deploy\n");
+/** A `## ` section of the README, heading to the next one. */
+const section = (heading: string): string => {
+  const start = readme.indexOf(`\n## ${heading}\n`);
   expect(start).toBeGreaterThan(-1);
   const end = readme.indexOf("\n## ", start + 1);
   return readme.slice(start, end === -1 ? undefined : end);
-})();
+};
+const deploySection = section("Deploy");
 
-/** The shell lines of the section's bash blocks, comments removed, continuation lines joined. */
-const shellLines = [...deploySection.matchAll(/```bash\n([\s\S]*?)```/g)]
-  .flatMap((m) => m[1]!.replace(/\\\n\s*/g, " ").split("\n"))
-  .map((line) => line.replace(/\s+#.*$/, "").trim())
-  .filter((line) => line !== "");
+/** The shell lines of a section's bash blocks, comments removed, continuation lines joined. */
+const shellLinesOf = (text: string): string[] =>
+  [...text.matchAll(/```bash\n([\s\S]*?)```/g)]
+    .flatMap((m) => m[1]!.replace(/\\\n\s*/g, " ").split("\n"))
+    .map((line) => line.replace(/\s+#.*$/, "").trim())
+    .filter((line) => line !== "");
+const shellLines = shellLinesOf(deploySection);
 
 const cdktfCommands = shellLines.filter((line) => /\bnpx cdktf\b/.test(line)).map((line) => line.slice(line.indexOf("npx cdktf") + "npx cdktf".length).trim().split(/\s+/));
 const deploys = cdktfCommands.filter(([verb]) => verb === "deploy").map(([, ...args]) => ({ stacks: args.filter((a) => !a.startsWith("-")), flags: args.filter((a) => a.startsWith("-")) }));
@@ -59,14 +63,26 @@ describe("README deploy section", () => {
     for (const option of options) expect([option, cliSource.includes(`"${option}"`)]).toEqual([option, true]);
   });
 
-  test("every Terraform output it reads exists in that stack", () => {
-    const reads = [
-      ...shellLines.flatMap((line) => [...line.matchAll(/\bout ([a-z0-9-]+) ([a-z0-9-]+)\)/g)].map((m) => [m[1]!, m[2]!])),
-      ...shellLines.flatMap((line) => [...line.matchAll(/-chdir="?cdktf\.out\/stacks\/([a-z0-9-]+)"? output (?:-raw |-json )?([a-z0-9-]+)/g)].map((m) => [m[1]!, m[2]!])),
-    ];
-    expect(reads.length).toBeGreaterThanOrEqual(4);
+  /** The (stack, output) pairs that shell lines read with `out <stack> <output>` or `terraform -chdir=... output`. */
+  const outputReads = (lines: readonly string[]) => [
+    ...lines.flatMap((line) => [...line.matchAll(/\bout ([a-z0-9-]+) ([a-z0-9-]+)\)/g)].map((m) => [m[1]!, m[2]!])),
+    ...lines.flatMap((line) => [...line.matchAll(/-chdir="?cdktf\.out\/stacks\/([a-z0-9-]+)"? output (?:-raw |-json )?([a-z0-9-]+)/g)].map((m) => [m[1]!, m[2]!])),
+  ];
+  const expectOutputsExist = (reads: string[][]) => {
     for (const [stack, output] of reads) expect([stack, output, Object.keys(app.stacks[stack!]?.output ?? {})]).toEqual([stack, output, expect.arrayContaining([output])]);
+  };
+
+  test("every Terraform output it reads exists in that stack", () => {
+    const reads = outputReads(shellLines);
+    expect(reads.length).toBeGreaterThanOrEqual(4);
+    expectOutputsExist(reads);
     expect(app.stacks["cell-alpha"].output["admin-key"].sensitive).toBe(true);
+  });
+
+  test("so does the connection recipe of 'Evacuation on degradation' (router URL, registry namespace, every cell's admin key)", () => {
+    const reads = outputReads(shellLinesOf(section("Evacuation on degradation")));
+    expect(reads.map(([stack, output]) => `${stack} ${output}`).sort()).toEqual(["cell-alpha admin-key", "cell-beta admin-key", "edge registry-namespace-id", "edge router-url"]);
+    expectOutputsExist(reads);
   });
 
   test("names the prerequisites the issue asked for: role-assignment rights and the workers.dev subdomain", () => {
