@@ -285,7 +285,7 @@ export function decide(input: TickInput): TickDecision {
       hold("resume", m.from, [m.tenantId], m.error);
       continue;
     }
-    actions.push({ kind: "resume", tenantId: m.tenantId, from: m.from, to: m.to, planId: m.planId, why: `the move stopped${m.error ? ` (${m.error})` : ""}; resuming from its journal` });
+    actions.push({ kind: "resume", tenantId: m.tenantId, from: m.from, to: m.to, planId: m.planId, why: `resuming the ${m.status === "running" ? "interrupted" : "stopped"} move from its journal (attempt ${m.attempts + 1} of ${MAX_RESUME_ATTEMPTS})` });
   }
 
   // 4. Failing cells, worst first: open or follow their episode and plan its steps.
@@ -335,7 +335,8 @@ export function decide(input: TickInput): TickDecision {
       continue;
     }
     if (o.tenants === undefined) {
-      hold("move", id, e.tenants, "the cell does not answer, so its tenants cannot be read and moved off it");
+      const waiting = e.tenants.filter((t) => !busy.has(t) && !input.running.has(t));
+      if (waiting.length > 0) hold("move", id, waiting, "the cell's tenants could not be listed this window, so none is moved off it");
       continue;
     }
     planMoves(here, id, e.planId, "evacuate", `${condition} cell; policy ${policy.name}: evacuate`);
