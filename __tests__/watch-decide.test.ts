@@ -383,6 +383,15 @@ describe("approval above the blast radius", () => {
     expect(w.taken("move")).toHaveLength(6);
   });
 
+  test("a loop restarted with a relaxed policy judges the open plan against it: no approval needed any more", () => {
+    const w = six();
+    w.cells.alpha!.health = "slow";
+    w.ticks(policyOf({ limits: { maxInFlight: 6 }, approval: { aboveTenants: 5, aboveShare: 1 } }), 4);
+    expect(w.taken("move")).toEqual([]);
+    w.tick(policyOf({ limits: { maxInFlight: 6 }, approval: { aboveTenants: 10, aboveShare: 1 } }));
+    expect(w.taken("move")).toHaveLength(6);
+  });
+
   test("a plan over aboveShare needs approval too, below both it does not", () => {
     const over = new World({ alpha: cell(["T-1", "T-2"]), beta: cell(["T-3"]) });
     over.cells.alpha!.health = "slow";

@@ -11,29 +11,27 @@ import { readerLoop, writerLoop, type Acked, type LoadCall, type LoadClient } fr
 
 /**
  * `cellctl watch` on the real sandbox, as an operator runs it: faults injected into the AWS cell's store
- * through `cellctl sandbox fault` (slow and failing), the loop judging every cell each second from its
- * deep health and the router's figures. First with the kill switch on (it watches and does nothing),
- * then as a dry run (it says what it would do and does nothing), then for real: the plan is above the
- * policy's blast radius, so it waits for `cellctl approve`, then T-100 moves to the Azure cell by
- * itself while T-200's clients see no error. Faults cleared, alpha recovers and is put back into
- * placement, and nothing moves back.
+ * with `cellctl sandbox fault` (slow and failing), the loop judging every cell each second from its
+ * deep health and the router's figures. With the kill switch on it watches and does nothing; as a dry
+ * run it says what it would do and does nothing; with a policy that wants a human above its blast
+ * radius it drains and waits for `cellctl approve`; then `cellctl watch --policy evacuate` moves T-100
+ * to the Azure cell by itself while T-200's clients see no error. Faults cleared, alpha recovers, is put
+ * back into placement, and nothing moves back.
  */
 
 let sandbox: Sandbox;
 let cwd: string;
-let policyFile: string;
+let approvalPolicy: string;
+
+/** The built-in policy, judged every second so the test stays short. */
+const EVACUATE = ["--policy", "evacuate", "--interval", "1"];
 
 beforeAll(async () => {
   sandbox = await startSandbox({ routerPort: 0, dynamodbEndpoint: process.env.DYNAMODB_LOCAL_ENDPOINT, registryCacheTtlMs: 500 });
   cwd = mkdtempSync(path.join(tmpdir(), "watch-"));
   writeConnection(path.join(cwd, SANDBOX_CONNECTION_FILE), sandbox.connection);
-  policyFile = path.join(cwd, "watch-policy.json");
-  // The built-in 'evacuate', judged every second, a probe over 600 ms a bad window, recovering after 3
-  // good windows, and asking a human before any plan that moves a tenant (approval above 0 tenants).
-  writeFileSync(
-    policyFile,
-    JSON.stringify({ onDegraded: "evacuate", onDown: "evacuate", intervalSeconds: 1, thresholds: { probeLatencyMs: 600 }, hysteresis: { degradedAfter: 3, downAfter: 3, healthyAfter: 3 }, approval: { aboveTenants: 0 } }),
-  );
+  approvalPolicy = path.join(cwd, "ask-first.json");
+  writeFileSync(approvalPolicy, JSON.stringify({ onDegraded: "evacuate", onDown: "evacuate", intervalSeconds: 1, approval: { aboveTenants: 0 } }));
 }, 60_000);
 
 afterAll(async () => {
@@ -41,12 +39,18 @@ afterAll(async () => {
   if (cwd) rmSync(cwd, { recursive: true, force: true });
 });
 
-/** `cellctl` in this process, its stdout lines collected. */
-function cellctl(argv: string[], signal?: AbortSignal): { lines: string[]; err: string[]; done: Promise<number> } {
+/** `cellctl` in this process; its stdout lines collected. */
+function cellctl(argv: string[], signal?: AbortSignal): { lines: string[]; done: Promise<number> } {
   const lines: string[] = [];
-  const err: string[] = [];
-  const io = (json: boolean): Io => ({ out: (t) => void lines.push(...t.split("\n").filter(Boolean)), err: (t) => void err.push(t), interactive: false, json });
-  return { lines, err, done: runCellctl(argv, { env: { CELLCTL_OPERATOR: "test" }, cwd, io, signal }) };
+  const io = (json: boolean): Io => ({ out: (t) => void lines.push(...t.split("\n").filter(Boolean)), err: () => {}, interactive: false, json });
+  return { lines, done: runCellctl(argv, { env: { CELLCTL_OPERATOR: "test" }, cwd, io, signal }) };
+}
+
+/** Runs a bounded `cellctl --json watch ...` to its end; its log records. */
+async function watchFor(...argv: string[]): Promise<any[]> {
+  const run = cellctl(["--json", "watch", ...argv]);
+  expect(await run.done).toBe(0);
+  return records(run.lines);
 }
 
 const records = (lines: readonly string[]): any[] => lines.map((l) => JSON.parse(l));
@@ -62,15 +66,17 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs: num
   }
 }
 
-const owner = async (tenantId: string) => {
+/** The cells on which the tenant is active, as the cells themselves say. */
+const owners = async (tenantId: string) => {
   const holders = await Promise.all(
     Object.values(sandbox.cells).map(async (c) => ({ cellId: c.cellId, o: await new AdminClient({ cellId: c.cellId, url: c.url, key: c.adminKey }).ownership(tenantId) })),
   );
   return holders.filter((h) => h.o?.state === "active").map((h) => h.cellId);
 };
-const registryCell = async (cellId: string) => JSON.parse((await sandbox.registry.get(`cell:${cellId}`, "text"))!).status;
+const registryStatus = async (cellId: string) => JSON.parse((await sandbox.registry.get(`cell:${cellId}`, "text"))!).status;
+const actions = (log: any[]) => log.filter((r) => r.type === "action").map((r) => [r.action, r.tenant ?? r.cell, r.dry_run]);
 
-test("faults on alpha: held by the kill switch, printed by a dry run, then T-100 moves to beta by itself after approval while T-200 sees no error; alpha recovers and gets nothing back", async () => {
+test("faults on alpha: held by the kill switch, printed by a dry run, waiting for approval under a cautious policy, then with 'evacuate' T-100 moves to beta by itself while T-200 sees no error; alpha recovers and gets nothing back", async () => {
   const client: LoadClient = { routers: { edge: sandbox.routerUrl }, token: (t) => sandbox.auth!.tokens[t]! };
   const calls: LoadCall[] = [];
   let stopLoad = false;
@@ -81,66 +87,66 @@ test("faults on alpha: held by the kill switch, printed by a dry run, then T-100
     writerLoop(client, "edge", "T-100", "a", () => stopLoad, calls, new Map()),
   ];
   try {
-    expect((await cellctl(["sandbox", "fault", "alpha", "--delay", "400", "--errors", "0.2"]).done)).toBe(0);
+    expect(await cellctl(["sandbox", "fault", "alpha", "--delay", "600", "--errors", "0.2"]).done).toBe(0);
     const faultAt = Date.now();
 
-    // 1. Kill switch on: the loop judges alpha degraded and does nothing.
+    // 1. Kill switch on: alpha is judged degraded after 3 bad windows in a row, and nothing is done.
     expect(await cellctl(["killswitch", "on", "--reason", "drill"]).done).toBe(0);
-    const halted = cellctl(["--json", "watch", "--policy", policyFile, "--windows", "4"]);
-    expect(await halted.done).toBe(0);
-    const a = records(halted.lines);
-    const alphaWindows = a.filter((r) => r.type === "cell" && r.cell === "alpha");
+    const halted = await watchFor(...EVACUATE, "--windows", "4");
+    const alphaWindows = halted.filter((r) => r.type === "cell" && r.cell === "alpha");
     expect(alphaWindows.map((r) => r.condition)).toEqual(["healthy", "healthy", "degraded", "degraded"]);
     expect(alphaWindows.every((r) => r.window !== "ok" && r.reasons.length > 0)).toBe(true);
-    expect(a.filter((r) => r.type === "cell" && r.cell === "beta").every((r) => r.condition === "healthy")).toBe(true);
-    expect(a.filter((r) => r.type === "action")).toEqual([]);
-    expect(a.filter((r) => r.type === "held").map((r) => [r.action, r.why])).toEqual(expect.arrayContaining([["drain", expect.stringMatching(/^kill switch on \(drill\)/)]]));
-    expect(await registryCell("alpha")).toBe("active");
-    expect(await owner("T-100")).toEqual(["alpha"]);
+    expect(halted.filter((r) => r.type === "cell" && r.cell === "beta").every((r) => r.condition === "healthy")).toBe(true);
+    expect(actions(halted)).toEqual([]);
+    expect(halted.filter((r) => r.type === "held").map((r) => [r.action, r.why])).toEqual(expect.arrayContaining([["drain", expect.stringMatching(/^kill switch on \(drill\)/)], ["move", expect.stringMatching(/^kill switch on/)]]));
+    expect(await registryStatus("alpha")).toBe("active");
     const degradedAfterMs = Date.parse(alphaWindows[2].time) - faultAt;
 
     // 2. Kill switch off, dry run: it says what it would do, and nothing happens.
     expect(await cellctl(["killswitch", "off"]).done).toBe(0);
-    const dry = cellctl(["--json", "watch", "--policy", policyFile, "--windows", "2", "--dry-run"]);
-    expect(await dry.done).toBe(0);
-    const b = records(dry.lines);
-    expect(b.filter((r) => r.type === "action").map((r) => [r.action, r.dry_run])).toEqual(expect.arrayContaining([["drain", true], ["request-approval", true]]));
-    expect(b.filter((r) => r.type === "outcome")).toEqual([]);
-    expect(await registryCell("alpha")).toBe("active");
-    expect((await cellctl(["--json", "plans"]).done)).toBe(0);
+    const dry = await watchFor(...EVACUATE, "--windows", "1", "--dry-run");
+    expect(actions(dry)).toEqual([["drain", "alpha", true], ["move", "T-100", true]]);
+    expect(dry.filter((r) => r.type === "outcome")).toEqual([]);
+    expect({ alpha: await registryStatus("alpha"), t100: await owners("T-100") }).toEqual({ alpha: "active", t100: ["alpha"] });
 
-    // 3. For real: drain, ask for approval, hold the move until a human approves, then move T-100.
-    const stop = new AbortController();
-    const watch = cellctl(["--json", "watch", "--policy", policyFile], stop.signal);
-    const request = await until("the approval request", () => records(watch.lines).find((r) => r.type === "outcome" && r.action === "request-approval" && r.status === "done"), 30_000);
-    expect(await registryCell("alpha")).toBe("draining");
-    await until("a held move", () => records(watch.lines).find((r) => r.type === "held" && r.action === "move" && r.why.startsWith("awaiting approval")), 10_000);
+    // 3. A policy that asks a human first: alpha is drained, the plan waits for 'cellctl approve', which the loop then sees.
+    const cautious = await watchFor("--policy", approvalPolicy, "--windows", "2");
+    expect(actions(cautious)).toEqual([["drain", "alpha", false], ["request-approval", "alpha", false]]);
+    const planId = cautious.find((r) => r.type === "action" && r.action === "request-approval").plan;
+    expect(cautious.filter((r) => r.type === "held" && r.action === "move").at(-1)).toEqual(expect.objectContaining({ tenants: ["T-100"], why: expect.stringContaining(`awaiting approval: 'cellctl approve ${planId}'`) }));
+    expect({ alpha: await registryStatus("alpha"), t100: await owners("T-100") }).toEqual({ alpha: "draining", t100: ["alpha"] });
     const plans = cellctl(["--json", "plans"]);
     await plans.done;
-    expect(JSON.parse(plans.lines.join("\n")).plans).toEqual([expect.objectContaining({ id: request.plan, cellId: "alpha", action: "evacuate", tenants: ["T-100"] })]);
-    const approvedAt = Date.now();
-    expect(await cellctl(["approve", request.plan]).done).toBe(0);
+    const open = JSON.parse(plans.lines.join("\n")).plans;
+    expect(open).toEqual([expect.objectContaining({ id: planId, cellId: "alpha", action: "evacuate", tenants: ["T-100"] })]);
+    expect(open[0].approvedAt).toBeUndefined();
+    expect(await cellctl(["approve", planId]).done).toBe(0);
+    expect(actions(await watchFor("--policy", approvalPolicy, "--windows", "1", "--dry-run"))).toEqual([["move", "T-100", true]]);
+
+    // 4. 'cellctl watch --policy evacuate': T-100 moves to beta by itself.
+    const stop = new AbortController();
+    const watch = cellctl(["--json", "watch", ...EVACUATE], stop.signal);
+    const startedAt = Date.now();
     // A step that hits one of the store's failures stops the move at its journal; the next window resumes it.
     const moved = await until("T-100's move", () => records(watch.lines).find((r) => r.type === "outcome" && (r.action === "move" || r.action === "resume") && r.tenant === "T-100" && r.status !== "stopped"), 120_000);
     expect(moved).toEqual(expect.objectContaining({ status: "done", from: "alpha", to: "beta" }));
+    const servedAfterMs = Date.parse(moved.time) - startedAt;
     const attempts = records(watch.lines).filter((r) => r.type === "action" && (r.action === "move" || r.action === "resume") && r.tenant === "T-100").length;
-    const servedAfterMs = Date.parse(moved.time) - approvedAt;
-    expect(await owner("T-100")).toEqual(["beta"]);
+    expect(await owners("T-100")).toEqual(["beta"]);
     const read = await fetch(`${sandbox.routerUrl}/api/tenants/T-100/records/a-0`, { headers: { authorization: `Bearer ${client.token("T-100")}` } });
     expect({ status: read.status, cloud: read.headers.get(Headers.processedByCloud) }).toEqual({ status: 200, cloud: "azure" });
 
-    // 4. Faults cleared: alpha is healthy again after 3 good windows, back in placement, and gets nothing back.
+    // 5. Faults cleared: alpha is healthy again after 5 good windows, back in placement, and gets nothing back.
     expect(await cellctl(["sandbox", "clear", "alpha"]).done).toBe(0);
     await until("alpha back in placement", () => records(watch.lines).find((r) => r.type === "outcome" && r.action === "activate" && r.cell === "alpha" && r.status === "done"), 30_000);
     const settled = records(watch.lines).length;
     await until("three more windows", () => (records(watch.lines).slice(settled).filter((r) => r.type === "cell" && r.cell === "alpha").length >= 3 ? true : undefined), 30_000);
     stop.abort();
     expect(await watch.done).toBe(0);
-    const c = records(watch.lines);
-    expect(c.filter((r) => r.type === "action" && (r.action === "move" || r.action === "resume") && r.to === "alpha")).toEqual([]);
-    expect(c.filter((r) => r.type === "cell" && r.cell === "alpha").at(-1)).toEqual(expect.objectContaining({ condition: "healthy", registry_status: "active" }));
-    expect(await owner("T-100")).toEqual(["beta"]);
-    expect(await owner("T-200")).toEqual(["beta"]);
+    const log = records(watch.lines);
+    expect(log.filter((r) => r.type === "action" && (r.action === "move" || r.action === "resume") && r.to === "alpha")).toEqual([]);
+    expect(log.filter((r) => r.type === "cell" && r.cell === "alpha").at(-1)).toEqual(expect.objectContaining({ condition: "healthy", registry_status: "active" }));
+    expect({ t100: await owners("T-100"), t200: await owners("T-200") }).toEqual({ t100: ["beta"], t200: ["beta"] });
 
     stopLoad = true;
     await Promise.all(load);
@@ -148,8 +154,9 @@ test("faults on alpha: held by the kill switch, printed by a dry run, then T-100
     expect(bystander.length).toBeGreaterThan(20);
     expect(bystander.filter((call) => call.status >= 300)).toEqual([]);
     console.log(
-      `watch on the sandbox: alpha judged degraded ${degradedAfterMs} ms after the faults (delay 400 ms, errors 20%, 1 s windows, 3 in a row); ` +
-        `T-100 served by beta ${servedAfterMs} ms after the approval (the move on the faulty store, ${attempts} attempt(s)); T-200: ${bystander.length} calls, no error`,
+      `watch on the sandbox: alpha judged degraded ${degradedAfterMs} ms after the faults (delay 600 ms, errors 20%, 1 s windows, 3 in a row); ` +
+        `T-100 served by beta ${servedAfterMs} ms after 'cellctl watch --policy evacuate' started on the degraded cell (${attempts} attempt(s) on the faulty store); ` +
+        `T-200: ${bystander.length} calls, no error`,
     );
   } finally {
     stopLoad = true;

@@ -63,7 +63,8 @@ export interface Episode {
   readonly since: number;
   /** The cell's active tenants when the episode began: the plan's blast radius. */
   readonly tenants: readonly string[];
-  readonly needsApproval: boolean;
+  /** Whether the plan is above the blast radius of the policy in force (judged every window). */
+  needsApproval: boolean;
   /** The plan was written where `cellctl approve` finds it. */
   requested: boolean;
   /** This loop drained the cell (so it may put it back into placement). */
@@ -301,20 +302,21 @@ export function decide(input: TickInput): TickDecision {
     const reaction = condition === "degraded" ? policy.onDegraded : policy.onDown;
     if (!episode || episode.condition !== condition || episode.action !== reaction) {
       const tenants = episode?.tenants.length ? [...new Set([...episode.tenants, ...activeTenantsOf(o)])].sort() : activeTenantsOf(o);
-      const since = now;
-      const blastShare = totalTenants === 0 ? 0 : tenants.length / totalTenants;
-      const moving = reaction === "evacuate" || reaction === "failover";
-      const base = { cellId: id, condition, action: reaction, since, tenants };
+      const base = { cellId: id, condition, action: reaction, since: now, tenants };
       episode = {
         ...base,
         planId: planIdOf(base),
-        needsApproval: moving && (tenants.length > policy.approval.aboveTenants || blastShare > policy.approval.aboveShare),
+        needsApproval: false,
         requested: false,
         drained: episode?.drained ?? false,
         failoverUnsupported: false,
       };
       state.episodes[id] = episode;
     }
+    // The blast radius against the policy in force (a loop restarted with another policy applies it).
+    const moving = reaction === "evacuate" || reaction === "failover";
+    const share = totalTenants === 0 ? 0 : episode.tenants.length / totalTenants;
+    episode.needsApproval = moving && (episode.tenants.length > policy.approval.aboveTenants || share > policy.approval.aboveShare);
     if (reaction === "none") continue;
     const e = episode;
     if (o.cell.status === "active") actions.push({ kind: "drain", cellId: id, planId: e.planId, why: `${condition} cell; policy ${policy.name}: ${reaction} (no new tenants land here; its tenants keep being served)` });

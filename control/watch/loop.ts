@@ -115,7 +115,7 @@ export async function runWatch(deps: WatchDeps, run: WatchRun): Promise<void> {
       const seen = await gather(deps.plane, deps.edge, policy.intervalSeconds);
       if (seen.edgeError) log.notice(`edge figures unavailable this window: ${seen.edgeError}`, { edge_error: seen.edgeError });
       const killSwitch = await readKillSwitch(deps.plane.registry.store);
-      const waiting = Object.values(state.episodes).filter((e) => e.needsApproval).map((e) => e.planId);
+      const waiting = Object.values(state.episodes).map((e) => e.planId);
       const approved = await approvedPlans(deps.plane.registry.store, waiting);
       const decision = decide({ now: now(), policy, observations: seen.observations, state, killSwitch, approved, running: new Set(running.keys()), placements: seen.placements });
       state = decision.state;
