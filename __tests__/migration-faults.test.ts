@@ -22,7 +22,7 @@ import type { Topology } from "../topology";
  */
 
 const CRASH_PHASES = ["planned", "prepared", "copied", "caught-up", "fenced", "synced", "verified", "cut-over"] as const satisfies readonly MovePhase[];
-const ABORT_PHASES = ["prepared", "copied", "fenced", "verified"] as const satisfies readonly MovePhase[];
+const ABORT_PHASES = ["planned", "prepared", "copied", "caught-up", "fenced", "synced", "verified"] as const satisfies readonly MovePhase[];
 const EVACUEES = Array.from({ length: 20 }, (_, i) => `T-EV-${String(i).padStart(2, "0")}`);
 
 const tenantsOn = (cellId: string, ids: readonly string[]) => ids.map((tenantId) => ({ tenantId, cellId }));
@@ -36,7 +36,7 @@ const TOPOLOGY: Topology = {
     // Crashes alternate direction: even phases move alpha -> beta, odd ones beta -> alpha.
     ...CRASH_PHASES.map((phase, i) => ({ tenantId: `T-CR-${phase}`, cellId: i % 2 === 0 ? "alpha" : "beta" })),
     ...tenantsOn("alpha", ABORT_PHASES.map((phase) => `T-AB-${phase}`)),
-    ...tenantsOn("alpha", ["T-RACE-1", "T-RACE-2", "T-KILL", "T-STAY-A"]),
+    ...tenantsOn("alpha", ["T-RACE-1", "T-RACE-2", "T-KILL", "T-SAME", "T-STAY-A"]),
     ...tenantsOn("beta", ["T-STAY-B"]),
     ...tenantsOn("gamma", EVACUEES),
   ],
@@ -82,6 +82,12 @@ async function seed(tenantId: string, count: number): Promise<Map<string, number
 
 const admin = (cellId: string) => new ControlPlane(sandbox.connection).admin(cellId);
 
+/** The tenant's items on a cell; none when the cell does not know the tenant at all. */
+async function itemsOn(cellId: string, tenantId: string) {
+  const cell = await admin(cellId);
+  return (await cell.ownership(tenantId)) === undefined ? [] : (await cell.exportPage(tenantId)).items;
+}
+
 /** Where the tenant is served: every cell's ownership state, the registry's cell, and whether all of `acked` is on the owner. */
 async function whereIs(tenantId: string, acked: Map<string, number>) {
   const states: Record<string, string> = {};
@@ -94,8 +100,8 @@ async function whereIs(tenantId: string, acked: Map<string, number>) {
 }
 
 /** A write through the router after the fact must land on `cellId`. */
-async function servedBy(tenantId: string, acked: Map<string, number>): Promise<string | null> {
-  const response = await write(tenantId, "after", acked);
+async function servedBy(tenantId: string, acked: Map<string, number>, recordId = "after"): Promise<string | null> {
+  const response = await write(tenantId, recordId, acked);
   expect(response.status).toBeLessThan(300);
   return response.headers.get(Headers.cellId);
 }
@@ -125,6 +131,25 @@ describe("a controller that dies after a step", () => {
   );
 });
 
+test("a same-cloud move (AWS alpha -> AWS gamma) takes the same path", async () => {
+  const acked = await seed("T-SAME", 6);
+  expect((await controller("same-cloud").start("T-SAME", "gamma")).phase).toBe("done");
+  expect(await whereIs("T-SAME", acked)).toEqual({ active: ["gamma"], registry: "gamma", missing: [] });
+});
+
+test("purge deletes the copy a moved tenant left behind, and is refused where the tenant is served", async () => {
+  // T-CR-planned moved alpha -> beta above.
+  const refused = await cellctl("purge", "T-CR-planned", "--cell", "beta");
+  expect({ code: refused.code, err: refused.err }).toEqual({ code: 1, err: expect.stringMatching(/'T-CR-planned' is active at epoch 2 on beta; only a tenant that moved away can be purged/) });
+  const purged = await cellctl("--json", "purge", "T-CR-planned", "--cell", "alpha");
+  expect({ code: purged.code, deleted: JSON.parse(purged.out).deleted }).toEqual({ code: 0, deleted: expect.any(Number) });
+  expect(JSON.parse(purged.out).deleted).toBeGreaterThanOrEqual(7);
+  const alpha = await admin("alpha");
+  expect((await alpha.ownership("T-CR-planned"))?.state).toBe("moved");
+  expect(await itemsOn("alpha", "T-CR-planned")).toEqual([]);
+  expect(await servedBy("T-CR-planned", new Map(), "after-purge")).toBe("beta");
+});
+
 describe("abort", () => {
   test.each(ABORT_PHASES)("after '%s': the source serves again, the target lets go and is purged, and a new move still works", async (phase) => {
     const tenantId = `T-AB-${phase}`;
@@ -134,7 +159,7 @@ describe("abort", () => {
     const journal = await controller(`abort-${phase}`).abort(tenantId);
     expect(journal.phase).toBe("aborted");
     expect(await whereIs(tenantId, acked)).toEqual({ active: ["alpha"], registry: "alpha", missing: [] });
-    expect((await (await admin("beta")).exportPage(tenantId)).items).toEqual([]);
+    expect(await itemsOn("beta", tenantId)).toEqual([]);
     expect(await servedBy(tenantId, acked)).toBe("alpha");
 
     // The epochs an abort leaves behind do not get in the way of the next move.
@@ -177,11 +202,8 @@ describe("two controllers move the same tenant at once", () => {
     await loser.abort(tenantId).catch((error: Error) => expect(error.message).toMatch(/no move of/));
     expect(await whereIs(tenantId, acked)).toEqual({ active: [winner], registry: winner, missing: [] });
     expect(await servedBy(tenantId, acked)).toBe(winner);
-    for (const other of ["beta", "gamma"].filter((c) => c !== winner)) {
-      const cell = await admin(other);
-      // A cell the loser never reached does not know the tenant; one it prepared holds nothing after the abort.
-      if ((await cell.ownership(tenantId)) !== undefined) expect((await cell.exportPage(tenantId)).items).toEqual([]);
-    }
+    // A cell the loser prepared holds nothing after its abort.
+    for (const other of ["beta", "gamma"].filter((c) => c !== winner)) expect(await itemsOn(other, tenantId)).toEqual([]);
   }, 30_000);
 });
 
