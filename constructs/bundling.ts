@@ -20,8 +20,6 @@ export interface BundleSpec {
   readonly external?: readonly string[];
   /** Extra files to write beside the bundle (e.g. `host.json`), name -> content. */
   readonly extraFiles?: Readonly<Record<string, string>>;
-  /** esbuild `conditions`/`mainFields` tweaks for the Worker. */
-  readonly conditions?: readonly string[];
   /** Also write a deterministic zip of the folder (`Bundle.zipFile`), for code shipped as a package. */
   readonly archive?: boolean;
 }
@@ -195,7 +193,6 @@ function build(spec: BundleSpec, root: string, parent: string, indexFile: string
     format: spec.format,
     target: "es2022",
     external: [...(spec.external ?? [])],
-    conditions: spec.conditions ? [...spec.conditions] : undefined,
     mainFields: spec.platform === "neutral" ? ["module", "main"] : undefined,
     legalComments: "none",
     sourcemap: false,

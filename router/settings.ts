@@ -55,7 +55,8 @@ const CLAIM_NAME = /^[^\s,]{1,256}$/;
  * Parses the settings bindings (strings, each optional unless said otherwise) with the definitions
  * in `router/setting-definitions.ts`. An invalid value is an error, not a silent default: the Worker
  * answers 500 naming the binding rather than route with a setting nobody asked for, and the
- * `EdgeRouter` construct runs this same function at synth so such a Worker is never deployed.
+ * `EdgeRouter` construct's prop rules run this same function at synth (`checkEdgeRouterSettings`,
+ * with stand-ins for values that are Terraform tokens), so such a Worker is never deployed.
  */
 export function parseSettings(env: SettingValues, options: ParseOptions = {}): Result<RouterSettings> {
   const name = options.name ?? ((key: SettingKey) => ROUTER_SETTINGS[key].binding);

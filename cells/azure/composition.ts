@@ -207,8 +207,6 @@ export interface AzureCellOverrides {
    * `connectionPolicy: { enableEndpointDiscovery: false }`.
    */
   readonly cosmosClientOptions?: Partial<CosmosClientOptions>;
-  /** A ready client; the cell then neither builds nor disposes one. */
-  readonly cosmosClient?: CosmosClient;
   /** Reads the cell's Key Vault secrets; the cell then builds no `SecretClient`. */
   readonly secretReader?: SecretReader;
   readonly clock?: Clock;
@@ -254,7 +252,7 @@ export interface AzureCell {
   readonly handler: AzureHttpHandler;
   /** The settings it runs on, secrets removed. */
   readonly settings: AzureCellPublicSettings;
-  /** Closes the Cosmos DB client the cell built (not one passed in as an override). */
+  /** Closes the cell's Cosmos DB client. */
   dispose(): void;
 }
 
@@ -288,8 +286,7 @@ export function createAzureCell(env: AzureCellEnv, overrides: AzureCellOverrides
   const logger = overrides.logger ?? jsonLineLogger(functionsLogSink);
   let credential = overrides.credential;
   const identity = () => (credential ??= new ManagedIdentityCredential());
-  const ownsClient = overrides.cosmosClient === undefined;
-  const client = overrides.cosmosClient ?? new CosmosClient(cosmosClientOptions(settings, { ...overrides, credential: settings.cosmosKey === undefined ? identity() : undefined }));
+  const client = new CosmosClient(cosmosClientOptions(settings, { ...overrides, credential: settings.cosmosKey === undefined ? identity() : undefined }));
   const container = client.database(settings.cosmosDatabase).container(settings.cosmosContainer);
 
   const keys = azureCellKeySource(settings, () => {
@@ -322,8 +319,6 @@ export function createAzureCell(env: AzureCellEnv, overrides: AzureCellOverrides
   return {
     handler: functionsHttpHandler(cell),
     settings: publicSettings,
-    dispose: () => {
-      if (ownsClient) client.dispose();
-    },
+    dispose: () => client.dispose(),
   };
 }

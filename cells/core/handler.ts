@@ -30,8 +30,6 @@ export interface CellConfig {
   readonly edgeKeyId: string;
   /** The key id `cellctl` signs admin requests with (`<cellId>-admin-v<n>`); without one the admin API refuses every call. */
   readonly adminKeyId?: string;
-  /** Allowed clock difference for signed requests, seconds. */
-  readonly windowSeconds?: number;
 }
 
 /** Everything a cell needs, wired by each cloud's composition root. */
@@ -88,7 +86,7 @@ export function createCellHandler(deps: CellDeps): CellHandler {
   const service = new RecordService({ cellId: config.cellId, cloud: config.cloud, store: deps.store, clock, changes: deps.changes, logger });
   const handleData = dataApi({ cellId: config.cellId, cloud: config.cloud, store: deps.store, clock, service, logger });
   const handleAdmin = adminApi(new AdminService({ cellId: config.cellId, store: deps.store, clock }));
-  const verifier = { cellId: config.cellId, keyIds: { edge: config.edgeKeyId, admin: config.adminKeyId }, keys: deps.keys, nonces: deps.nonces, clock, windowSeconds: config.windowSeconds };
+  const verifier = { cellId: config.cellId, keyIds: { edge: config.edgeKeyId, admin: config.adminKeyId }, keys: deps.keys, nonces: deps.nonces, clock };
 
   const respond = (answer: Answer, requestId: string, method: string): CellResponse => ({
     status: answer.status,

@@ -5,18 +5,5 @@ export function staticKeySource(keys: Readonly<Record<string, string>>): KeySour
   return { secretFor: async (keyId) => (Object.prototype.hasOwnProperty.call(keys, keyId) ? keys[keyId] : undefined) };
 }
 
-/** Asks each source in turn; the first that knows the key id answers. */
-export function keySources(...sources: KeySource[]): KeySource {
-  return {
-    secretFor: async (keyId) => {
-      for (const source of sources) {
-        const secret = await source.secretFor(keyId);
-        if (secret !== undefined) return secret;
-      }
-      return undefined;
-    },
-  };
-}
-
 /** Shortest signing or admin secret a cell accepts: 16 characters is a floor for hand-set sandbox secrets, not a goal. */
 export const MIN_SECRET_LENGTH = 16;
