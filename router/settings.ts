@@ -1,4 +1,4 @@
-import { err, ok, type Result } from "../contract";
+import { err, isLoopbackHost, ok, type Result } from "../contract";
 import {
   ROUTER_SETTINGS,
   type AuthMode,
@@ -48,7 +48,6 @@ export interface ParseOptions {
   readonly name?: (key: SettingKey) => string;
 }
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 const CLAIM_NAME = /^[^\s,]{1,256}$/;
 
 /**
@@ -157,7 +156,7 @@ function checkJwksUrl(value: string | undefined, mode: RouterMode): Result<strin
   } catch {
     return err(`must be a URL, got ${JSON.stringify(value)}`);
   }
-  const loopbackHttp = url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname) && mode === "local";
+  const loopbackHttp = url.protocol === "http:" && isLoopbackHost(url.hostname) && mode === "local";
   if (url.protocol !== "https:" && !loopbackHttp) return err(`must use https${mode === "local" ? " (or http on loopback)" : ""}, got ${JSON.stringify(value)}`);
   if (url.username || url.password || url.hash) return err(`must not carry credentials or a fragment, got ${JSON.stringify(value)}`);
   return ok(value);

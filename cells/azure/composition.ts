@@ -1,5 +1,6 @@
 import { CosmosClient, type CosmosClientOptions } from "@azure/cosmos";
 import { ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
+import { isLoopbackHost } from "../../contract";
 import { ConfigError, MIN_SECRET_LENGTH, SettingsReader, createCellHandler, jsonLineLogger, logChangeFeed, envKeySource, systemClock, type Clock, type KeySource, type Logger } from "../core";
 import { AZURE_CELL_ENV } from "./config";
 import { CosmosNonceStore } from "./cosmos-nonce-store";
@@ -53,7 +54,6 @@ export class AzureCellConfigError extends ConfigError {
 /** Default time budget of one Cosmos DB call, ms (the SDK's own default is a minute). */
 export const DEFAULT_STORE_TIMEOUT_MS = 2_500;
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 /** Characters Cosmos DB does not allow in database and container ids. */
 const COSMOS_ID_PATTERN = /^[^/\\#?]{1,255}$/;
 const KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\(/i;
@@ -189,7 +189,7 @@ function checkEndpoint(raw: string): string | undefined {
   } catch {
     return "must be a URL";
   }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) return "must use https (http only on loopback)";
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) return "must use https (http only on loopback)";
   if (url.username || url.password || url.search || url.hash) return "must not carry credentials, a query or a fragment";
   return undefined;
 }
