@@ -284,7 +284,7 @@ export function createAzureCell(env: AzureCellEnv, overrides: AzureCellOverrides
   const cell = createCellHandler({
     config: { cellId: config.cellId, cloud: "azure", edgeKeyId: config.signingKeyId, adminKeyId: config.adminKey?.keyId },
     store: new CosmosTenantStore(container, config.storeTimeoutMs),
-    nonces: new CosmosNonceStore(container),
+    nonces: new CosmosNonceStore(container, 2 * config.storeTimeoutMs),
     keys,
     clock,
     changes: logChangeFeed(logger),
