@@ -1,0 +1,26 @@
+const base = require("./jest.config.js");
+
+/**
+ * The fast unit-level suites only, for the mutation run (`stryker.config.mjs`, `npm run mutate`): the
+ * contract, the cell core with the in-memory fakes, and the router's logic with fakes. Left out: every
+ * suite that starts an emulator (DynamoDB Local, cosmosdb-server), the bundled Worker in workerd
+ * (Miniflare: router-auth, router-moved, router-resilience, router-worker), the sandbox, a synth, and
+ * the architecture test (it reads source text, which Stryker rewrites). No global setup: nothing here
+ * needs DynamoDB Local.
+ * @type {import('jest').Config}
+ */
+module.exports = {
+  testEnvironment: base.testEnvironment,
+  roots: base.roots,
+  transform: base.transform,
+  testTimeout: base.testTimeout,
+  testMatch: [
+    "**/contract-*.test.ts",
+    "**/core.test.ts",
+    "**/core-*.test.ts",
+    "**/cell-http.core.test.ts",
+    "**/stores.in-memory.test.ts",
+    "**/router-*.test.ts",
+  ],
+  testPathIgnorePatterns: ["/node_modules/", "/router-(auth|moved|resilience|worker)\\.test\\.ts$"],
+};
