@@ -13,7 +13,9 @@ module.exports = {
   testEnvironment: base.testEnvironment,
   roots: base.roots,
   transform: base.transform,
-  testTimeout: base.testTimeout,
+  // Every unit test here takes milliseconds; a mutant that makes one wait for ever fails it in 2 s,
+  // before Stryker's own timeout (5 s and more) would restart the test runner.
+  testTimeout: 2000,
   testMatch: [
     "**/contract-*.test.ts",
     "**/core.test.ts",
@@ -23,4 +25,7 @@ module.exports = {
     "**/router-*.test.ts",
   ],
   testPathIgnorePatterns: ["/node_modules/", "/router-(auth|moved|resilience|worker)\\.test\\.ts$"],
+  // Under Stryker only: load just the test files whose tests cover the mutant (see the sequencer).
+  setupFilesAfterEnv: ["<rootDir>/__tests__/setup/mutation-test-index.js"],
+  testSequencer: "<rootDir>/__tests__/setup/mutation-sequencer.js",
 };

@@ -14,7 +14,6 @@ export default {
   // Only what the unit suites load is copied into Stryker's sandboxes.
   ignorePatterns: ["/.build", "/.sandbox", "/cdktf.out", "/bench", "/reports"],
   concurrency: 2,
-  timeoutMS: 10000,
   reporters: ["clear-text", "progress", "html", "json"],
   htmlReporter: { fileName: "reports/mutation/mutation.html" },
   jsonReporter: { fileName: "reports/mutation/mutation.json" },
