@@ -34,6 +34,10 @@ describe("cell routes", () => {
     "/admin/tenants/T-1/ownership/x",
     "/admin/tenants/T-1/records",
     "/other/tenants/T-1/records/r1",
+    "/admin/tenants/T-1/constructor",
+    "/admin/tenants/T-1/__proto__",
+    "/admin/tenants/T-1/toString",
+    "/admin/tenants/T-1/hasOwnProperty",
   ])("%s is no route", (path) => {
     expect(matchCellRoute(path)).toEqual({ ok: false, reason: "no_route" });
   });
@@ -85,7 +89,8 @@ describe("methods and ids", () => {
   });
 
   test("problem codes are read only from problem bodies of ours", () => {
-    for (const body of [null, undefined, "urn:problem-type:cells:internal", 5, {}, { type: 5 }, { type: "urn:problem-type:cells:no_such_code" }, { type: "urn:problem-type:other:internal" }]) {
+    const inherited = ["constructor", "__proto__", "toString"].map((name) => ({ type: `urn:problem-type:cells:${name}` }));
+    for (const body of [null, undefined, "urn:problem-type:cells:internal", 5, {}, { type: 5 }, { type: "urn:problem-type:cells:no_such_code" }, { type: "urn:problem-type:other:internal" }, ...inherited]) {
       expect(problemCode(body)).toBeUndefined();
     }
     expect(problemCode({ type: "urn:problem-type:cells:internal" })).toBe("internal");
