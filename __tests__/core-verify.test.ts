@@ -1,4 +1,4 @@
-import { AuthError, CELL_WIDE_TENANT, staticKeySource, verifyRequest, type CellRequest, type KeyScope, type NonceStore, type VerifierDeps } from "../cells/core";
+import { AuthError, CELL_WIDE_TENANT, keySources, staticKeySource, verifyRequest, type CellRequest, type KeyScope, type NonceStore, type VerifierDeps } from "../cells/core";
 import { Headers, SIGNATURE_WINDOW_SECONDS, signatureHeaders, type SigningKey } from "../contract";
 import { InMemoryNonceStore } from "./support/in-memory-stores";
 
@@ -268,5 +268,23 @@ describe("the order of the checks", () => {
   test("a route that names no tenant takes the signed one", async () => {
     const { deps } = verifier();
     expect(await outcome(await request(), deps, {})).toEqual({ ok: true, tenantId: "T-1" });
+  });
+});
+
+describe("key sources", () => {
+  test("a static source knows its own key ids only, never an object's inherited names", async () => {
+    const keys = staticKeySource({ "alpha-v1": "s1" });
+    expect(await Promise.all(["alpha-v1", "beta-v1", "constructor", "toString"].map((id) => keys.secretFor(id)))).toEqual(["s1", undefined, undefined, undefined]);
+  });
+
+  test("sources are asked in turn; the first that knows the key answers", async () => {
+    const asked: string[] = [];
+    const source = (name: string, keys: Record<string, string>) => ({ secretFor: async (id: string) => (asked.push(name), staticKeySource(keys).secretFor(id)) });
+    const chain = keySources(source("vault", { "alpha-v2": "new" }), source("config", { "alpha-v1": "old", "alpha-v2": "stale" }));
+    expect(await chain.secretFor("alpha-v2")).toBe("new");
+    expect(asked).toEqual(["vault"]);
+    expect(await chain.secretFor("alpha-v1")).toBe("old");
+    expect(await chain.secretFor("alpha-v9")).toBeUndefined();
+    expect(await keySources().secretFor("alpha-v1")).toBeUndefined();
   });
 });
