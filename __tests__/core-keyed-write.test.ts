@@ -12,7 +12,7 @@ import {
   type PlannedWrite,
   type TenantStore,
 } from "../cells/core";
-import { Headers } from "../contract";
+import { Headers, sha256Hex } from "../contract";
 import { clockedCell } from "./support/clocked-cell";
 import { anOwnership } from "./support/mothers";
 import { bytes, type RequestSpec } from "./support/signing";
@@ -103,6 +103,12 @@ describe("what makes two requests the same", () => {
     ...overrides,
   });
 
+  test("is the hash of the upper-case method, canonical path and query, and the body's hash (a known answer: stored keys outlive deploys)", async () => {
+    const body = bytes('{"data":{}}');
+    const expected = await sha256Hex(`DELETE\n/api/tenants/T-1/records/r1\nexpected_version=1&note=a%20b\n${await sha256Hex(body)}`);
+    expect(await fingerprint(req({ method: "delete", body }))).toBe(expected);
+  });
+
   test("method case, query order and percent-encoding do not matter", async () => {
     const same = await fingerprint(req());
     expect(await fingerprint(req({ method: "delete" }))).toBe(same);
@@ -125,7 +131,9 @@ describe("what makes two requests the same", () => {
     const del = (query: string) => c.send({ method: "DELETE", path: `/api/tenants/${t}/records/r1`, query, headers: c.keyed("k-1") }, t);
     const first = await del("expected_version=1");
     expect(first.status).toBe(404);
-    expect((await del("expected_version=2")).json.type).toBe("urn:problem-type:cells:idempotency_key_reused");
+    expect((await del("expected_version=2")).json).toEqual(
+      expect.objectContaining({ type: "urn:problem-type:cells:idempotency_key_reused", detail: "idempotency key 'k-1' was first used with a different request" }),
+    );
     const again = await c.send({ method: "DELETE", path: `/api/tenants/${t}/records/r1`, query: "expected_version=1", headers: c.keyed("k-1") }, t);
     expect({ status: again.status, body: again.body, replayed: again.headers["idempotent-replayed"] }).toEqual({ status: 404, body: first.body, replayed: "true" });
   });
@@ -141,6 +149,14 @@ describe("what makes two requests the same", () => {
     const reply = await c.send({ method: "PUT", path: `/api/tenants/${t}/records/r1`, body: JSON.stringify({ data: {} }), headers: c.keyed(key) }, t);
     expect(reply.status).toBe(status);
     if (status === 400) expect(reply.json.detail).toMatch(/^idempotency-key must match/);
+  });
+
+  test("a refused key is quoted in the answer up to 140 characters", async () => {
+    const c = cellAt();
+    const t = await c.tenant();
+    const key = `${"k".repeat(139)}/${"z".repeat(60)}`;
+    const reply = await c.send({ method: "PUT", path: `/api/tenants/${t}/records/r1`, body: JSON.stringify({ data: {} }), headers: c.keyed(key) }, t);
+    expect(reply.json.detail).toBe(`idempotency-key must match /^[A-Za-z0-9_.:-]{1,128}$/, got '${key.slice(0, 140)}'`);
   });
 });
 
@@ -196,6 +212,15 @@ describe("races between look-up, plan and commit", () => {
     expect(w.commits).toEqual([{ key: "k-1", fingerprint: await fingerprint(REQ), ...PLANNED.outcome, writtenAtSec: NOW / 1000, expiresAtSec: NOW / 1000 + IDEMPOTENCY_TTL_SECONDS }]);
   });
 
+  test("a stored answer is replayed without planning the write again", async () => {
+    const winner = await winnerOf({ status: 201, body: '{"first":true}' });
+    const { store, calls } = scriptedStore({ entries: [winner] });
+    let planned = 0;
+    const w = work({ plan: async () => (planned++, PLANNED) });
+    expect(await run(store, w)).toEqual({ outcome: { status: 201, body: '{"first":true}' }, replayed: true });
+    expect({ planned, commits: w.commits.length, calls }).toEqual({ planned: 0, commits: 0, calls: ["lookUp"] });
+  });
+
   test("when another request with the key commits first, its answer is replayed", async () => {
     const winner = await winnerOf({ status: 200, body: '{"theirs":true}' });
     const { store } = scriptedStore({ entries: [undefined, winner] });
@@ -206,7 +231,7 @@ describe("races between look-up, plan and commit", () => {
   test("a key taken by a write whose answer cannot be read is a store failure, not a second write", async () => {
     const { store } = scriptedStore({ entries: [undefined, undefined] });
     const w = work({ commit: async () => Promise.reject(new IdempotencyKeyTakenError("taken")) });
-    await expect(run(store, w)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(run(store, w)).rejects.toThrow(new StoreUnavailableError("idempotency key 'k-1' was taken but its answer cannot be read"));
   });
 
   test("a refusal stored by another request first is the answer", async () => {
@@ -220,7 +245,7 @@ describe("races between look-up, plan and commit", () => {
   test("a refusal whose key is taken by an answer nobody can read is a store failure", async () => {
     const { store } = scriptedStore({ entries: [undefined, undefined], saved: [false] });
     const w = work({ plan: async () => Promise.reject(new VersionConflictError("T-1", "r1", "conflict")) });
-    await expect(run(store, w)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(run(store, w)).rejects.toThrow(new StoreUnavailableError("idempotency key 'k-1' was taken but its answer cannot be read"));
   });
 
   test("a write that loses a version race at commit stores its refusal", async () => {
