@@ -513,3 +513,204 @@ describe("client tokens", () => {
     expect({ status: routed.response.status, challenge: routed.response.headers.get("www-authenticate") }).toEqual({ status: 401, challenge: 'Bearer realm="cells"' });
   });
 });
+
+describe("what the router's own answers say", () => {
+  const detailOf = async (d: RouterDeps, req: IncomingRequest = request("GET", "/api/tenants/T-100/records")) => {
+    const routed = await routeRequest(req, "req", d);
+    return { detail: ((await routed.response.json()) as { detail: string }).detail, error: routed.error };
+  };
+  const withTenant = (t: Lookup<TenantEntry>, c: Record<string, Lookup<CellEntry>> = { alpha: found(aCell("alpha")) }) => deps({ registry: registryOf({ "T-100": t }, c) });
+
+  test.each<[string, () => Promise<{ detail: string; error?: string }>, { detail: string; error?: string }]>([
+    ["an unknown tenant", () => detailOf(withTenant(notFound)), { detail: "tenant 'T-100' is not registered" }],
+    ["a migrating tenant", () => detailOf(withTenant(found(aTenant({ status: "migrating" })))), { detail: "tenant 'T-100' is moving to another cell; retry after 10 s" }],
+    ["a read-only tenant", () => detailOf(withTenant(found(aTenant({ status: "read_only" }))), request("PUT", "/api/tenants/T-100/records/r", { body: "{}" })), { detail: "tenant 'T-100' is read-only; PUT is a write, GET and HEAD still work" }],
+    ["a down cell", () => detailOf(withTenant(found(aTenant()), { alpha: found(aCell("alpha", { status: "down" })) })), { detail: "cell 'alpha' is down; retry after 30 s" }],
+    ["an unreadable entry", () => detailOf(withTenant(unavailable("KV GET failed: 500"))), { detail: "registry entry 'tenant:T-100' could not be read; retry after 5 s", error: "KV GET failed: 500" }],
+    ["an unreadable cell entry", () => detailOf(withTenant(found(aTenant()), { alpha: unavailable("timeout") })), { detail: "registry entry 'cell:alpha' could not be read; retry after 5 s", error: "timeout" }],
+    ["a cell with no entry", () => detailOf(withTenant(found(aTenant({ cellId: "omega" })), {})), { detail: "tenant 'T-100' is placed on cell 'omega', which has no registry entry 'cell:omega'" }],
+    ["a cell without a key", () => detailOf(deps({ keys: () => ({ ok: false, error: "no key binding CELL_KEY_ALPHA for cell 'alpha'" }) })), { detail: "cell 'alpha' is registered but the router has no signing key for it", error: "no key binding CELL_KEY_ALPHA for cell 'alpha'" }],
+    ["a URL too long", () => detailOf(deps(), request("GET", `/api/tenants/T-100/records?q=${"x".repeat(MAX_URL_BYTES)}`)), { detail: `the request URL (path and query) is ${MAX_URL_BYTES + 29} bytes; the limit is ${MAX_URL_BYTES}` }],
+    ["headers too large", () => detailOf(deps(), request("GET", "/api/tenants/T-100/records", { headers: { "x-pad": "p".repeat(MAX_HEADER_BYTES) } })), { detail: `the request headers are ${MAX_HEADER_BYTES + 9} bytes; the limit is ${MAX_HEADER_BYTES}` }],
+    ["an unreachable cell", () => detailOf(deps({ fetch: async () => Promise.reject(new TypeError("connect ECONNREFUSED")) })), { detail: "cell 'alpha' could not be reached", error: "connect ECONNREFUSED" }],
+    ["a platform that sheds load", () => detailOf(deps({ fetch: async () => new Response("", { status: 429, headers: { "retry-after": "9" } }) })), { detail: "cell 'alpha' answered 429; retry after 9" }],
+  ])("%s", async (_label, run, expected) => {
+    const got = await run();
+    expect(got).toEqual({ detail: expected.detail, error: expected.error ?? expected.detail });
+  });
+
+  test("only a tenant the token does not grant gets a bearer challenge", async () => {
+    const routed = await routeRequest(request("GET", "/api/nothing"), "req", deps({ authenticate: async () => ({ ok: true, tenantId: "T-100" }) }));
+    expect({ status: routed.response.status, challenge: routed.response.headers.get("www-authenticate") }).toEqual({ status: 200, challenge: null });
+    const missing = await routeRequest(request("GET", "/api/nothing"), "req", deps());
+    expect({ status: missing.response.status, challenge: missing.response.headers.get("www-authenticate") }).toEqual({ status: 400, challenge: null });
+  });
+});
+
+describe("request bodies, read the right way", () => {
+  const spied = (init: { method?: string; contentLength?: string; chunks?: string[]; native?: string }) => {
+    const reads = { native: 0 };
+    const body = init.chunks === undefined ? null : chunked(init.chunks);
+    const req: IncomingRequest = {
+      method: init.method ?? "POST",
+      url: "https://router.test/api/process",
+      headers: new Headers({ [H.tenantId]: "T-100", ...(init.contentLength === undefined ? {} : { "content-length": init.contentLength }) }),
+      body,
+      arrayBuffer: async () => (reads.native++, new TextEncoder().encode(init.native ?? "native").buffer as ArrayBuffer),
+    };
+    return { req, reads, streamReads: () => (body as ReturnType<typeof chunked> | null)?.reads() ?? 0 };
+  };
+
+  test("with a declared length within the limit, one native read; otherwise the stream", async () => {
+    const cases: Array<[Parameters<typeof spied>[0], string, number]> = [
+      [{ contentLength: "6", chunks: ["stream"], native: "native" }, "native", 1],
+      [{ chunks: ["str", "eam"] }, "stream", 0],
+      [{ contentLength: "six", chunks: ["stream"] }, "stream", 0],
+      [{ contentLength: "12345678901", chunks: ["stream"] }, "stream", 0],
+    ];
+    for (const [init, forwarded, nativeReads] of cases) {
+      const { fetch, calls } = cells((call) => answerOf(call.cellId));
+      const { req, reads } = spied(init);
+      await routeRequest(req, "req", deps({ fetch, maxBodyBytes: 100_000_000_000 }));
+      expect({ init, body: new TextDecoder().decode(calls[0]!.body), nativeReads: reads.native }).toEqual({ init, body: forwarded, nativeReads });
+    }
+  });
+
+  test("a declared length over the limit is refused before reading, whatever spaces surround it", async () => {
+    const headers = { get: (name: string) => (name === "content-length" ? " 101 " : name === H.tenantId ? "T-100" : null), forEach: () => undefined };
+    const routed = await routeRequest({ method: "POST", url: "https://router.test/api/process", headers, body: chunked(["x".repeat(101)]) }, "req", deps({ maxBodyBytes: 100 }));
+    expect(((await routed.response.json()) as { detail: string }).detail).toBe("the request body is 101 bytes; the limit is 100");
+  });
+
+  test("a body that arrives over the limit is refused naming the limit", async () => {
+    const routed = await routeRequest({ ...spied({ chunks: ["x".repeat(60), "x".repeat(60)] }).req, arrayBuffer: undefined }, "req", deps({ maxBodyBytes: 100 }));
+    expect(((await routed.response.json()) as { detail: string }).detail).toBe("the request body is larger than the limit of 100 bytes");
+  });
+
+  test("a read's body is never read, nor signed", async () => {
+    const { fetch, calls } = cells((call) => answerOf(call.cellId));
+    const { req, reads, streamReads } = spied({ method: "GET", contentLength: "6", chunks: ["stream"] });
+    await routeRequest({ ...req, url: "https://router.test/api/tenants/T-100/records" }, "req", deps({ fetch }));
+    expect({ native: reads.native, stream: streamReads(), sent: calls[0]!.body }).toEqual({ native: 0, stream: 0, sent: undefined });
+    const signed = { method: "GET", path: "/api/tenants/T-100/records", query: "", cellId: "alpha", tenantId: "T-100", timestamp: NOW / 1000, nonce: calls[0]!.headers[H.nonce]!, body: new Uint8Array(0) };
+    expect(await verifySignature(keyOf("alpha").secret, signed, calls[0]!.headers[H.signature]!)).toBe(true);
+  });
+
+  test("a write without a body is sent with an empty one, and one refused early needs no draining", async () => {
+    const { fetch, calls } = cells((call) => answerOf(call.cellId));
+    await routeRequest({ method: "POST", url: "https://router.test/api/process", headers: new Headers({ [H.tenantId]: "T-100" }), body: null }, "req", deps({ fetch }));
+    expect(calls[0]!.body).toEqual(new Uint8Array(0));
+    const early = await routeRequest({ method: "POST", url: `https://router.test/api/process?q=${"x".repeat(MAX_URL_BYTES)}`, headers: new Headers(), body: null }, "req", deps());
+    expect(early.response.status).toBe(414);
+  });
+
+  test("a body the client breaks off is logged with the reason", async () => {
+    const req: IncomingRequest = { method: "POST", url: "https://router.test/api/process", headers: new Headers({ [H.tenantId]: "T-100" }), body: { getReader: () => ({ read: async () => Promise.reject(new TypeError("client disconnected")), cancel: async () => undefined }) } };
+    const routed = await routeRequest(req, "req", deps());
+    expect({ detail: ((await routed.response.json()) as { detail: string }).detail, error: routed.error }).toEqual({
+      detail: "the request body could not be read to its end",
+      error: "reading the request body failed: TypeError: client disconnected",
+    });
+  });
+});
+
+describe("the call to the cell", () => {
+  test("goes to the cell's URL with the path, and a query only when there is one; redirects are not followed", async () => {
+    const seen: Array<{ url: string; redirect: string }> = [];
+    const fetch: CellFetch = async (url, init) => (seen.push({ url, redirect: init.redirect }), answerOf("alpha"));
+    await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch }));
+    await routeRequest(request("GET", "/api/tenants/T-100/records?limit=5"), "req", deps({ fetch }));
+    expect(seen).toEqual([
+      { url: "https://alpha.example.com/api/tenants/T-100/records", redirect: "manual" },
+      { url: "https://alpha.example.com/api/tenants/T-100/records?limit=5", redirect: "manual" },
+    ]);
+  });
+
+  test("a cell that sends its headers and then stalls is a timeout too", async () => {
+    const fetch: CellFetch = async (_url, init) => ({
+      status: 200,
+      headers: new Headers({ "content-type": "application/json", [H.cellId]: "alpha" }),
+      body: { getReader: () => ({ read: () => new Promise<never>((_resolve, reject) => init.signal.addEventListener("abort", () => reject(init.signal.reason))), cancel: async () => undefined }) },
+    });
+    const routed = await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch, cellTimeoutMs: 10 }));
+    expect({ status: routed.response.status, outcome: routed.outcome }).toEqual({ status: 504, outcome: "timeout" });
+  });
+
+  test("the time budget ends with the call: nothing is aborted afterwards", async () => {
+    let signal: AbortSignal | undefined;
+    const fetch: CellFetch = async (_url, init) => ((signal = init.signal), answerOf("alpha"));
+    await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch, cellTimeoutMs: 10 }));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(signal!.aborted).toBe(false);
+  });
+
+  test("an answer with a length within the limit is read natively; without one, or over the limit, it is streamed and counted", async () => {
+    const read = async (headers: Record<string, string>, chunks: string[], maxResponseBytes = 100) => {
+      let native = 0;
+      const answer = { ...streamedAnswer("alpha", 200, chunks, headers), arrayBuffer: async () => (native++, new TextEncoder().encode("native").buffer as ArrayBuffer) };
+      const routed = await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch: async () => answer, maxResponseBytes }));
+      return { status: routed.response.status, body: await routed.response.text(), native };
+    };
+    expect(await read({ "content-length": "6" }, ["stream"])).toEqual({ status: 200, body: "native", native: 1 });
+    expect(await read({}, ["str", "eam"])).toEqual({ status: 200, body: "stream", native: 0 });
+    expect(await read({ "content-length": "101" }, ["x".repeat(101)])).toEqual({ status: 502, body: expect.stringContaining("answered with more than 100 bytes"), native: 0 });
+    const noNative = streamedAnswer("alpha", 200, ["stream"], { "content-length": "6" });
+    expect(await (await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch: async () => noNative }))).response.text()).toBe("stream");
+  });
+
+  test("a problem+json type is recognised whatever its case and parameters", async () => {
+    const headers = { get: (name: string) => ({ "content-type": " Application/Problem+JSON ; charset=utf-8", [H.cellId]: "alpha" })[name] ?? null, forEach: () => undefined };
+    const routed = await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch: async () => ({ status: 404, headers, body: chunked(["{}"]) }) }));
+    expect({ status: routed.response.status, outcome: routed.outcome }).toEqual({ status: 404, outcome: "proxied" });
+  });
+
+  test("a Retry-After is trimmed before it is judged", async () => {
+    const headers = { get: (name: string) => (name === "retry-after" ? " 12 " : null), forEach: () => undefined };
+    const routed = await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch: async () => ({ status: 503, headers, body: null }) }));
+    expect(routed.response.headers.get(H.retryAfter)).toBe("12");
+  });
+
+  test("an answer the router will not pass on is let go of, not left hanging", async () => {
+    for (const answer of [streamedAnswer("beta", 200, ["x"]), streamedAnswer("alpha", 302, ["x"]), { ...streamedAnswer("alpha", 429, ["x"]), headers: new Headers() }]) {
+      let cancelled = 0;
+      const body = { getReader: () => ({ read: async () => ({ done: true }), cancel: async () => void cancelled++ }) };
+      await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch: async () => ({ ...answer, body }) }));
+      expect(cancelled).toBe(1);
+    }
+  });
+});
+
+describe("a moved tenant, more edges", () => {
+  test("when the registry cannot be read, a learned placement still routes", async () => {
+    const { fetch, calls } = cells((call) => answerOf(call.cellId));
+    const moves = new MovedTenants();
+    moves.learn("T-100", "beta", 2);
+    const registry = registryOf({ "T-100": unavailable("kv down") }, { beta: found(aCell("beta")) });
+    const routed = await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch, moves, registry }));
+    expect({ status: routed.response.status, cells: calls.map((c) => c.cellId), placement: routed.placement }).toEqual({ status: 200, cells: ["beta"], placement: "moved" });
+  });
+
+  test("once the registry has caught up, its placement is used and the learned one forgotten", async () => {
+    const { fetch, calls } = cells((call) => answerOf(call.cellId));
+    const moves = new MovedTenants();
+    moves.learn("T-100", "beta", 2);
+    const registry = registryOf({ "T-100": found(aTenant({ cellId: "gamma", epoch: 3 })) }, { gamma: found(aCell("gamma")) });
+    const routed = await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch, moves, registry }));
+    expect({ cells: calls.map((c) => c.cellId), placement: routed.placement, learned: moves.size }).toEqual({ cells: ["gamma"], placement: undefined, learned: 0 });
+  });
+
+  test("a new owner whose breaker is open answers at once, naming it", async () => {
+    const { fetch, calls } = cells((call) => (call.cellId === "alpha" ? movedTo("alpha", "beta", 2) : answerOf(call.cellId)));
+    const breaker = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 5_000, probeTimeoutMs: 5_000 });
+    breaker.record("beta", false, { probe: false }, NOW);
+    const routed = await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch, breaker }));
+    expect(await seen(routed)).toEqual(expect.objectContaining({ status: 503, code: "circuit_open", cell: "beta", retryAfter: "5", body: expect.objectContaining({ detail: "cell 'beta' is failing; requests for its tenants pause for 5 s" }) }));
+    expect(calls.map((c) => c.cellId)).toEqual(["alpha"]);
+  });
+
+  test("an onward move is passed on without a memory of moves", async () => {
+    const { fetch } = cells((call) => (call.cellId === "alpha" ? movedTo("alpha", "beta", 2) : movedTo("beta", "gamma", 3)));
+    const routed = await routeRequest(request("GET", "/api/tenants/T-100/records"), "req", deps({ fetch }));
+    expect({ status: routed.response.status, cell: routed.response.headers.get(H.cellId) }).toEqual({ status: 409, cell: "beta" });
+  });
+});
