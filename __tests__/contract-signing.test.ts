@@ -146,7 +146,7 @@ describe("verifySignature", () => {
   test("rejects another secret, and malformed signatures, without throwing", async () => {
     const signature = await computeSignature(secret, KAT);
     expect(await verifySignature("other", KAT, signature)).toBe(false);
-    for (const bad of ["", "zz", signature.slice(0, 62), `${signature}00`, signature.toUpperCase()]) {
+    for (const bad of ["", "zz", signature.slice(0, 62), `${signature}00`, `${signature}0`, `${signature}z`, `z${signature}`, signature.toUpperCase()]) {
       expect(await verifySignature(secret, KAT, bad)).toBe(false);
     }
   });
