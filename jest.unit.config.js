@@ -1,3 +1,4 @@
+const path = require("node:path");
 const base = require("./jest.config.js");
 
 /**
@@ -10,7 +11,6 @@ const base = require("./jest.config.js");
  * @type {import('jest').Config}
  */
 module.exports = {
-  testEnvironment: base.testEnvironment,
   roots: base.roots,
   transform: base.transform,
   // Every unit test here takes milliseconds; a mutant that makes one wait for ever fails it in 2 s,
@@ -25,7 +25,10 @@ module.exports = {
     "**/router-*.test.ts",
   ],
   testPathIgnorePatterns: ["/node_modules/", "/router-(auth|moved|resilience|worker)\\.test\\.ts$"],
-  // Under Stryker only: load just the test files whose tests cover the mutant (see the sequencer).
+  // Under Stryker only: load just the test files whose tests cover the mutant (see the sequencer), and
+  // stop at its first failing test (see the environment, otherwise Jest's node environment).
   setupFilesAfterEnv: ["<rootDir>/__tests__/setup/mutation-test-index.js"],
   testSequencer: "<rootDir>/__tests__/setup/mutation-sequencer.js",
+  // An absolute path: Stryker loads the environment itself, without Jest's <rootDir>.
+  testEnvironment: path.join(__dirname, "__tests__/setup/mutation-environment.js"),
 };
