@@ -5,6 +5,7 @@ import { bindingKeyLookup } from "../router/cell-keys";
 import { CellStats, type CellCall } from "../router/cell-stats";
 import { CircuitBreaker } from "../router/circuit-breaker";
 import { KvRegistry } from "../router/kv-registry";
+import { formatRequestLog } from "../router/log";
 import { MovedTenants } from "../router/moved-tenants";
 import { found, malformed, notFound, unavailable, type Lookup, type Registry } from "../router/registry";
 import { SnapshotRegistry, loadSnapshot, snapshotParts } from "../router/snapshot";
@@ -202,5 +203,12 @@ describe("cell key bindings", () => {
 
   test("a one-character secret is a secret", () => {
     expect(bindingKeyLookup({ CELL_KEY_ALPHA: JSON.stringify({ keyId: "alpha-v1", secret: "s" }) })("alpha")).toEqual({ ok: true, value: { keyId: "alpha-v1", secret: "s" } });
+  });
+});
+
+describe("log lines", () => {
+  test("one JSON object per request, its message first", () => {
+    const line = formatRequestLog({ requestId: "r-1", method: "GET", path: "/x", tenantId: null, cellId: null, cloud: null, status: 404, outcome: "rejected", durationMs: 3 });
+    expect(line).toBe('{"msg":"edge.request","requestId":"r-1","method":"GET","path":"/x","tenantId":null,"cellId":null,"cloud":null,"status":404,"outcome":"rejected","durationMs":3}');
   });
 });
