@@ -25,6 +25,7 @@ import { AZURE_CELL_ENV, AZURE_FUNCTION_ENTRY, CONTAINER_SCHEMA, FUNCTION_HOST_J
 import type { Cloud } from "../contract";
 import { AzapiResourceAction, AzapiUpdateResource } from "./azapi";
 import { AzureLake, resolveAzureLakeProps, type AzureCellLakeProps, type ResolvedAzureLakeProps } from "./azure-lake";
+import { entraOnlyStorageAccount } from "./azure-storage";
 import { bundle, packageOf, type Bundle, type BundleSpec } from "./bundling";
 import type { ICell } from "./cell";
 import {
@@ -572,26 +573,8 @@ export class AzureCell extends Construct implements ICell {
 
   /** The storage account (host storage and the package container, Entra ID only), and the Terraform identity's right to upload. */
   private createPackageStorage(p: ResolvedAzureCellProps, placement: Placement, deployer: DataAzurermClientConfig) {
-    const account = new StorageAccount(this, "storage", {
-      ...placement,
-      name: this.names.storageAccount,
-      accountKind: "StorageV2",
-      accountTier: "Standard",
-      accountReplicationType: "LRS",
-      minTlsVersion: "TLS1_2",
-      httpsTrafficOnlyEnabled: true,
-      allowNestedItemsToBePublic: false,
-      // Every client (the app, the platform, Terraform) authenticates with Entra ID.
-      sharedAccessKeyEnabled: false,
-      defaultToOauthAuthentication: true,
-      crossTenantReplicationEnabled: false,
-      publicNetworkAccessEnabled: true,
-      // A deleted package, or the deployment container itself, stays recoverable for a week.
-      blobProperties: {
-        deleteRetentionPolicy: { days: STORAGE_SOFT_DELETE_RETENTION_DAYS },
-        containerDeleteRetentionPolicy: { days: STORAGE_SOFT_DELETE_RETENTION_DAYS },
-      },
-    });
+    // A deleted package, or the deployment container itself, stays recoverable for a week.
+    const account = new StorageAccount(this, "storage", { ...placement, name: this.names.storageAccount, ...entraOnlyStorageAccount(STORAGE_SOFT_DELETE_RETENTION_DAYS) });
     const container = new StorageContainer(this, "package-container", {
       name: this.names.packageContainer,
       storageAccountId: account.id,

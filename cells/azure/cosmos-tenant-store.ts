@@ -6,6 +6,7 @@ import {
   StoreUnavailableError,
   TenantNotServedError,
   VersionConflictError,
+  importBatches,
   isTombstone,
   CHANGE_RETENTION_SECONDS,
   type ChangesOptions,
@@ -440,7 +441,7 @@ export class CosmosTenantStore implements TenantStore {
    */
   async importItems(tenantId: string, incoming: readonly RecordItem[]): Promise<ImportResult> {
     let written = 0;
-    for (const chunk of chunks(incoming)) {
+    for (const chunk of importBatches(incoming, { maxOperations: MAX_BATCH_OPERATIONS, maxBytes: MAX_BATCH_BYTES })) {
       for (let attempt = 1; ; attempt++) {
         const owner = await this.readOwnership(tenantId);
         if (owner?.item.state !== "importing") throw new TenantNotServedError(tenantId, owner && toOwnership(owner.item), true);
@@ -512,23 +513,4 @@ export class CosmosTenantStore implements TenantStore {
     }
     return { deleted: batch.length, more: resources.length > limit };
   }
-}
-
-/** Splits items into batches within Cosmos DB's operation and size limits (one slot is the ownership check). */
-function chunks(items: readonly RecordItem[]): RecordItem[][] {
-  const out: RecordItem[][] = [];
-  let current: RecordItem[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = JSON.stringify(item).length + 200;
-    if (current.length > 0 && (current.length >= MAX_BATCH_OPERATIONS - 1 || bytes + size > MAX_BATCH_BYTES)) {
-      out.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += size;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
 }
