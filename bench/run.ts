@@ -15,7 +15,9 @@
  * 4. bundles  - Worker, Lambda and Function package sizes, raw, gzip and zip (bench/bundles.ts);
  * 5. lake     - the lag from a committed write to its event in the landing zone under a steady write
  *               load, per cloud, on the sandbox's lake pumps, and the report's time over 100,000
- *               synthetic events (bench/lake.ts).
+ *               synthetic events (bench/lake.ts);
+ * 6. moves    - live tenant moves each direction at 1,000 and 10,000 records: copy rate, catch-up,
+ *               write pause as the controller and a writing client saw it (bench/moves.ts).
  *
  * Tables go to stdout, progress to stderr, and everything (with node version, CPU, date, commit) to
  * bench/results/local/latest.json (git-ignored). `-- --update` writes the committed
@@ -29,11 +31,12 @@ import { ROOT } from "./child";
 import { benchEnvironment } from "./environment";
 import { formatImportsSection, runImportsSection } from "./imports";
 import { formatLakeSection, runLakeSection } from "./lake";
+import { formatMovesSection, runMovesSection } from "./moves";
 import { formatRouterSection, runRouterSection } from "./router-overhead";
 import { formatSynthSection, runSynthSection } from "./synth";
 import { printSection, round } from "./table";
 
-const SECTIONS = ["synth", "imports", "router", "bundles", "lake"] as const;
+const SECTIONS = ["synth", "imports", "router", "bundles", "lake", "moves"] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** The committed results, which the README's figures come from; written only with `--update`. */
@@ -82,6 +85,7 @@ function settings(quick: boolean) {
       ? { requests: 200, warmup: 50, concurrency: 16, throughputRequests: 400, blockSize: 50 }
       : { requests: 1000, warmup: 200, concurrency: 16, throughputRequests: 2000, blockSize: 50 },
     lake: { seconds: quick ? 10 : 30, ratePerTenant: 20, reportEvents: 100_000, reportRepeats: quick ? 1 : 3 },
+    moves: { sizes: quick ? [1_000] : [1_000, 10_000] },
   };
 }
 
@@ -147,6 +151,12 @@ async function main(): Promise<void> {
     results.lake = section;
     const { table, summary } = formatLakeSection(section);
     printSection("5. Reporting lake: write-to-landing lag per cloud, report time over 100,000 events", table, summary);
+  });
+  await run("moves", async () => {
+    const section = await runMovesSection({ ...config.moves, log });
+    results.moves = section;
+    const { table, summary } = formatMovesSection(section);
+    printSection("6. Live tenant moves: copy rate and write pause per direction and size, under a writing client", table, summary);
   });
 
   const totalSeconds = (performance.now() - started) / 1000;

@@ -119,7 +119,7 @@ async function startAzureCell(spec: Extract<CellSpec, { cloud: "azure" }>, optio
       },
       { cosmosClientOptions: store.clientOptions, logger: options.logger },
     );
-    closers.push(() => cell.dispose());
+    closers.push(() => cell.close());
     const host = await startHttpHost(azureCellResponder(cell.handler), { name: spec.cellId });
     closers.push(() => host.stop());
     const outbox: LocalOutbox = { kind: "cosmos-container", container: store.container };

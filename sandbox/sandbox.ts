@@ -42,8 +42,11 @@ export interface SandboxOptions {
    * @default - the sandbox starts its own (one JVM) when the topology has an AWS cell
    */
   readonly dynamodbEndpoint?: string;
-  /** Budget of one store call in every cell, ms (short in tests that freeze a store). @default the cells' own */
-  readonly storeTimeoutMs?: number;
+  /**
+   * Budget of one store call, ms, in every cell or per cell id (short in tests that freeze a store).
+   * @default the cells' own
+   */
+  readonly storeTimeoutMs?: number | Readonly<Record<string, number>>;
   /** Receives the cells' and the router's log lines (JSON, one object per line). @default dropped */
   readonly log?: (line: string) => void;
   /**
@@ -143,7 +146,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         adminKey: freshAdminKey(spec.cellId),
         logger: cellLogger(spec.cellId, options.log),
         dynamodbEndpoint: dynamodbEndpoint ?? "",
-        storeTimeoutMs: options.storeTimeoutMs,
+        storeTimeoutMs: typeof options.storeTimeoutMs === "number" ? options.storeTimeoutMs : options.storeTimeoutMs?.[spec.cellId],
       });
       closers.push(() => cell.close());
       cells.set(cell.cellId, cell);

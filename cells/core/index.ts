@@ -8,6 +8,7 @@ export * from "./health";
 export * from "./json-body";
 export * from "./key-sources";
 export * from "./keyed-write";
+export * from "./lazy-handler";
 export * from "./lake";
 export * from "./ownership-rules";
 export * from "./ports";
