@@ -45,6 +45,8 @@ class World {
   stallMoves = false;
   /** Moves that stop at a journaled step while set. */
   stopMoves = false;
+  /** While set, a running move's tenant shows as the real cells show it mid-move: fenced on its source, active nowhere. */
+  fenceRunning = false;
   readonly running = new Set<string>();
   readonly log: TickDecision[] = [];
   readonly done: WatchAction[] = [];
@@ -55,7 +57,7 @@ class World {
     return Object.entries(this.cells).map(([cellId, c]) => ({
       cell: { v: 1, cellId, cloud: "aws", region: "us-east-1", url: `https://${cellId}.example`, status: c.status },
       capacity: c.capacity,
-      tenants: c.health === "unreachable" ? undefined : c.tenants.map((tenantId) => ({ tenantId, epoch: 1, state: "active" as const, updatedAt: "x" })),
+      tenants: c.health === "unreachable" ? undefined : c.tenants.map((tenantId) => ({ tenantId, epoch: 1, state: this.fenceRunning && this.running.has(tenantId) ? ("fenced" as const) : ("active" as const), updatedAt: "x" })),
       deep: c.health === "unreachable" ? { ok: false as const, error: "did not answer within 5000 ms" } : { ok: true as const, report: report(cellId, c.health) },
       edge: c.edge,
     }));
@@ -390,6 +392,17 @@ describe("approval above the blast radius", () => {
     expect(w.taken("move")).toEqual([]);
     w.tick(policyOf({ limits: { maxInFlight: 6 }, approval: { aboveTenants: 10, aboveShare: 1 } }));
     expect(w.taken("move")).toHaveLength(6);
+  });
+
+  test("a plan within the blast radius when it began asks for no approval while its tenant is mid-move and active nowhere", () => {
+    const w = twoCells();
+    w.stallMoves = true;
+    w.fenceRunning = true;
+    w.cells.alpha!.health = "slow";
+    w.ticks(policyOf({ approval: { aboveTenants: 5, aboveShare: 0.5 } }), 6);
+    expect(w.taken("move").map((m) => m.tenantId)).toEqual(["T-100"]);
+    expect(w.taken("request-approval")).toEqual([]);
+    expect(w.log.flatMap((d) => d.held).filter((h) => h.why.includes("approval"))).toEqual([]);
   });
 
   test("a plan over aboveShare needs approval too, below both it does not", () => {

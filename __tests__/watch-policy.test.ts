@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
@@ -10,6 +10,8 @@ import { CloudflareRegistry } from "../control/registry/cloudflare-registry";
 import { SandboxRegistry } from "../control/registry/sandbox-registry";
 import { analyticsEngineEdgeSource, edgeSourceOf } from "../control/watch/edge-source";
 import { BUILT_IN_POLICIES, loadPolicy, parsePolicy, PolicyError } from "../control/watch/policy";
+import { emptyState } from "../control/watch/decide";
+import { WatchStateFile, systemOf } from "../control/watch/state";
 import { approvedPlans, approvePlan, readKillSwitch, requestApproval, setKillSwitch } from "../control/watch/switches";
 import { startCloudflareApi, type CloudflareApi } from "./support/cloudflare-api";
 
@@ -138,6 +140,32 @@ describe("the operator's switches in the registry", () => {
     expect(await approvePlan(kv, plan.id, { by: "ana", now: new Date("2026-11-30T10:01:00Z") })).toEqual(expect.objectContaining({ approvedBy: "ana", approvedAt: "2026-11-30T10:01:00.000Z" }));
     await requestApproval(kv, plan, new Date());
     expect(await approvedPlans(kv, [plan.id, "plan-9999999999"])).toEqual(new Set([plan.id]));
+  });
+});
+
+describe("the loop's state file", () => {
+  const sandboxConnection = (token: string): Connection => ({ v: 1, kind: "sandbox", router: { url: "http://127.0.0.1:8787" }, registry: { kind: "sandbox", url: "http://127.0.0.1:9000", token }, cells: {} });
+
+  test("belongs to one system: a later sandbox (or another registry) starts afresh and the old file is kept aside on the first save", () => {
+    const root = mkdtempSync(path.join(cwd, "state-"));
+    const first = systemOf(sandboxConnection("token-of-the-first-npm-start"));
+    const earlier = new WatchStateFile(root, first);
+    earlier.save({ ...emptyState(), moves: [{ tenantId: "T-100", from: "alpha", to: "beta", planId: "plan-0123456789", reason: "evacuate", startedAt: 1, status: "done", attempts: 1 }] });
+    expect(new WatchStateFile(root, first).load().moves).toHaveLength(1);
+    expect(JSON.stringify(earlier.load())).not.toContain("token-of-the-first");
+
+    const second = systemOf(sandboxConnection("token-of-the-next-npm-start"));
+    const later = new WatchStateFile(root, second);
+    expect(later.otherSystem()).toBe(first);
+    expect(later.load()).toEqual({ ...emptyState(), system: second });
+    later.save(later.load());
+    expect(later.otherSystem()).toBeUndefined();
+    expect(new WatchStateFile(root, first).otherSystem()).toBe(second);
+    expect(JSON.parse(readFileSync(path.join(root, "watch", "state.previous.json"), "utf8")).moves).toHaveLength(1);
+
+    const deployed = (ns: string): Connection => ({ v: 1, kind: "cloud", router: { url: "https://edge.example" }, registry: { kind: "cloudflare", accountId: "acc", namespaceId: ns }, cells: {} });
+    expect(systemOf(deployed("ns-1"))).toBe(systemOf(deployed("ns-1")));
+    expect(systemOf(deployed("ns-1"))).not.toBe(systemOf(deployed("ns-2")));
   });
 });
 

@@ -8,7 +8,7 @@ import { edgeSourceOf } from "../watch/edge-source";
 import { WatchLog } from "../watch/log";
 import { runWatch } from "../watch/loop";
 import { loadPolicy, PolicyError } from "../watch/policy";
-import { WatchStateFile } from "../watch/state";
+import { WatchStateFile, systemOf } from "../watch/state";
 import { approvePlan, isPlanId, listPlans, readKillSwitch, readPlan, setKillSwitch } from "../watch/switches";
 
 /** What `cellctl watch` takes. */
@@ -55,17 +55,22 @@ export async function watchCommand(
   const seconds = positive("--for", options.for, 31 * 24 * 3600);
   const signals = [surroundings.signal, seconds === undefined ? undefined : AbortSignal.timeout(seconds * 1000)].filter((s): s is AbortSignal => s !== undefined);
 
-  const stateFile = new WatchStateFile(journalRoot);
+  const stateFile = new WatchStateFile(journalRoot, systemOf(plane.connection));
   const lock = options.dryRun ? { release: () => {} } : stateFile.lock();
   if ("heldBy" in lock) throw new CliError(`another cellctl watch (pid ${lock.heldBy}) runs with the journal directory ${journalRoot}; run one loop per system`);
   const progress = moveProgress({ ...io, interactive: false });
+  const log = new WatchLog(io, Date.now);
+  const other = stateFile.otherSystem();
+  if (other !== undefined) {
+    log.notice(`the loop's state file (${stateFile.file}) is about another system (${other}): starting afresh${options.dryRun ? "" : "; the old one is kept as state.previous.json"}`, { other_system: other });
+  }
   try {
     await runWatch(
       {
         plane,
         actions: cellctlActions(plane, journals, { ...surroundings.moveHooks, progress }),
         edge: edgeSourceOf(plane.connection, surroundings.env),
-        log: new WatchLog(io, Date.now),
+        log,
         state: stateFile,
       },
       { policy, dryRun: options.dryRun ?? false, windows, signal: signals.length === 0 ? undefined : AbortSignal.any(signals) },

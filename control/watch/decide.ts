@@ -63,6 +63,11 @@ export interface Episode {
   readonly since: number;
   /** The cell's active tenants when the episode began: the plan's blast radius. */
   readonly tenants: readonly string[];
+  /**
+   * Their share of all active tenants when the episode began. Kept, not recomputed: while its
+   * tenants are mid-move they are active nowhere, and the share of what is left would grow.
+   */
+  readonly share?: number;
   /** Whether the plan is above the blast radius of the policy in force (judged every window). */
   needsApproval: boolean;
   /** The plan was written where `cellctl approve` finds it. */
@@ -76,6 +81,8 @@ export interface Episode {
 /** Everything the loop remembers between windows (and between runs: `state.ts` keeps it in a file). */
 export interface WatchState {
   readonly v: 1;
+  /** The system this memory is about (`systemOf` in state.ts); the state file sets it. */
+  system?: string;
   /** When the last window was judged (epoch ms): windows in a row must be consecutive. */
   lastWindowAt?: number;
   cells: Record<string, CellTrack>;
@@ -180,7 +187,7 @@ export const planView = (e: Episode, totalTenants: number): PlanView => ({
   action: e.action,
   tenants: e.tenants,
   since: new Date(e.since).toISOString(),
-  blast: { tenants: e.tenants.length, share: totalTenants === 0 ? 0 : e.tenants.length / totalTenants },
+  blast: { tenants: e.tenants.length, share: e.share ?? (totalTenants === 0 ? 0 : e.tenants.length / totalTenants) },
 });
 
 /** A cell's active tenants as it reports them; for a cell that does not answer, the ones the registry places on it. */
@@ -306,6 +313,7 @@ export function decide(input: TickInput): TickDecision {
       episode = {
         ...base,
         planId: planIdOf(base),
+        share: totalTenants === 0 ? 0 : tenants.length / totalTenants,
         needsApproval: false,
         requested: false,
         drained: episode?.drained ?? false,
@@ -313,9 +321,9 @@ export function decide(input: TickInput): TickDecision {
       };
       state.episodes[id] = episode;
     }
-    // The blast radius against the policy in force (a loop restarted with another policy applies it).
+    // The plan's blast radius against the policy in force (a loop restarted with another policy applies it).
     const moving = reaction === "evacuate" || reaction === "failover";
-    const share = totalTenants === 0 ? 0 : episode.tenants.length / totalTenants;
+    const share = episode.share ?? (totalTenants === 0 ? 0 : episode.tenants.length / totalTenants);
     episode.needsApproval = moving && (episode.tenants.length > policy.approval.aboveTenants || share > policy.approval.aboveShare);
     if (reaction === "none") continue;
     const e = episode;
@@ -326,6 +334,8 @@ export function decide(input: TickInput): TickDecision {
     const elsewhere = activeTenantsOf(o).filter((t) => e.tenants.includes(t) && busy.has(t) && !unfinished.some((m) => m.tenantId === t) && !input.running.has(t));
     if (elsewhere.length > 0) hold(reaction === "failover" ? "failover" : "move", id, elsewhere, "mid-move by another operation (importing or fenced on some cell); left alone");
     if (!approved) {
+      // Nothing of the plan left to move here (moved, or moving now): nothing to ask a person about.
+      if (here.length === 0) continue;
       const plan = planView(e, totalTenants);
       if (!e.requested) actions.push({ kind: "request-approval", plan, why: `the plan moves ${plan.blast.tenants} tenants (${Math.round(plan.blast.share * 100)}% of all), above the approval threshold` });
       hold(reaction === "failover" ? "failover" : "move", id, here, `awaiting approval: 'cellctl approve ${e.planId}' (${e.tenants.length} tenants, above approval.aboveTenants ${policy.approval.aboveTenants} or approval.aboveShare ${policy.approval.aboveShare})`);
