@@ -29,6 +29,16 @@ export interface WatchActions {
 /** What this build answers to a failover: the standby support (issue 13) is not in it. */
 export const NO_STANDBY_SUPPORT = "no standby support in this build: fail-over needs the standby commands (cellctl standby / failover); the loop does nothing else instead";
 
+/**
+ * The watch's failover of a down cell's tenants to their standbys: the one place the standby
+ * support plugs in (run what `cellctl failover` runs for each tenant; `{ ok: true, detail }` when
+ * done, `{ ok: false, error }` when not). This build has no standby support, so it says so, and the
+ * loop holds the failover every window and does nothing else instead.
+ */
+export async function failoverToStandbys(_plane: ControlPlane, _cellId: string, _tenantIds: readonly string[]): Promise<ActionOutcome> {
+  return { ok: false, unsupported: true, error: NO_STANDBY_SUPPORT };
+}
+
 /** The actions through the control plane, the way `cellctl` itself runs them. */
 export function cellctlActions(plane: ControlPlane, journals: JournalStore, hooks: MoveHooks = {}): WatchActions {
   const mover = new Mover(plane, journals, hooks);
@@ -53,7 +63,7 @@ export function cellctlActions(plane: ControlPlane, journals: JournalStore, hook
     activate: (cellId) => settle(async () => ((await setCellStatus(plane, cellId, "active")).changed ? `${cellId} back in placement` : `${cellId} was active already`)),
     move: (tenantId, to) => moved(() => mover.start(tenantId, to), tenantId),
     resume: (tenantId) => moved(() => mover.resume(tenantId), tenantId),
-    failover: async () => ({ ok: false, unsupported: true, error: NO_STANDBY_SUPPORT }),
+    failover: (cellId, tenantIds) => failoverToStandbys(plane, cellId, tenantIds),
     requestApproval: (plan) => settle(async () => {
       await requestApproval(plane.registry.store, plan, new Date());
       return `plan ${plan.id} waits for 'cellctl approve ${plan.id}'`;
