@@ -1,6 +1,6 @@
-import { Headers } from "../contract";
-import type { Faults } from "../sandbox/fault-proxy";
-import { startSandbox, type Sandbox } from "../sandbox/sandbox";
+import { Headers } from "../../contract";
+import type { Faults } from "../../sandbox/fault-proxy";
+import { startSandbox, type Sandbox } from "../../sandbox/sandbox";
 
 /**
  * Cells under store faults, on both clouds, through the router: a TCP proxy between each cell and its
@@ -15,7 +15,7 @@ import { startSandbox, type Sandbox } from "../sandbox/sandbox";
 
 /** The faulty cell's store-call budget: short, so a frozen store answers quickly. The bystander keeps the default (2.5 s). */
 const STORE_TIMEOUT_MS = 400;
-/** One sandbox per faulty cell: only that cell runs with the short budget. */
+/** The faulty cell's sandbox (each test file loads this module afresh). */
 let sandbox: Sandbox;
 
 interface Reply {
@@ -117,47 +117,51 @@ const FAULTS: Array<[string, Faults]> = [
   ["store refused", { refuse: true }],
 ];
 
-describe.each([
-  { faulty: "alpha", tenant: "T-100", bystander: "T-200" },
-  { faulty: "beta", tenant: "T-200", bystander: "T-100" },
-])("store faults on $faulty", ({ faulty, tenant, bystander }) => {
-  const ledger: Ledger = new Map();
-  const bystanderLedger: Ledger = new Map();
-  const tally = newTally();
-  const bystanderTally = newTally();
-  const setFaults = (f: Faults) => sandbox.setStoreFaults(faulty, f);
+/**
+ * The suite for one faulty cell: its own sandbox (only that cell runs with the short budget), the
+ * four faults in turn, then every acknowledged write read back. One test file per cloud
+ * (`faults-aws.test.ts`, `faults-azure.test.ts`), so two jest workers run them side by side.
+ */
+export function describeStoreFaults({ faulty, tenant, bystander }: { faulty: string; tenant: string; bystander: string }): void {
+  describe(`store faults on ${faulty}`, () => {
+    const ledger: Ledger = new Map();
+    const bystanderLedger: Ledger = new Map();
+    const tally = newTally();
+    const bystanderTally = newTally();
+    const setFaults = (f: Faults) => sandbox.setStoreFaults(faulty, f);
 
-  beforeAll(async () => {
-    sandbox = await startSandbox({ routerPort: 0, dynamodbEndpoint: process.env.DYNAMODB_LOCAL_ENDPOINT, storeTimeoutMs: { [faulty]: STORE_TIMEOUT_MS }, cellTimeoutMs: 15_000 });
-  }, 60_000);
-  afterAll(async () => sandbox?.close());
+    beforeAll(async () => {
+      sandbox = await startSandbox({ routerPort: 0, dynamodbEndpoint: process.env.DYNAMODB_LOCAL_ENDPOINT, storeTimeoutMs: { [faulty]: STORE_TIMEOUT_MS }, cellTimeoutMs: 15_000 });
+    }, 60_000);
+    afterAll(async () => sandbox?.close());
 
-  test.each(FAULTS)(`%s: no 500, every failed keyed write settled once by its retries, the other cloud unaffected`, async (name, faults) => {
-    const label = `${faulty}-${name.replace(/\s/g, "-")}`;
-    await Promise.all([
-      round(label, tenant, 10, ledger, tally, setFaults, faults),
-      round(`${label}-bystander`, bystander, 10, bystanderLedger, bystanderTally, async () => undefined, undefined),
-    ]);
-    expect(tally.other).toEqual({});
-    expect(bystanderTally).toEqual(expect.objectContaining({ unavailable: 0, other: {}, retried: 0 }));
-  }, 120_000);
+    test.each(FAULTS)(`%s: no 500, every failed keyed write settled once by its retries, the other cloud unaffected`, async (name, faults) => {
+      const label = `${faulty}-${name.replace(/\s/g, "-")}`;
+      await Promise.all([
+        round(label, tenant, 10, ledger, tally, setFaults, faults),
+        round(`${label}-bystander`, bystander, 10, bystanderLedger, bystanderTally, async () => undefined, undefined),
+      ]);
+      expect(tally.other).toEqual({});
+      expect(bystanderTally).toEqual(expect.objectContaining({ unavailable: 0, other: {}, retried: 0 }));
+    }, 120_000);
 
-  test("every acknowledged write reads back with its acknowledged version and data", async () => {
-    for (const [t, l] of [[tenant, ledger], [bystander, bystanderLedger]] as const) {
-      for (const [recordId, want] of l) {
-        const read = await get(t, recordId);
-        expect({ recordId, status: read.status, version: read.body.version, data: read.body.data }).toEqual({ recordId, status: 200, ...want });
+    test("every acknowledged write reads back with its acknowledged version and data", async () => {
+      for (const [t, l] of [[tenant, ledger], [bystander, bystanderLedger]] as const) {
+        for (const [recordId, want] of l) {
+          const read = await get(t, recordId);
+          expect({ recordId, status: read.status, version: read.body.version, data: read.body.data }).toEqual({ recordId, status: 200, ...want });
+        }
       }
-    }
-    const counts = sandbox.cells[faulty]!.storeProxy.counts;
-    // Counted, and printed for the record (the README quotes a run).
-    console.log(
-      `faults on ${faulty}: ${tally.sent} keyed writes, ${tally.ok} answered 2xx, ${tally.unavailable} answered 503; ` +
-        `${tally.retried} retried with their key (${tally.retriedAgain} of the retries met a 503 again): ${tally.retryReplayed} replayed their first answer, ${tally.retryWritten} written once; ` +
-        `proxy: ${counts.answersDropped} store answers dropped, ${counts.delayed} chunks delayed; bystander ${bystander}: ${bystanderTally.ok}/${bystanderTally.sent} 2xx`,
-    );
-    expect(counts.answersDropped).toBeGreaterThan(0);
-    expect(tally.unavailable).toBeGreaterThan(0);
-    expect(tally.retried).toBe(tally.unavailable);
+      const counts = sandbox.cells[faulty]!.storeProxy.counts;
+      // Counted, and printed for the record (the README quotes a run).
+      console.log(
+        `faults on ${faulty}: ${tally.sent} keyed writes, ${tally.ok} answered 2xx, ${tally.unavailable} answered 503; ` +
+          `${tally.retried} retried with their key (${tally.retriedAgain} of the retries met a 503 again): ${tally.retryReplayed} replayed their first answer, ${tally.retryWritten} written once; ` +
+          `proxy: ${counts.answersDropped} store answers dropped, ${counts.delayed} chunks delayed; bystander ${bystander}: ${bystanderTally.ok}/${bystanderTally.sent} 2xx`,
+      );
+      expect(counts.answersDropped).toBeGreaterThan(0);
+      expect(tally.unavailable).toBeGreaterThan(0);
+      expect(tally.retried).toBe(tally.unavailable);
+    });
   });
-});
+}
