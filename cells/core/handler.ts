@@ -16,6 +16,9 @@ import { AdminService } from "./admin-service";
 import type { Answer } from "./answer";
 import { dataApi } from "./data-api";
 import { PayloadTooLargeError, ValidationError } from "./errors";
+import { staticKeySource } from "./key-sources";
+import { ReplicaService } from "./replica-service";
+import { replicationApi } from "./replication-api";
 import { parseJsonObject } from "./json-body";
 import type { ChangeFeed, Clock, KeySource, Logger, NonceStore, TenantStore } from "./ports";
 import { toProblemAnswer } from "./problems";
@@ -60,6 +63,10 @@ const ROUTE_METHODS: Record<CellRoute["name"], readonly string[]> = {
   adminDigest: ["GET"],
   adminPurge: ["POST"],
   adminChanges: ["GET"],
+  adminStandby: ["PUT", "DELETE"],
+  adminReplica: ["PUT"],
+  adminReconcile: ["POST"],
+  replicationChanges: ["POST"],
 };
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -87,8 +94,15 @@ export function createCellHandler(deps: CellDeps): CellHandler {
   const { config, logger, clock } = deps;
   const service = new RecordService({ cellId: config.cellId, cloud: config.cloud, store: deps.store, clock, changes: deps.changes, logger });
   const handleData = dataApi({ cellId: config.cellId, cloud: config.cloud, store: deps.store, clock, service, logger });
-  const handleAdmin = adminApi(new AdminService({ cellId: config.cellId, store: deps.store, clock }));
+  const replicas = new ReplicaService({ cellId: config.cellId, store: deps.store, clock });
+  const handleAdmin = adminApi(new AdminService({ cellId: config.cellId, store: deps.store, clock, records: service }), replicas, () => clock.now());
+  const handleReplication = replicationApi(replicas);
   const verifier = { cellId: config.cellId, keyIds: { edge: config.edgeKeyId, admin: config.adminKeyId }, keys: deps.keys, nonces: deps.nonces, clock, windowSeconds: config.windowSeconds };
+  /** A replication call verifies against the tenant's link key on this cell (none: refused like an unknown key). */
+  const replicationVerifier = async (tenantId: string) => {
+    const link = await replicas.linkKey(tenantId);
+    return { ...verifier, keyIds: { edge: config.edgeKeyId, replication: link?.keyId }, keys: staticKeySource(link ? { [link.keyId]: link.secret } : {}) };
+  };
 
   const respond = (answer: Answer, requestId: string, method: string): CellResponse => ({
     status: answer.status,
@@ -121,9 +135,13 @@ export function createCellHandler(deps: CellDeps): CellHandler {
     }
     if (route.name === "health") return { status: 200, body: JSON.stringify({ status: "ok", cell_id: config.cellId, cloud: config.cloud }) };
 
-    const scope: KeyScope = isAdminRoute(route) ? "admin" : "edge";
-    const limit = scope === "admin" ? ADMIN_BODY_LIMIT : MAX_BODY_BYTES;
+    const scope: KeyScope = isAdminRoute(route) ? "admin" : route.name === "replicationChanges" ? "replication" : "edge";
+    const limit = scope === "edge" ? MAX_BODY_BYTES : ADMIN_BODY_LIMIT;
     if (req.body.byteLength > limit) throw new PayloadTooLargeError(`request body is ${req.body.byteLength} bytes; the limit is ${limit}`);
+    if (route.name === "replicationChanges") {
+      await verifyRequest(req, route.tenantId, scope, await replicationVerifier(route.tenantId));
+      return handleReplication(route.tenantId, req);
+    }
     const { tenantId } = await verifyRequest(req, routeTenant(route, req), scope, verifier);
     return isAdminRoute(route) ? handleAdmin(route, req, method) : handleData(route, req, method, tenantId, requestId);
   }

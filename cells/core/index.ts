@@ -13,6 +13,8 @@ export * from "./ports";
 export * from "./problems";
 export * from "./record-service";
 export * from "./records";
+export * from "./replica-service";
+export * from "./replication-sender";
 export * from "./request";
 export * from "./settings";
 export * from "./system";
