@@ -1,5 +1,6 @@
 import type { ChangeEvent } from "./change-event";
 import { isCellId } from "./ids";
+import type { MovedTo, OwnershipState } from "./ownership";
 import { err, ok, type Result } from "./result";
 
 /**
@@ -80,3 +81,16 @@ export function parseReplicationPush(value: unknown): Result<ReplicationPush> {
 
 /** A link key id: `repl-` and 16 hex digits (a key id of the contract's shape, never one of a cell's own keys). */
 export const LINK_KEY_ID_PATTERN = /^repl-[0-9a-f]{16}$/;
+
+/** What `PUT /admin/tenants/{t}/replica` asks a cell for: become (or stay) the standby of `primary` at `epoch`. */
+export interface ReplicaRequest {
+  readonly epoch: number;
+  readonly primary: MovedTo;
+  readonly keyId: string;
+  readonly secret: string;
+  readonly operation?: string;
+  /** The (epoch, state) read before; null for a tenant new to the cell. */
+  readonly expected: { readonly epoch: number; readonly state: OwnershipState } | null;
+  /** Marks the seed done; the link's `since`, from which the first counted sweep must read. */
+  readonly seededFrom?: string;
+}

@@ -314,22 +314,24 @@ export class DynamoDbTenantStore implements TenantStore {
 
   async commit(write: RecordWrite): Promise<void> {
     const { tenantId } = write.item;
-    const items: TransactWriteItem[] = [
+    // Built again for every attempt: the lease is checked against the clock when the attempt is sent,
+    // so a write retried after its lease ran out cannot commit (a standby's promotion waits for that).
+    const items = (attemptAt: number): TransactWriteItem[] => [
+      // Active, and a write lease (a tenant with a standby) running past the writer's clock.
       {
-        // Active, and a write lease (a tenant with a standby) running past the writer's clock.
         ConditionCheck: {
           TableName: this.table,
           Key: ownershipKey(tenantId),
           ConditionExpression: "#state = :active AND (attribute_not_exists(#lease) OR #lease > :now)",
           ExpressionAttributeNames: { "#state": "state", "#lease": LEASE },
-          ExpressionAttributeValues: { ":active": S("active"), ":now": N(write.at ?? Date.now()) },
+          ExpressionAttributeValues: { ":active": S("active"), ":now": N(Math.max(write.at ?? 0, attemptAt)) },
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         },
       },
       { Put: { TableName: this.table, Item: recordItem(write.item), ...itemAt(write.previousVersion) } },
       { Put: { TableName: this.table, Item: changeItem(write.change) } },
+      ...(write.outcome ? [{ Put: { TableName: this.table, Item: answerItem(tenantId, write.outcome), ...answerSlotFree(write.outcome.writtenAtSec) } }] : []),
     ];
-    if (write.outcome) items.push({ Put: { TableName: this.table, Item: answerItem(tenantId, write.outcome), ...answerSlotFree(write.outcome.writtenAtSec) } });
     const reasons = await this.transact(items);
     if (reasons === undefined) return;
     const [owner, record, , answer] = reasons;
@@ -346,10 +348,11 @@ export class DynamoDbTenantStore implements TenantStore {
    * condition failed. A collision with another transaction on the same items is tried again a few
    * times (it says nothing about the conditions), then reported as an unavailable store.
    */
-  private async transact(items: TransactWriteItem[]): Promise<Array<{ Code?: string; Item?: Item }> | undefined> {
+  private async transact(items: TransactWriteItem[] | ((attemptAt: number) => TransactWriteItem[])): Promise<Array<{ Code?: string; Item?: Item }> | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.send("TransactWriteItems", new TransactWriteItemsCommand({ TransactItems: items, ClientRequestToken: crypto.randomUUID() }));
+        const transactItems = typeof items === "function" ? items(Date.now()) : items;
+        await this.send("TransactWriteItems", new TransactWriteItemsCommand({ TransactItems: transactItems, ClientRequestToken: crypto.randomUUID() }));
         return undefined;
       } catch (error) {
         const reasons = cancellationReasons(error);

@@ -10,10 +10,11 @@ import {
   type CellRoute,
   type ExportItem,
   type OwnershipState,
+  type ReplicaRequest,
 } from "../../contract";
 import { AdminService } from "./admin-service";
 import { MIN_SECRET_LENGTH } from "./key-sources";
-import type { ReplicaRequest, ReplicaService } from "./replica-service";
+import type { ReplicaService } from "./replica-service";
 import { jsonAnswer, type Answer } from "./answer";
 import { ValidationError } from "./errors";
 import { parseJsonObject } from "./json-body";

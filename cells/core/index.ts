@@ -15,6 +15,7 @@ export * from "./record-service";
 export * from "./records";
 export * from "./replica-service";
 export * from "./replication-sender";
+export * from "./replication-settings";
 export * from "./request";
 export * from "./settings";
 export * from "./system";

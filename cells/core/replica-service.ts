@@ -1,22 +1,9 @@
-import { type ChangeEvent, type MovedTo, type Ownership, type ReplicationAck, type ReplicationPush, type ReplicaState } from "../../contract";
+import { type ChangeEvent, type MovedTo, type Ownership, type ReplicaRequest, type ReplicationAck, type ReplicationPush, type ReplicaState } from "../../contract";
 import { EpochConflictError, OwnershipStateError, ValidationError } from "./errors";
 import { parseChangeEvent } from "./lake";
 import { checkTransition } from "./ownership-rules";
 import type { Clock, TenantStore } from "./ports";
 import { isTombstone, type RecordItem } from "./records";
-
-/** What `PUT /admin/tenants/{t}/replica` asks for: become (or stay) the standby of `primary` at `epoch`. */
-export interface ReplicaRequest {
-  readonly epoch: number;
-  readonly primary: MovedTo;
-  readonly keyId: string;
-  readonly secret: string;
-  readonly operation?: string;
-  /** The (epoch, state) read before; null for a tenant new to this cell. */
-  readonly expected: { readonly epoch: number; readonly state: Ownership["state"] } | null;
-  /** Marks the seed done; the link's `since`, from which the first counted sweep must read. */
-  readonly seededFrom?: string;
-}
 
 /** How often a progress write that lost a race with another one is tried again. */
 const PROGRESS_ATTEMPTS = 8;
@@ -43,10 +30,17 @@ export class ReplicaService {
     if (request.primary.cellId === this.deps.cellId) throw new ValidationError(`a tenant cannot be the standby of the cell it is on ('${this.deps.cellId}')`);
     const current = await this.deps.store.ownership(tenantId);
     const replica = current?.state === "standby" ? current.replica : undefined;
-    if (current && replica && current.epoch === request.epoch && replica.keyId === request.keyId && samePrimary(replica.primary, request.primary)) {
+    if (current && replica && current.epoch === request.epoch && samePrimary(replica.primary, request.primary)) {
+      const unchanged = { epoch: current.epoch, state: current.state, updatedAt: current.updatedAt };
+      if (replica.keyId !== request.keyId) {
+        // A new link to the same primary (`cellctl standby` run again): a new key, and a seed to redo.
+        const next: Ownership = { ...current, replica: { primary: request.primary, keyId: request.keyId, secret: request.secret }, updatedAt: this.isoNow() };
+        await this.deps.store.setOwnership(next, unchanged);
+        return next;
+      }
       if (request.seededFrom === undefined || replica.seededAt !== undefined) return current;
       const next: Ownership = { ...current, replica: { ...replica, seededAt: this.isoNow(), seededFrom: request.seededFrom }, updatedAt: this.isoNow() };
-      await this.deps.store.setOwnership(next, { epoch: current.epoch, state: current.state, updatedAt: current.updatedAt });
+      await this.deps.store.setOwnership(next, unchanged);
       return next;
     }
     const expected = request.expected;

@@ -126,7 +126,11 @@ export class ReplicationSender {
   async sweep(): Promise<SweepResult[]> {
     const linked = (await this.deps.store.listOwnerships()).filter((o) => o.state === "active" && o.standby !== undefined);
     const results: SweepResult[] = [];
-    for (const ownership of linked) results.push(await this.sweepTenant(ownership));
+    for (const ownership of linked) {
+      const result = await this.sweepTenant(ownership);
+      if (result.outcome !== "confirmed") this.deps.logger.log({ level: "warn", msg: `standby.sweep_${result.outcome}`, ...result });
+      results.push(result);
+    }
     return results;
   }
 
