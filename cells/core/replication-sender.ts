@@ -12,7 +12,7 @@ import {
   type ReplicationPush,
   type StandbyLink,
 } from "../../contract";
-import { EpochConflictError } from "./errors";
+import { EpochConflictError, StoreUnavailableError } from "./errors";
 import { parseChangeEvent, type OutboxEntry } from "./lake";
 import type { Clock, Logger, TenantStore } from "./ports";
 
@@ -56,6 +56,12 @@ export interface ReplicationTiming {
   readonly scanMarginMs: number;
   /** Budget of one push, ms. @default 10000 */
   readonly pushTimeoutMs?: number;
+  /**
+   * How long a sweep may reuse the list of linked tenants before listing every tenant of the cell
+   * again, ms (each linked tenant's ownership is still read fresh). Listing is a query over the whole
+   * store, cheap at a sweep a minute and not at a sweep a second. @default 0 (list on every sweep)
+   */
+  readonly relistMs?: number;
 }
 
 /** What one sweep did, per tenant. */
@@ -89,6 +95,9 @@ const chunks = <T>(items: readonly T[], size: number): T[][] => {
 };
 
 export class ReplicationSender {
+  /** The tenants linked to a standby at the last listing, and when it was made. */
+  private linked: { readonly at: number; readonly tenants: readonly string[] } | undefined;
+
   constructor(private readonly deps: ReplicationSenderDeps) {}
 
   private iso(ms = this.deps.clock.now()): string {
@@ -124,7 +133,7 @@ export class ReplicationSender {
 
   /** Sweeps every tenant this cell is the primary of and that has a standby. */
   async sweep(): Promise<SweepResult[]> {
-    const linked = (await this.deps.store.listOwnerships()).filter((o) => o.state === "active" && o.standby !== undefined);
+    const linked = (await this.linkedTenants()).filter((o) => o.state === "active" && o.standby !== undefined);
     const results: SweepResult[] = [];
     for (const ownership of linked) {
       const result = await this.sweepTenant(ownership);
@@ -132,6 +141,18 @@ export class ReplicationSender {
       results.push(result);
     }
     return results;
+  }
+
+  /** The ownership of each tenant with a standby link: listed afresh, or read one by one from the last listing while it is recent. */
+  private async linkedTenants(): Promise<Ownership[]> {
+    const now = this.deps.clock.now();
+    if (this.linked !== undefined && now - this.linked.at < (this.deps.timing.relistMs ?? 0)) {
+      const read = await Promise.all(this.linked.tenants.map((t) => this.deps.store.ownership(t)));
+      return read.filter((o): o is Ownership => o !== undefined);
+    }
+    const all = (await this.deps.store.listOwnerships()).filter((o) => o.standby !== undefined);
+    this.linked = { at: now, tenants: all.map((o) => o.tenantId) };
+    return all;
   }
 
   private async sweepTenant(ownership: Ownership): Promise<SweepResult> {
@@ -204,7 +225,10 @@ export class ReplicationSender {
         await this.deps.store.setOwnership(next, { epoch: current.epoch, state: "active", updatedAt: current.updatedAt });
         return;
       } catch (error) {
-        if (!(error instanceof EpochConflictError)) throw error;
+        // Every write of the tenant touches its ownership record (the lease check is atomic with it), so
+        // under load a renewal collides with them: try again shortly.
+        if (!(error instanceof EpochConflictError || error instanceof StoreUnavailableError)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
       }
     }
     this.deps.logger.log({ level: "warn", msg: "replication: lease renewal kept losing races; the next sweep renews it", tenantId });

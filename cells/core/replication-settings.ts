@@ -10,6 +10,7 @@ export const STANDBY_TIMING_ENV = {
   leaseMs: "STANDBY_LEASE_MS",
   guardMs: "STANDBY_GUARD_MS",
   scanMarginMs: "STANDBY_SCAN_MARGIN_MS",
+  relistMs: "STANDBY_RELIST_MS",
 } as const;
 
 /**
@@ -26,5 +27,6 @@ export function readReplicationTiming(settings: SettingsReader, defaults: Replic
     leaseMs: settings.integer(STANDBY_TIMING_ENV.leaseMs, defaults.leaseMs, 500, 3_600_000),
     guardMs: settings.integer(STANDBY_TIMING_ENV.guardMs, defaults.guardMs, 0, 600_000),
     scanMarginMs: settings.integer(STANDBY_TIMING_ENV.scanMarginMs, defaults.scanMarginMs, 0, 3_600_000),
+    relistMs: settings.integer(STANDBY_TIMING_ENV.relistMs, defaults.relistMs ?? 0, 0, 3_600_000),
   };
 }

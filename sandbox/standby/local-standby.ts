@@ -24,7 +24,7 @@ import type { LocalCell } from "../local-cells";
  * runs in the cell's cloud, is down too.
  */
 
-/** The sandbox's timing: sweeps twice a second, a two-second lease; the guard follows the cells' store budget. */
+/** The sandbox's timing: a sweep a second, a five-second lease (a loaded laptop delays sweeps); the guard follows the cells' store budget. */
 export interface LocalStandbyTiming extends ReplicationTiming {
   readonly sweepMs: number;
 }
@@ -38,7 +38,7 @@ const DEFAULT_STORE_TIMEOUT_MS = 2_500;
  * which is the guard; the scan margin covers the same plus the planning.
  */
 export function localStandbyTiming(storeTimeoutMs = DEFAULT_STORE_TIMEOUT_MS): LocalStandbyTiming {
-  return { sweepMs: 500, leaseMs: 2_000, guardMs: 3 * storeTimeoutMs + 1_000, scanMarginMs: 3 * storeTimeoutMs + 5_000 };
+  return { sweepMs: 1_000, leaseMs: 5_000, guardMs: 3 * storeTimeoutMs + 1_000, scanMarginMs: 3 * storeTimeoutMs + 5_000, relistMs: 5_000 };
 }
 
 export interface LocalStandbyOptions {
@@ -76,6 +76,7 @@ const timingEnv = (timing: ReplicationTiming) => ({
   [STANDBY_TIMING_ENV.leaseMs]: String(timing.leaseMs),
   [STANDBY_TIMING_ENV.guardMs]: String(timing.guardMs),
   [STANDBY_TIMING_ENV.scanMarginMs]: String(timing.scanMarginMs),
+  [STANDBY_TIMING_ENV.relistMs]: String(timing.relistMs ?? 0),
 });
 
 function consumerFor(cell: LocalCell, logger: Logger, options: LocalStandbyOptions): Consumer {
