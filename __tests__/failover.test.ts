@@ -1,19 +1,16 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import type { ChangeEvent } from "../contract";
 import { AdminClient } from "../control/admin-client";
-import { runCellctl } from "../control/cellctl";
 import type { Io } from "../control/cli/output";
-import { SANDBOX_CONNECTION_FILE, writeConnection } from "../control/connection";
 import { ControlPlane } from "../control/control-plane";
 import { changesSince } from "../control/moves/copy";
 import { failover } from "../control/standby/failover";
 import { reconcile, type ReconcileView } from "../control/standby/reconcile";
 import { setUpStandby } from "../control/standby/setup";
-import { startLocalRouter, type LocalRouter } from "../sandbox/router";
+import type { LocalRouter } from "../sandbox/router";
 import { startSandbox, type Sandbox } from "../sandbox/sandbox";
 import type { Topology } from "../topology";
+import { cellctlIn } from "./support/cellctl-runner";
+import { startStaleRouter } from "./support/stale-router";
 import { readerLoop, writerLoop, type Acked, type AckedWrite, type LoadCall, type LoadClient } from "./support/move-load";
 
 /**
@@ -46,7 +43,7 @@ let sandbox: Sandbox;
 let stale: LocalRouter;
 let plane: ControlPlane;
 let client: LoadClient;
-let cwd: string;
+let operator: ReturnType<typeof cellctlIn>;
 const quiet: Io = { out: () => undefined, err: () => undefined, interactive: false, json: true };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -60,42 +57,20 @@ beforeAll(async () => {
     storeTimeoutMs: 1_500,
     standby: { sweepMs: 400, leaseMs: 3_000 },
   });
-  const cells = Object.values(sandbox.cells);
-  stale = await startLocalRouter({
-    port: 0,
-    cells: cells.map((c) => ({ cellId: c.cellId, cloud: c.cloud, region: "local", url: c.url })),
-    tenants: TOPOLOGY.tenants,
-    keys: Object.fromEntries(cells.map((c) => [c.cellId, c.key])),
-    registryCacheTtlMs: 300_000,
-    breakerCooldownMs: 1_000,
-    auth: sandbox.auth,
-  });
+  stale = await startStaleRouter(sandbox, TOPOLOGY.tenants, { breakerCooldownMs: 1_000 });
   plane = new ControlPlane(sandbox.connection);
   client = { routers: { fresh: sandbox.routerUrl, stale: stale.url }, token: (t) => sandbox.auth!.mint(t) };
-  cwd = mkdtempSync(path.join(tmpdir(), "failover-"));
-  writeConnection(path.join(cwd, SANDBOX_CONNECTION_FILE), sandbox.connection);
+  operator = cellctlIn(sandbox.connection, "failover-");
 }, 60_000);
 
 afterAll(async () => {
   await stale?.close();
   await sandbox?.close();
-  if (cwd) rmSync(cwd, { recursive: true, force: true });
+  operator?.dispose();
 });
 
-/** Runs one `cellctl` command in-process, as an operator would with `npm start` running. */
-async function cellctl(...argv: string[]): Promise<{ code: number; out: string; err: string; json: any }> {
-  let out = "";
-  let err = "";
-  const io = (json: boolean): Io => ({ out: (t) => void (out += `${t}\n`), err: (t) => void (err += `${t}\n`), interactive: false, json });
-  const code = await runCellctl(argv, { env: {}, cwd, io });
-  let json: unknown;
-  try {
-    json = JSON.parse(out);
-  } catch {
-    json = undefined;
-  }
-  return { code, out, err, json };
-}
+/** One `cellctl` command, as an operator runs it with `npm start` running. */
+const cellctl = (...argv: string[]) => operator.cellctl(...argv);
 
 const admin = (cellId: string) => new AdminClient({ cellId, url: sandbox.cells[cellId]!.url, key: sandbox.cells[cellId]!.adminKey });
 
