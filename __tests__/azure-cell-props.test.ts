@@ -1,6 +1,6 @@
 import "./setup/cdktf-matchers";
-import { Token } from "cdktf";
-import { AZURE_CELL_DEFAULTS, resolveAzureCellProps, validateAzureCellProps, type AzureCellProps } from "../constructs/azure-cell";
+import { TerraformStack, Testing, Token } from "cdktf";
+import { AZURE_CELL_DEFAULTS, AzureCell, resolveAzureCellProps, validateAzureCellProps, type AzureCellProps } from "../constructs/azure-cell";
 import { AZURE_CELL_PROPS } from "../constructs/props/azure-cell-props";
 import type { ShapeCoversProps } from "../constructs/props/problems";
 
@@ -20,6 +20,12 @@ describe("validateAzureCellProps", () => {
 
   test("fails when cellId has upper-case letters", () => {
     expect(check({ cellId: "Alpha" })).toThrow(/cellId: must match .*, got 'Alpha'/);
+  });
+
+  test("the constructor validates before creating anything", () => {
+    const stack = new TerraformStack(Testing.app(), "test");
+    expect(() => new AzureCell(stack, "cell", { ...valid, cellId: "Alpha" })).toThrow(/cellId: must match/);
+    expect(stack.node.findAll().length).toBe(1);
   });
 
   test("fails when location is missing", () => {

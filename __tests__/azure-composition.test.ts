@@ -3,7 +3,7 @@ import { HttpRequest, InvocationContext, type HttpResponseInit } from "@azure/fu
 import { ManagedIdentityCredential, type AccessToken, type GetTokenOptions, type TokenCredential } from "@azure/identity";
 import { randomBytes } from "node:crypto";
 import { AZURE_CELL_ENV } from "../cells/azure/config";
-import { AzureCellConfigError, cosmosClientOptions, createAzureCell, readAzureCellSettings, type AzureCellEnv } from "../cells/azure/composition";
+import { AzureCellConfigError, cosmosClientOptions, createAzureCell, readAzureCellConfig, type AzureCellEnv } from "../cells/azure/composition";
 import { problemCode, type SigningKey } from "../contract";
 import { startCosmosEmulator, type CosmosEmulator } from "../sandbox/emulators/cosmos";
 import { CosmosTenantStore } from "../cells/azure/cosmos-tenant-store";
@@ -34,7 +34,7 @@ const cloudSettings = (overrides: Record<string, string | undefined> = {}): Azur
 
 const configError = (env: AzureCellEnv): AzureCellConfigError => {
   try {
-    readAzureCellSettings(env);
+    readAzureCellConfig(env);
   } catch (error) {
     if (error instanceof AzureCellConfigError) return error;
     throw error;
@@ -46,7 +46,7 @@ const quietLogger = { log: () => {} };
 
 describe("Azure cell settings", () => {
   test("valid local settings are read as they are, and COSMOS_KEY, the admin key and KEY_VAULT_URL stay absent when not set", () => {
-    expect(readAzureCellSettings(settings())).toEqual({
+    expect(readAzureCellConfig(settings())).toEqual({
       cellId: "beta",
       cosmosEndpoint: "https://cells-beta.documents.azure.com:443/",
       cosmosDatabase: "cells",
@@ -58,7 +58,7 @@ describe("Azure cell settings", () => {
   });
 
   test("cloud settings (as the AzureCell construct writes them) name the vault and the two secrets, and hold no secret", () => {
-    expect(readAzureCellSettings(cloudSettings())).toEqual({
+    expect(readAzureCellConfig(cloudSettings())).toEqual({
       cellId: "beta",
       cosmosEndpoint: "https://cells-beta.documents.azure.com:443/",
       cosmosDatabase: "cells",
@@ -91,7 +91,7 @@ describe("Azure cell settings", () => {
     expect(configError(cloudSettings({ ADMIN_SECRET_NAME: undefined, ADMIN_SECRET: "an-admin-secret-long-enough" })).problems).toEqual([
       expect.stringMatching(/^keep both keys in Key Vault/),
     ]);
-    expect(readAzureCellSettings(settings({ ADMIN_KEY_ID: "beta-admin-v1", ADMIN_SECRET: "an-admin-secret-long-enough" })).adminKey).toEqual({
+    expect(readAzureCellConfig(settings({ ADMIN_KEY_ID: "beta-admin-v1", ADMIN_SECRET: "an-admin-secret-long-enough" })).adminKey).toEqual({
       keyId: "beta-admin-v1",
       secret: { kind: "env", secret: "an-admin-secret-long-enough" },
     });
@@ -112,7 +112,7 @@ describe("Azure cell settings", () => {
   });
 
   test("fails when CELL_ID has upper-case letters, saying what is allowed and what it got", () => {
-    expect(() => readAzureCellSettings(settings({ CELL_ID: "Alpha" }))).toThrow("CELL_ID must match /^[a-z][a-z0-9-]{1,20}$/, got 'Alpha'");
+    expect(() => readAzureCellConfig(settings({ CELL_ID: "Alpha" }))).toThrow("CELL_ID must match /^[a-z][a-z0-9-]{1,20}$/, got 'Alpha'");
   });
 
   test("fails when SIGNING_SECRET and SIGNING_KEY_ID are missing, naming both at once", () => {
@@ -123,7 +123,7 @@ describe("Azure cell settings", () => {
   });
 
   test("fails on an invalid SIGNING_KEY_ID", () => {
-    expect(() => readAzureCellSettings(settings({ SIGNING_KEY_ID: "Beta V1" }))).toThrow(/SIGNING_KEY_ID must match .*, got 'Beta V1'/);
+    expect(() => readAzureCellConfig(settings({ SIGNING_KEY_ID: "Beta V1" }))).toThrow(/SIGNING_KEY_ID must match .*, got 'Beta V1'/);
   });
 
   test("fails on a Key Vault reference the platform left unresolved, without echoing it", () => {
@@ -144,11 +144,11 @@ describe("Azure cell settings", () => {
     ["plain http off loopback", "http://cells-beta.documents.azure.com/"],
     ["credentials in the URL", "https://user:pw@cells-beta.documents.azure.com/"],
   ])("fails on a COSMOS_ENDPOINT that is %s", (_label, endpoint) => {
-    expect(() => readAzureCellSettings(settings({ COSMOS_ENDPOINT: endpoint }))).toThrow(/COSMOS_ENDPOINT must/);
+    expect(() => readAzureCellConfig(settings({ COSMOS_ENDPOINT: endpoint }))).toThrow(/COSMOS_ENDPOINT must/);
   });
 
   test("accepts plain http on loopback, for a local emulator", () => {
-    expect(readAzureCellSettings(settings({ COSMOS_ENDPOINT: "http://127.0.0.1:8081" })).cosmosEndpoint).toBe("http://127.0.0.1:8081");
+    expect(readAzureCellConfig(settings({ COSMOS_ENDPOINT: "http://127.0.0.1:8081" })).cosmosEndpoint).toBe("http://127.0.0.1:8081");
   });
 
   test("reports every problem in one error", () => {
@@ -166,13 +166,13 @@ describe("Azure cell settings", () => {
 
 describe("Cosmos DB authentication", () => {
   test("without COSMOS_KEY the client signs in with a managed identity, not a key", () => {
-    const options = cosmosClientOptions(readAzureCellSettings(settings()));
+    const options = cosmosClientOptions(readAzureCellConfig(settings()));
     expect(options.key).toBeUndefined();
     expect(options.aadCredentials).toBeInstanceOf(ManagedIdentityCredential);
   });
 
   test("with COSMOS_KEY (the local emulator) the client uses the key and no token credential", () => {
-    const options = cosmosClientOptions(readAzureCellSettings(settings({ COSMOS_KEY: "emulator-key" })));
+    const options = cosmosClientOptions(readAzureCellConfig(settings({ COSMOS_KEY: "emulator-key" })));
     expect(options.key).toBe("emulator-key");
     expect(options.aadCredentials).toBeUndefined();
   });
@@ -206,7 +206,7 @@ describe("Cosmos DB authentication", () => {
         const response = await cell.handler(toHttpRequest(spec), new InvocationContext({ functionName: "cell", logHandler: () => {} }));
         return response.status ?? 200;
       } finally {
-        cell.dispose();
+        cell.close();
       }
     }
 

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { jsonLineLogger } from "../cells/core";
-import { azureCellKeySource, createAzureCell, readAzureCellSettings } from "../cells/azure/composition";
+import { azureCellKeySource, createAzureCell, readAzureCellConfig } from "../cells/azure/composition";
 import { functionsLogSink, withInvocationLog } from "../cells/azure/functions-log";
 import { KeyVaultKeySource, keyVaultSecretClient } from "../cells/azure/key-vault-key-source";
 import { problemCode } from "../contract";
@@ -153,7 +153,7 @@ describe("Key Vault key source (real SecretClient, loopback Key Vault, stub iden
 
   test("the composition root's key source reads the secrets its settings name, and nothing locally", async () => {
     const credential = new StubCredential();
-    const cloud = readAzureCellSettings({
+    const cloud = readAzureCellConfig({
       CELL_ID: "beta",
       COSMOS_ENDPOINT: "https://cells-beta.documents.azure.com:443/",
       COSMOS_DATABASE: "cells",
@@ -216,7 +216,7 @@ describe("Key Vault key source (real SecretClient, loopback Key Vault, stub iden
       return { reply, logs };
     };
     let cellUnderTest: ReturnType<typeof cellWith> | undefined;
-    afterEach(() => cellUnderTest?.dispose());
+    afterEach(() => cellUnderTest?.close());
 
     test("verifies the router's signature with the signing secret read from Key Vault", async () => {
       cellUnderTest = cellWith(new StubCredential());

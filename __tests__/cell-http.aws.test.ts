@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { apiGatewayHandler, toApiGatewayResult, toCellRequest } from "../cells/aws/api-gateway";
-import { createAwsCell, type AwsCell } from "../cells/aws/composition";
+import { createAwsCell, type AwsCellRuntime } from "../cells/aws/composition";
 import { DynamoDbTenantStore } from "../cells/aws/dynamodb-tenant-store";
 import { Headers, PROBLEM_CONTENT_TYPE, type SigningKey } from "../contract";
 import { describeCellHttpContract } from "./contracts/cell-http.contract";
@@ -13,7 +13,7 @@ import { signed, type RequestSpec } from "./support/signing";
 const toCellReply = apiGatewayReply;
 
 /** The real composition root on DynamoDB Local, configured through its environment like the deployed Lambda. */
-async function startAwsCell(): Promise<{ db: DynamoTable; cell: AwsCell; key: SigningKey; adminKey: SigningKey; logs: Array<Record<string, unknown>> }> {
+async function startAwsCell(): Promise<{ db: DynamoTable; cell: AwsCellRuntime; key: SigningKey; adminKey: SigningKey; logs: Array<Record<string, unknown>> }> {
   const db = await openDynamoTable("http");
   const key = { keyId: "alpha-v1", secret: randomBytes(32).toString("hex") };
   const adminKey = { keyId: "alpha-admin-v1", secret: randomBytes(32).toString("hex") };

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createAzureCell, type AzureCell } from "../cells/azure/composition";
+import { createAzureCell, type AzureCellRuntime } from "../cells/azure/composition";
 import { functionsHttpHandler, splitUrl } from "../cells/azure/functions-http";
 import { PROBLEM_CONTENT_TYPE, problemCode, type SigningKey } from "../contract";
 import { describeCellHttpContract } from "./contracts/cell-http.contract";
@@ -16,7 +16,7 @@ const toReply = functionsReply;
 const anInvocationContext = (logs: unknown[][] = []) => invocationContext((level, ...args) => void logs.push([level, ...args]));
 
 /** The Azure cell "beta" as its composition root builds it, on the emulator, with a per-run secret. */
-async function openAzureCell(): Promise<{ emulator: CosmosEmulator; cell: AzureCell; key: SigningKey; adminKey: SigningKey }> {
+async function openAzureCell(): Promise<{ emulator: CosmosEmulator; cell: AzureCellRuntime; key: SigningKey; adminKey: SigningKey }> {
   const emulator = await startCosmosEmulator();
   const key: SigningKey = { keyId: "beta-v1", secret: randomBytes(32).toString("hex") };
   const adminKey: SigningKey = { keyId: "beta-admin-v1", secret: randomBytes(32).toString("hex") };
@@ -46,7 +46,7 @@ describeCellHttpContract("Azure Functions v4 handler (HttpRequest)", async () =>
     adminKey,
     send: async (spec) => toReply(await cell.handler(toHttpRequest(spec), anInvocationContext())),
     close: async () => {
-      cell.dispose();
+      cell.close();
       await emulator.close();
     },
   };
@@ -58,7 +58,7 @@ describe("Functions v4 adapter", () => {
     opened = await openAzureCell();
   });
   afterAll(async () => {
-    opened?.cell.dispose();
+    opened?.cell.close();
     await opened?.emulator.close();
   });
 

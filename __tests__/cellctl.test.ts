@@ -5,7 +5,10 @@ import * as path from "node:path";
 import { promisify } from "node:util";
 import { tenantKey } from "../contract";
 import { runCellctl } from "../control/cellctl";
+import type { Io } from "../control/cli/output";
 import { SANDBOX_CONNECTION_FILE, writeConnection } from "../control/connection";
+import { initCommand } from "../control/commands/place";
+import { ControlPlane } from "../control/control-plane";
 import { chooseCell, type CellLoad } from "../control/placement";
 import { startSandbox, type Sandbox } from "../sandbox/sandbox";
 import { runIn } from "./support/cellctl-runner";
@@ -68,6 +71,30 @@ test("place onboards a tenant on a cell that then serves it through the router; 
   const refused = await cellctl("place", "T-300", "--cell", other);
   expect(refused.code).toBe(1);
   expect(refused.err).toMatch(new RegExp(`already on cell '${placed.json.cell_id}'.*cellctl move T-300 --to ${other}`));
+});
+
+test("init gives the topology's tenants their owners once, and leaves a tenant owned elsewhere where it is", async () => {
+  // The sandbox placed T-100 and T-200 itself; T-INIT is new; T-100 is listed on beta, but alpha owns it.
+  const tenants = [
+    { tenantId: "T-200", cellId: "beta" },
+    { tenantId: "T-INIT", cellId: "alpha" },
+    { tenantId: "T-100", cellId: "beta" },
+  ];
+  const run = async () => {
+    let out = "";
+    const io: Io = { out: (t) => void (out += t), err: () => {}, interactive: false, json: true };
+    expect(await initCommand(new ControlPlane(sandbox.connection), io, tenants)).toBe(0);
+    return JSON.parse(out).tenants.map((r: any) => [r.tenant_id, r.cell_id, r.result]);
+  };
+  expect(await run()).toEqual([
+    ["T-200", "beta", "already placed"],
+    ["T-INIT", "alpha", "placed"],
+    ["T-100", "alpha", "owned by alpha: left there"],
+  ]);
+  expect((await write("T-INIT", "first")).status).toBe(201);
+  expect((await run()).map((r: string[]) => r[2])).toEqual(["already placed", "already placed", "owned by alpha: left there"]);
+  // The command line runs the same with topology.ts's tenants.
+  expect((await cellctl("init")).out).toMatch(/T-100 +alpha +alpha +1 +already placed/);
 });
 
 test("a drained cell is never chosen by place, and comes back with activate", async () => {

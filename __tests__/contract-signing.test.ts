@@ -1,5 +1,5 @@
 import { createHmac } from "node:crypto";
-import { Headers, canonicalPath, canonicalQuery, canonicalString, computeSignature, signatureHeaders, verifySignature, type SignedFields } from "../contract";
+import { Headers, canonicalPath, canonicalQuery, canonicalString, computeSignature, encodeRfc3986, sha256Hex, signatureHeaders, verifySignature, type SignedFields } from "../contract";
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 
@@ -66,13 +66,59 @@ describe("canonicalisation", () => {
     expect(canonicalQuery(a)).not.toBe(canonicalQuery(b));
   });
 
+  test.each([
+    ["b=2&a=2&a=1", "a=1&a=2&b=2"],
+    ["a=2&b=2&a=1", "a=1&a=2&b=2"],
+    ["c=3&b=1&a=2&b=0", "a=2&b=0&b=1&c=3"],
+    ["z&y=&x=1", "x=1&y=&z="],
+    ["a=b=c", "a=b%3Dc"],
+    ["a+b=c+d", "a%20b=c%20d"],
+    ["k=%ZZ", "k=%25ZZ"],
+    ["=v&a=1", "=v&a=1"],
+    ["?x=1", "x=1"],
+    ["", ""],
+  ])("query %p is canonically %p", (query, canonical) => {
+    expect(canonicalQuery(query)).toBe(canonical);
+  });
+
+  test("a reordered multi-key query signs the same", async () => {
+    const a = await computeSignature("s", { ...KAT, query: "b=2&a=1&a=0&c=x+y" });
+    expect(await computeSignature("s", { ...KAT, query: "c=x%20y&a=0&b=2&a=1" })).toBe(a);
+    expect(await computeSignature("s", { ...KAT, query: "c=x%20y&a=1&b=2&a=1" })).not.toBe(a);
+  });
+
+  test("RFC 3986 reserved characters are percent-encoded in upper-case hex; unreserved ones stay", () => {
+    expect(encodeRfc3986("!'()*")).toBe("%21%27%28%29%2A");
+    expect(encodeRfc3986("a-b_c.d~e")).toBe("a-b_c.d~e");
+    expect(encodeRfc3986("é/ ")).toBe("%C3%A9%2F%20");
+  });
+
+  test("a path segment with a malformed escape signs as its raw text", () => {
+    expect(canonicalPath("/api/tenants/T-1/records/%E0%A4%A")).toBe("/api/tenants/T-1/records/%25E0%25A4%25A");
+    expect(canonicalPath("/a%20b/(c)")).toBe("/a%20b/%28c%29");
+  });
+
   test("paths that differ only in percent-encoding sign alike; different paths do not", () => {
     expect(canonicalPath("/api/tenants/T-1/records/a%2Db")).toBe(canonicalPath("/api/tenants/T-1/records/a-b"));
     expect(canonicalPath("/a/b")).not.toBe(canonicalPath("/a%2Fb"));
   });
 
-  test("an id with a line break is refused rather than signed ambiguously", async () => {
-    await expect(canonicalString({ ...KAT, tenantId: "T-1\nalpha" })).rejects.toThrow(/line breaks/);
+  test.each<[string, Partial<SignedFields>]>([
+    ["tenantId", { tenantId: "T-1\nalpha" }],
+    ["cellId", { cellId: "alpha\r" }],
+    ["nonce", { nonce: "abc\ndef" }],
+    ["method", { method: "GET\n" }],
+  ])("a %s with a line break is refused rather than signed ambiguously", async (name, change) => {
+    await expect(canonicalString({ ...KAT, ...change })).rejects.toThrow(`${name} must not contain line breaks`);
+  });
+
+  test.each([Number.NaN, 1.5, 2 ** 53, -Infinity])("a timestamp of %p is refused", async (timestamp) => {
+    await expect(canonicalString({ ...KAT, timestamp })).rejects.toThrow("timestamp must be an integer number of seconds");
+  });
+
+  test("the body is hashed as bytes; a string hashes as its UTF-8 bytes", async () => {
+    expect(await sha256Hex("ü")).toBe(await sha256Hex(utf8("ü")));
+    expect(await sha256Hex("")).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   });
 });
 
@@ -100,8 +146,25 @@ describe("verifySignature", () => {
   test("rejects another secret, and malformed signatures, without throwing", async () => {
     const signature = await computeSignature(secret, KAT);
     expect(await verifySignature("other", KAT, signature)).toBe(false);
-    for (const bad of ["", "zz", signature.slice(0, 62), `${signature}00`, signature.toUpperCase()]) {
+    for (const bad of ["", "zz", signature.slice(0, 62), `${signature}00`, `${signature}0`, `${signature}z`, `z${signature}`, signature.toUpperCase()]) {
       expect(await verifySignature(secret, KAT, bad)).toBe(false);
+    }
+  });
+
+  test("signatureHeaders signs at the clock's whole second unless told the time", async () => {
+    const clock = jest.spyOn(Date, "now").mockReturnValue(1_767_225_600_999);
+    try {
+      const headers = await signatureHeaders({ keyId: "alpha-v1", secret }, { ...KAT, timestamp: undefined, nonce: "n".repeat(16) });
+      expect(headers).toEqual({
+        [Headers.cellId]: "alpha",
+        [Headers.tenantId]: "T-100",
+        [Headers.timestamp]: "1767225600",
+        [Headers.nonce]: "nnnnnnnnnnnnnnnn",
+        [Headers.keyId]: "alpha-v1",
+        [Headers.signature]: await computeSignature(secret, { ...KAT, timestamp: 1_767_225_600, nonce: "n".repeat(16) }),
+      });
+    } finally {
+      clock.mockRestore();
     }
   });
 

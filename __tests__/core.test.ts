@@ -1,5 +1,7 @@
 import { Headers, MAX_STORED_ITEM_BYTES } from "../contract";
 import { PayloadTooLargeError, StoreUnavailableError, checkStoredSize, jsonDepth, type CellRequest, type RecordWrite, type TenantStore } from "../cells/core";
+import { internalError } from "../cells/aws/api-gateway";
+import { internalErrorResponse } from "../cells/azure/functions-http";
 import { coreCell } from "./support/core-cell";
 import { InMemoryTenantStore } from "./support/in-memory-stores";
 import { aTenantId } from "./support/mothers";
@@ -133,6 +135,15 @@ describe("keyed writes under store failures", () => {
 });
 
 describe("failure handling", () => {
+  test("both clouds' adapters answer a failure outside the core with the same 500 problem, naming their cloud", () => {
+    const aws = internalError("req-1");
+    const azure = internalErrorResponse("req-1");
+    expect(aws.body).toBe(azure.body);
+    expect(JSON.parse(aws.body!)).toMatchObject({ status: 500, requestId: "req-1" });
+    expect({ status: aws.statusCode, ...aws.headers, [Headers.processedByCloud]: "azure" }).toEqual({ status: azure.status, ...azure.headers });
+    expect(aws.headers?.[Headers.processedByCloud]).toBe("aws");
+  });
+
   test("an unexpected store error is a 500 problem without internals; the stack goes to the log only", async () => {
     const inner = new InMemoryTenantStore();
     const broken = new Proxy(inner, {

@@ -99,6 +99,13 @@ describe.each(tenantCases)("through the router, $tenantId", ({ tenantId, cellId,
     expectServedBy(get, cloud, cellId);
     expect(get.json).toEqual(put.json);
     expect(get.headers.get(Headers.requestId)).not.toEqual(put.headers.get(Headers.requestId));
+
+    // HEAD: GET's status and headers from the same cell, and no body.
+    const head = await fetch(records(recordId), { method: "HEAD", headers: { authorization: `Bearer ${tokenOf(tenantId)}` }, signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS) });
+    expect({ status: head.status, body: await head.text(), type: head.headers.get(Headers.contentType) }).toEqual({ status: 200, body: "", type: get.headers.get(Headers.contentType) });
+    expectServedBy({ status: head.status, headers: head.headers, json: undefined }, cloud, cellId);
+    const missing = await fetch(records(`absent-${runId}`), { method: "HEAD", headers: { authorization: `Bearer ${tokenOf(tenantId)}` }, signal: AbortSignal.timeout(CLIENT_TIMEOUT_MS) });
+    expect({ status: missing.status, body: await missing.text() }).toEqual({ status: 404, body: "" });
   });
 
   test(`the seed's POST /api/process is processed by ${cellId}`, async () => {

@@ -46,3 +46,32 @@ describe("KeyedMutex", () => {
     await expect(mutex.run("t", async () => "next", { waitMs: 50, onTimeout: () => new Error("stuck") })).resolves.toBe("next");
   });
 });
+
+describe("KeyedMutex shedding", () => {
+  test("tasks queued behind a failure they are told to shed answer with it at once, and a later task runs", async () => {
+    const mutex = new KeyedMutex();
+    const unavailable = new Error("store unavailable");
+    const limit = { waitMs: 1_000, onTimeout: () => new Error("waited"), shedAfter: (e: unknown) => e === unavailable };
+    let ran = 0;
+    const failing = mutex.run("t", async () => {
+      ran++;
+      await later(20);
+      throw unavailable;
+    });
+    const behind = [1, 2, 3].map(() => mutex.run("t", async () => void ran++, limit));
+    await expect(failing).rejects.toBe(unavailable);
+    for (const task of behind) await expect(task).rejects.toBe(unavailable);
+    expect(ran).toBe(1);
+    await later(0); // the queue has drained: a task arriving now runs
+    await expect(mutex.run("t", async () => "fresh", limit)).resolves.toBe("fresh");
+  });
+
+  test("a failure that is not to be shed lets the next task run", async () => {
+    const mutex = new KeyedMutex();
+    const conflict = new Error("version conflict");
+    const first = mutex.run("t", async () => Promise.reject(conflict));
+    const next = mutex.run("t", async () => "ran", { waitMs: 1_000, onTimeout: () => new Error("waited"), shedAfter: (e) => e !== conflict });
+    await expect(first).rejects.toBe(conflict);
+    await expect(next).resolves.toBe("ran");
+  });
+});

@@ -3,7 +3,7 @@ import { BlobLandingZone } from "../cells/azure/blob-landing-zone";
 import { AZURE_CELL_ENV, AZURE_LAKE_ENV, LAKE_TRIGGER_NAME } from "../cells/azure/config";
 import { CosmosNonceStore } from "../cells/azure/cosmos-nonce-store";
 import { CosmosTenantStore } from "../cells/azure/cosmos-tenant-store";
-import { AzureLakeConfigError, blobLandingZone, outboxEntriesOfFeed, readAzureLakeSettings } from "../cells/azure/lake-consumer";
+import { AzureLakeConfigError, blobLandingZone, outboxEntriesOfFeed, readAzureLakeConfig } from "../cells/azure/lake-consumer";
 import { LAKE_TRIGGER_OPTIONS, lakeTriggerHandler, registerLakeTrigger } from "../cells/azure/lake-trigger";
 import { LAKE_CONTENT_TYPE, type LandingZone, type RecordWrite } from "../cells/core";
 import type { ChangeEvent } from "../contract";
@@ -117,10 +117,10 @@ describe("the Cosmos DB trigger", () => {
   });
 
   test("settings: none without LAKE_CONTAINER_URL, every problem named when it is wrong", () => {
-    expect(readAzureLakeSettings({ [AZURE_CELL_ENV.cellId]: "beta" })).toBeUndefined();
-    expect(readAzureLakeSettings(SETTINGS)).toEqual({ cellId: "beta", containerUrl: "https://stlakebeta123456.blob.core.windows.net/lake" });
-    expect(() => readAzureLakeSettings({ [AZURE_LAKE_ENV.containerUrl]: "http://account.blob.core.windows.net/lake/x" })).toThrow(AzureLakeConfigError);
-    expect(() => readAzureLakeSettings({ [AZURE_LAKE_ENV.containerUrl]: "https://a.blob.core.windows.net/lake" })).toThrow(/CELL_ID is not set/);
+    expect(readAzureLakeConfig({ [AZURE_CELL_ENV.cellId]: "beta" })).toBeUndefined();
+    expect(readAzureLakeConfig(SETTINGS)).toEqual({ cellId: "beta", containerUrl: "https://stlakebeta123456.blob.core.windows.net/lake" });
+    expect(() => readAzureLakeConfig({ [AZURE_LAKE_ENV.containerUrl]: "http://account.blob.core.windows.net/lake/x" })).toThrow(AzureLakeConfigError);
+    expect(() => readAzureLakeConfig({ [AZURE_LAKE_ENV.containerUrl]: "https://a.blob.core.windows.net/lake" })).toThrow(/CELL_ID is not set/);
   });
 
   test("the default landing zone is a Blob container client on LAKE_CONTAINER_URL with the app's credential", () => {

@@ -1,8 +1,6 @@
 import { buildRegistryEntries, type CellPlacement, type TenantPlacement } from "../contract";
 import { found, notFound } from "../router/registry";
 import { SNAPSHOT_PART_MAX_BYTES, SnapshotRegistry, loadSnapshot, snapshotBindings, snapshotOf, snapshotParts } from "../router/snapshot";
-import { TOPOLOGY, type Topology } from "../topology";
-import { synthApp } from "./support/app";
 
 /** The registry snapshot the Worker carries for when KV fails: built from the KV entries, split under Cloudflare's 5 KB per variable. */
 
@@ -66,26 +64,5 @@ describe("the snapshot as a registry", () => {
 
   test("snapshotOf keeps the entries KV holds, as objects", () => {
     expect(snapshotOf([{ key: "tenant:T-1", value: '{"v":1}' }])).toEqual({ "tenant:T-1": { v: 1 } });
-  });
-});
-
-describe("the edge stack deploys the snapshot with the script", () => {
-  const snapshotBindingsOf = (topology: Topology) =>
-    (Object.values<any>(synthApp(topology).stacks.edge.resource.cloudflare_workers_script)[0].bindings as any[]).filter((b) => b.name.startsWith("REGISTRY_SNAPSHOT_"));
-
-  test("as plain_text bindings whose text is jsonencode of the KV entries, cell URLs resolved at apply time", () => {
-    const [part, ...rest] = snapshotBindingsOf(TOPOLOGY);
-    expect(rest).toEqual([]);
-    expect(part.type).toBe("plain_text");
-    expect(part.text).toMatch(/^\$\{jsonencode\(\{"cell:alpha" = \{"v" = 1, "cellId" = "alpha", "cloud" = "aws", "region" = "us-east-1", "url" = data\.terraform_remote_state\.cross-stack-reference-input-cell-alpha\.outputs\.[^,]+api_endpoint, /);
-    expect(part.text).toContain('"url" = "https://${data.terraform_remote_state.cross-stack-reference-input-cell-beta.outputs.');
-    expect(part.text).toContain('"tenant:T-200" = {"v" = 1, "tenantId" = "T-200", "cellId" = "beta", "status" = "active", "epoch" = 1}');
-  });
-
-  test("a topology with hundreds of tenants gets several parts", () => {
-    const big: Topology = { cells: TOPOLOGY.cells.map((c) => ({ ...c, capacity: 300 })), tenants: manyTenants(300).map((t) => ({ ...t, cellId: t.cellId === "alpha" ? "alpha" : "beta" })) };
-    const parts = snapshotBindingsOf(big);
-    expect(parts.length).toBeGreaterThan(1);
-    expect(parts.map((p) => p.name)).toEqual(parts.map((_, i) => `REGISTRY_SNAPSHOT_${i + 1}`));
   });
 });

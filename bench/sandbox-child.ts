@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   await passThrough.ready;
   const passThroughUrl = (await passThrough.unsafeGetDirectURL()).origin;
   process.stdout.write(
-    `${RESULT_MARKER}${JSON.stringify({ routerUrl: sandbox.routerUrl, openRouterUrl: open.url, devProxyRouterUrl: proxied.devProxyUrl, passThroughUrl, cells, tokens: sandbox.auth?.tokens ?? {}, lakeDir: sandbox.lake?.dir, ...(standby ? { connection: sandbox.connection, standbyTiming: sandbox.standby?.timing } : {}), pid: process.pid })}\n`,
+    `${RESULT_MARKER}${JSON.stringify({ routerUrl: sandbox.routerUrl, openRouterUrl: open.url, devProxyRouterUrl: proxied.devProxyUrl, passThroughUrl, cells, tokens: sandbox.auth?.tokens ?? {}, lakeDir: sandbox.lake?.dir, connection: sandbox.connection, ...(standby ? { standbyTiming: sandbox.standby?.timing } : {}), pid: process.pid })}\n`,
   );
   process.stdin.resume();
   await new Promise<void>((resolve) => process.stdin.once("end", resolve).once("close", resolve));

@@ -9,7 +9,7 @@ import { startNode, tsxArgs } from "./child";
 import { formatTable, percentile, round } from "./table";
 
 /**
- * Section 6: cross-cloud standby.
+ * Section 7: cross-cloud standby.
  *
  * The sandbox with its replication consumers runs in a child process (`bench/sandbox-child.ts
  * --standby`): TOPOLOGY's two cells, each tenant with a standby on the other cell (`cellctl

@@ -13,7 +13,7 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { Password } from "@cdktf/provider-random/lib/password";
-import { AssetType, TerraformAsset } from "cdktf";
+import { AssetType, TerraformAsset, type ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { AWS_CELL_ENV, AWS_LAMBDA_ENTRY, TABLE_SCHEMA, awsCellTableName } from "../cells/aws/config";
 import type { Cloud } from "../contract";
@@ -213,6 +213,8 @@ export function awsCellNames(cellId: string) {
   } as const;
 }
 
+type AwsCellNames = ReturnType<typeof awsCellNames>;
+
 /** `${cellId}-v${version}`: the key id the edge sends and the function expects. */
 export const awsCellSigningKeyId = (cellId: string, version: number): string => `${cellId}-v${version}`;
 
@@ -310,8 +312,31 @@ export class AwsCell extends Construct implements ICell {
     this.signingKeyId = awsCellSigningKeyId(p.cellId, p.signingKeyVersion);
     this.adminKeyId = awsCellAdminKeyId(p.cellId, p.adminKeyVersion);
 
-    // --- data -------------------------------------------------------------------------------
-    this.table = new DynamodbTable(this, "records", {
+    this.table = this.createTable(p, names);
+    const signingKey = this.createKey("signing", this.signingKeyId, names.secret, `HMAC-SHA256 key the edge router signs requests to cell ${p.cellId} with`);
+    this.signingSecret = signingKey.secret;
+    this.signingSecretStore = signingKey.store;
+    // The admin key is the operator's, never the router's.
+    const adminKey = this.createKey("admin", this.adminKeyId, names.adminSecret, `HMAC-SHA256 key the operator's cellctl signs admin API calls to cell ${p.cellId} with`);
+    this.adminSecret = adminKey.secret;
+    this.adminSecretStore = adminKey.store;
+    const logs = this.createLogGroups(p, names);
+    const identity = this.createRole(p, names, logs.functionLogs);
+    this.role = identity.role;
+    this.code = bundle(AWS_CELL_BUNDLE);
+    // Logs and rights exist before the first cold start, and the secrets have values to read.
+    this.function = this.createFunction(p, names, logs.functionLogs, [logs.functionLogs, ...identity.policies, signingKey.version, adminKey.version]);
+    const api = this.createApi(p, names, logs.accessLogs);
+    this.api = api.api;
+    this.stage = api.stage;
+    this.endpointUrl = this.api.apiEndpoint;
+    if (p.lake) this.lake = this.createLake(p, p.lake);
+    if (p.standby) this.standby = this.createStandby(p, p.standby);
+  }
+
+  /** The cell's data: one table, its sparse ownership index, point-in-time recovery, the stream the lake reads. */
+  private createTable(p: ResolvedAwsCellProps, names: AwsCellNames): DynamodbTable {
+    return new DynamodbTable(this, "records", {
       name: names.table,
       billingMode: "PAY_PER_REQUEST",
       hashKey: TABLE_SCHEMA.partitionKey,
@@ -338,41 +363,27 @@ export class AwsCell extends Construct implements ICell {
       streamEnabled: true,
       streamViewType: "NEW_AND_OLD_IMAGES",
     });
+  }
 
-    // --- signing key ------------------------------------------------------------------------
-    const password = new Password(this, "signing-key", {
+  /**
+   * A generated key (`<kind>-key`) and the Secrets Manager secret holding it (`<kind>-secret`, with its
+   * `<kind>-secret-version`). A new key id means a new secret: random_password is replaced when a keeper changes.
+   */
+  private createKey(kind: "signing" | "admin", keyId: string, secretName: string, description: string) {
+    const password = new Password(this, `${kind}-key`, {
       length: 64,
       special: false,
-      // A new version means a new secret: random_password is replaced when a keeper changes.
-      keepers: { "signing-key-id": this.signingKeyId },
+      keepers: { [`${kind}-key-id`]: keyId },
     });
-    this.signingSecret = password.result;
-    this.signingSecretStore = new SecretsmanagerSecret(this, "signing-secret", {
-      name: names.secret,
-      description: `HMAC-SHA256 key the edge router signs requests to cell ${p.cellId} with`,
-    });
-    const secretVersion = new SecretsmanagerSecretVersion(this, "signing-secret-version", {
-      secretId: this.signingSecretStore.id,
+    const store = new SecretsmanagerSecret(this, `${kind}-secret`, { name: secretName, description });
+    const version = new SecretsmanagerSecretVersion(this, `${kind}-secret-version`, {
+      secretId: store.id,
       secretString: password.result,
     });
+    return { secret: password.result, store, version };
+  }
 
-    // --- admin key: the operator's, never the router's ------------------------------------------
-    const adminPassword = new Password(this, "admin-key", {
-      length: 64,
-      special: false,
-      keepers: { "admin-key-id": this.adminKeyId },
-    });
-    this.adminSecret = adminPassword.result;
-    this.adminSecretStore = new SecretsmanagerSecret(this, "admin-secret", {
-      name: names.adminSecret,
-      description: `HMAC-SHA256 key the operator's cellctl signs admin API calls to cell ${p.cellId} with`,
-    });
-    const adminSecretVersion = new SecretsmanagerSecretVersion(this, "admin-secret-version", {
-      secretId: this.adminSecretStore.id,
-      secretString: adminPassword.result,
-    });
-
-    // --- logs -------------------------------------------------------------------------------
+  private createLogGroups(p: ResolvedAwsCellProps, names: AwsCellNames) {
     const functionLogs = new CloudwatchLogGroup(this, "function-logs", {
       name: names.functionLogGroup,
       retentionInDays: p.logRetentionDays,
@@ -381,44 +392,49 @@ export class AwsCell extends Construct implements ICell {
       name: names.accessLogGroup,
       retentionInDays: p.logRetentionDays,
     });
+    return { functionLogs, accessLogs };
+  }
 
-    // --- identity ---------------------------------------------------------------------------
-    this.role = new IamRole(this, "role", {
+  /** The function's role: its own table and index, its two secrets, its log group, X-Ray. Nothing else. */
+  private createRole(p: ResolvedAwsCellProps, names: AwsCellNames, functionLogs: CloudwatchLogGroup) {
+    const role = new IamRole(this, "role", {
       name: names.role,
       description: `Execution role of cell ${p.cellId}'s function`,
       assumeRolePolicy: policyDocument({ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }),
     });
     const tablePolicy = new IamRolePolicy(this, "table-access", {
       name: "table-access",
-      role: this.role.name,
+      role: role.name,
       policy: policyDocument({ Sid: "Records", Effect: "Allow", Action: [...AWS_CELL_TABLE_ACTIONS], Resource: [this.table.arn, `${this.table.arn}/index/${TABLE_SCHEMA.ownershipIndex.name}`] }),
     });
     const secretPolicy = new IamRolePolicy(this, "signing-secret-access", {
       name: "signing-secret-access",
-      role: this.role.name,
+      role: role.name,
       policy: policyDocument({ Sid: "SigningSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: this.signingSecretStore.arn }),
     });
     const adminSecretPolicy = new IamRolePolicy(this, "admin-secret-access", {
       name: "admin-secret-access",
-      role: this.role.name,
+      role: role.name,
       policy: policyDocument({ Sid: "AdminSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue"], Resource: this.adminSecretStore.arn }),
     });
     const logsPolicy = new IamRolePolicy(this, "log-access", {
       name: "log-access",
-      role: this.role.name,
+      role: role.name,
       policy: policyDocument({ Sid: "FunctionLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${functionLogs.arn}:*` }),
     });
     // X-Ray's write actions support no resource-level permissions; AWS's managed policy is the narrow option.
     const partition = new DataAwsPartition(this, "partition");
     const tracingPolicy = new IamRolePolicyAttachment(this, "tracing-access", {
-      role: this.role.name,
+      role: role.name,
       policyArn: `arn:${partition.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess`,
     });
+    return { role, policies: [tablePolicy, secretPolicy, adminSecretPolicy, logsPolicy, tracingPolicy] };
+  }
 
-    // --- compute ----------------------------------------------------------------------------
-    this.code = bundle(AWS_CELL_BUNDLE);
+  /** The function, from `this.code`; it gets the ARNs of its secrets, never a secret. */
+  private createFunction(p: ResolvedAwsCellProps, names: AwsCellNames, functionLogs: CloudwatchLogGroup, dependsOn: ITerraformDependable[]): LambdaFunction {
     const asset = new TerraformAsset(this, "code", { path: packageOf(this.code), type: AssetType.FILE, assetHash: this.code.hash });
-    this.function = new LambdaFunction(this, "function", {
+    return new LambdaFunction(this, "function", {
       functionName: names.function,
       description: `API of cell ${p.cellId}`,
       role: this.role.arn,
@@ -442,30 +458,31 @@ export class AwsCell extends Construct implements ICell {
       },
       tracingConfig: { mode: "Active" },
       loggingConfig: { ...AWS_CELL_LOGGING, logGroup: functionLogs.name },
-      // Logs and rights exist before the first cold start, and the secrets have values to read.
-      dependsOn: [functionLogs, tablePolicy, secretPolicy, adminSecretPolicy, logsPolicy, tracingPolicy, secretVersion, adminSecretVersion],
+      dependsOn,
     });
+  }
 
-    // --- API --------------------------------------------------------------------------------
-    this.api = new Apigatewayv2Api(this, "api", {
+  /** The HTTP API: one `$default` route and stage to the function, with access logs and throttling. */
+  private createApi(p: ResolvedAwsCellProps, names: AwsCellNames, accessLogs: CloudwatchLogGroup) {
+    const api = new Apigatewayv2Api(this, "api", {
       name: names.api,
       description: `HTTP API of cell ${p.cellId}; requests must carry the edge router's signature`,
       protocolType: "HTTP",
     });
     const integration = new Apigatewayv2Integration(this, "integration", {
-      apiId: this.api.id,
+      apiId: api.id,
       integrationType: "AWS_PROXY",
       integrationMethod: "POST",
       integrationUri: this.function.invokeArn,
       payloadFormatVersion: "2.0",
     });
     new Apigatewayv2Route(this, "default-route", {
-      apiId: this.api.id,
+      apiId: api.id,
       routeKey: "$default",
       target: `integrations/${integration.id}`,
     });
-    this.stage = new Apigatewayv2Stage(this, "stage", {
-      apiId: this.api.id,
+    const stage = new Apigatewayv2Stage(this, "stage", {
+      apiId: api.id,
       name: "$default",
       autoDeploy: true,
       accessLogSettings: { destinationArn: accessLogs.arn, format: AWS_CELL_ACCESS_LOG_FORMAT },
@@ -480,37 +497,36 @@ export class AwsCell extends Construct implements ICell {
       action: "lambda:InvokeFunction",
       functionName: this.function.functionName,
       principal: "apigateway.amazonaws.com",
-      sourceArn: `${this.api.executionArn}/*/*`,
+      sourceArn: `${api.executionArn}/*/*`,
     });
+    return { api, stage };
+  }
 
-    this.endpointUrl = this.api.apiEndpoint;
+  /** The reporting lake (optional): bucket, consumer and stream mapping on this cell's table. */
+  private createLake(p: ResolvedAwsCellProps, lake: ResolvedAwsLakeProps): AwsLake {
+    return new AwsLake(this, "lake", {
+      cellId: p.cellId,
+      region: p.region,
+      table: this.table,
+      lambdaRuntime: p.lambdaRuntime,
+      architecture: p.architecture,
+      logRetentionDays: p.logRetentionDays,
+      logging: AWS_CELL_LOGGING,
+      lake,
+    });
+  }
 
-    // --- reporting lake (optional) --------------------------------------------------------------
-    if (p.lake) {
-      this.lake = new AwsLake(this, "lake", {
-        cellId: p.cellId,
-        region: p.region,
-        table: this.table,
-        lambdaRuntime: p.lambdaRuntime,
-        architecture: p.architecture,
-        logRetentionDays: p.logRetentionDays,
-        logging: AWS_CELL_LOGGING,
-        lake: p.lake,
-      });
-    }
-
-    // --- standby replication (optional) ---------------------------------------------------------
-    if (p.standby) {
-      this.standby = new AwsStandby(this, "standby", {
-        cellId: p.cellId,
-        table: this.table,
-        cellTimeoutSeconds: p.timeoutSeconds,
-        lambdaRuntime: p.lambdaRuntime,
-        architecture: p.architecture,
-        logRetentionDays: p.logRetentionDays,
-        logging: AWS_CELL_LOGGING,
-        standby: p.standby,
-      });
-    }
+  /** Standby replication (optional): the consumer that keeps each linked tenant's standby cell up to date. */
+  private createStandby(p: ResolvedAwsCellProps, standby: ResolvedAwsStandbyProps): AwsStandby {
+    return new AwsStandby(this, "standby", {
+      cellId: p.cellId,
+      table: this.table,
+      cellTimeoutSeconds: p.timeoutSeconds,
+      lambdaRuntime: p.lambdaRuntime,
+      architecture: p.architecture,
+      logRetentionDays: p.logRetentionDays,
+      logging: AWS_CELL_LOGGING,
+      standby,
+    });
   }
 }

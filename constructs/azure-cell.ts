@@ -26,6 +26,7 @@ import type { Cloud } from "../contract";
 import { AzapiResourceAction, AzapiUpdateResource } from "./azapi";
 import { AzureLake, resolveAzureLakeProps, type AzureCellLakeProps, type ResolvedAzureLakeProps } from "./azure-lake";
 import { AzureStandby, resolveAzureStandbyProps, type AzureCellStandbyProps, type ResolvedAzureStandbyProps } from "./azure-standby";
+import { entraOnlyStorageAccount } from "./azure-storage";
 import { bundle, packageOf, type Bundle, type BundleSpec } from "./bundling";
 import type { ICell } from "./cell";
 import {
@@ -349,6 +350,13 @@ export const azureCellSigningKeyId = (cellId: string, version: number): string =
 /** `${cellId}-admin-v${version}`: the key id `cellctl` sends on admin API calls. */
 export const azureCellAdminKeyId = (cellId: string, version: number): string => `${cellId}-admin-v${version}`;
 
+/** Where a cell's Azure resources go: its resource group, location and tags. */
+interface Placement {
+  readonly resourceGroupName: string;
+  readonly location: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
 /** The Function App resource of either hosting plan. */
 export type AzureCellFunctionApp = FunctionAppFlexConsumption | LinuxFunctionApp;
 
@@ -435,10 +443,10 @@ export class AzureCell extends Construct implements ICell {
   readonly standby?: AzureStandby;
 
   constructor(scope: Construct, id: string, props: AzureCellProps) {
-    super(scope, id);
+    // Validate before joining the construct tree: invalid props leave no half-built cell behind.
     const p = resolveAzureCellProps(props);
+    super(scope, id);
     const names = azureCellNames(p);
-    const flex = p.hostingPlan === "FlexConsumption";
     this.names = names;
     this.cellId = p.cellId;
     this.region = p.location;
@@ -448,27 +456,70 @@ export class AzureCell extends Construct implements ICell {
     const deployer = new DataAzurermClientConfig(this, "deployer");
 
     this.resourceGroup = new ResourceGroup(this, "resource-group", { name: names.resourceGroup, location: p.location, tags });
-    const placement = { resourceGroupName: this.resourceGroup.name, location: this.resourceGroup.location, tags };
+    const placement: Placement = { resourceGroupName: this.resourceGroup.name, location: this.resourceGroup.location, tags };
 
-    // --- telemetry ----------------------------------------------------------------------------
+    const telemetry = this.createTelemetry(p, placement);
+    const cosmos = this.createCosmos(p, placement);
+    this.cosmosAccount = cosmos.account;
+    this.cosmosContainer = cosmos.container;
+    // The router's signing key and the operator's admin key, in the cell's vault.
+    this.signingSecret = this.generateKey("signing", p.signingKeyVersion);
+    this.adminSecret = this.generateKey("admin", p.adminKeyVersion);
+    const vault = this.createKeyVault(p, placement, deployer);
+    this.keyVault = vault.keyVault;
+    const storage = this.createPackageStorage(p, placement, deployer);
+    this.storageAccount = storage.account;
+
+    // Terraform's own data-plane writes wait until its new roles have propagated (a 403 otherwise).
+    const deployerRolesPropagated = new Sleep(this, "deployer-rbac-propagation", {
+      createDuration: RBAC_PROPAGATION_WAIT.deployer,
+      triggers: { "secrets-officer": vault.deployerSecretsOfficer.id, "package-writer": storage.deployerPackageWriter.id },
+      dependsOn: [vault.deployerSecretsOfficer, storage.deployerPackageWriter],
+    });
+    this.signingSecretStore = this.storeSecret("signing", names.signingSecret, this.signingSecret, this.signingKeyId, deployerRolesPropagated);
+    this.adminSecretStore = this.storeSecret("admin", names.adminSecret, this.adminSecret, this.adminKeyId, deployerRolesPropagated);
+    this.code = bundle(AZURE_CELL_BUNDLE);
+    this.packageBlob = this.stagePackage(storage.container, deployerRolesPropagated);
+
+    // The reporting lake (optional): its trigger runs in the app below.
+    if (p.lake) this.lake = this.createLake(p, p.lake, placement, cosmos.database, telemetry.workspace);
+    // Standby replication (optional): its trigger and sweep timer run in the app below.
+    if (p.standby) this.standby = this.createStandby(p, p.standby, placement, cosmos.database);
+
+    const app = this.createFunctionApp(p, placement, cosmos.database, storage.container, telemetry.insights);
+    this.functionApp = app.functionApp;
+    const appRoles = this.grantAppRights(p);
+    if (this.functionApp instanceof FunctionAppFlexConsumption) {
+      this.oneDeploy = this.deployThroughOneDeploy(this.functionApp, app.flexAppSettings, telemetry.insights.connectionString, appRoles);
+    }
+
+    this.diagnostics(telemetry.workspace.id);
+    this.endpointUrl = `https://${this.functionApp.defaultHostname}`;
+  }
+
+  /** The cell's Log Analytics workspace and the app's Application Insights on it. */
+  private createTelemetry(p: ResolvedAzureCellProps, placement: Placement) {
     const workspace = new LogAnalyticsWorkspace(this, "logs", {
       ...placement,
-      name: names.logAnalytics,
+      name: this.names.logAnalytics,
       sku: "PerGB2018",
       retentionInDays: p.logRetentionDays,
     });
     const insights = new ApplicationInsights(this, "insights", {
       ...placement,
-      name: names.applicationInsights,
+      name: this.names.applicationInsights,
       applicationType: "web",
       workspaceId: workspace.id,
       retentionInDays: p.logRetentionDays,
     });
+    return { workspace, insights };
+  }
 
-    // --- data ---------------------------------------------------------------------------------
-    this.cosmosAccount = new CosmosdbAccount(this, "cosmos", {
+  /** The cell's data: a Cosmos DB account with Entra ID auth only, its database and the records container. */
+  private createCosmos(p: ResolvedAzureCellProps, placement: Placement) {
+    const account = new CosmosdbAccount(this, "cosmos", {
       ...placement,
-      name: names.cosmosAccount,
+      name: this.names.cosmosAccount,
       kind: "GlobalDocumentDB",
       offerType: "Standard",
       consistencyPolicy: { consistencyLevel: p.cosmosConsistency },
@@ -484,14 +535,14 @@ export class AzureCell extends Construct implements ICell {
       ipRangeFilter: ["0.0.0.0"],
     });
     const database = new CosmosdbSqlDatabase(this, "cosmos-database", {
-      name: names.cosmosDatabase,
+      name: this.names.cosmosDatabase,
       resourceGroupName: this.resourceGroup.name,
-      accountName: this.cosmosAccount.name,
+      accountName: account.name,
     });
-    this.cosmosContainer = new CosmosdbSqlContainer(this, "cosmos-container", {
-      name: names.cosmosContainer,
+    const container = new CosmosdbSqlContainer(this, "cosmos-container", {
+      name: this.names.cosmosContainer,
       resourceGroupName: this.resourceGroup.name,
-      accountName: this.cosmosAccount.name,
+      accountName: account.name,
       databaseName: database.name,
       partitionKeyPaths: [CONTAINER_SCHEMA.partitionKeyPath],
       partitionKeyVersion: 2,
@@ -499,24 +550,23 @@ export class AzureCell extends Construct implements ICell {
       defaultTtl: CONTAINER_SCHEMA.defaultTtlSeconds,
       throughput: p.cosmosThroughputRu,
     });
+    return { account, database, container };
+  }
 
-    // --- keys: the router's signing key and the operator's admin key --------------------------
-    const password = new Password(this, "signing-key", {
+  /** A generated key (`<kind>-key`); a new version means a new secret: random_password is replaced when a keeper changes. */
+  private generateKey(kind: "signing" | "admin", version: number): string {
+    return new Password(this, `${kind}-key`, {
       length: 64,
       special: false,
-      // A new version means a new secret: random_password is replaced when a keeper changes.
-      keepers: { "signing-key-version": String(p.signingKeyVersion) },
-    });
-    this.signingSecret = password.result;
-    const adminPassword = new Password(this, "admin-key", {
-      length: 64,
-      special: false,
-      keepers: { "admin-key-version": String(p.adminKeyVersion) },
-    });
-    this.adminSecret = adminPassword.result;
-    this.keyVault = new KeyVault(this, "key-vault", {
+      keepers: { [`${kind}-key-version`]: String(version) },
+    }).result;
+  }
+
+  /** The cell's Key Vault (RBAC, purge protection), and the Terraform identity's right to write its secrets. */
+  private createKeyVault(p: ResolvedAzureCellProps, placement: Placement, deployer: DataAzurermClientConfig) {
+    const keyVault = new KeyVault(this, "key-vault", {
       ...placement,
-      name: names.keyVault,
+      name: this.names.keyVault,
       tenantId: deployer.tenantId,
       skuName: "standard",
       rbacAuthorizationEnabled: true,
@@ -526,36 +576,21 @@ export class AzureCell extends Construct implements ICell {
       publicNetworkAccessEnabled: true,
     });
     const deployerSecretsOfficer = new RoleAssignment(this, "deployer-secrets-officer", {
-      scope: this.keyVault.id,
+      scope: keyVault.id,
       roleDefinitionName: "Key Vault Secrets Officer",
       principalId: deployer.objectId,
       description: `Lets the Terraform identity write cell ${p.cellId}'s signing and admin secrets`,
     });
+    return { keyVault, deployerSecretsOfficer };
+  }
 
-    // --- package storage ----------------------------------------------------------------------
-    this.storageAccount = new StorageAccount(this, "storage", {
-      ...placement,
-      name: names.storageAccount,
-      accountKind: "StorageV2",
-      accountTier: "Standard",
-      accountReplicationType: "LRS",
-      minTlsVersion: "TLS1_2",
-      httpsTrafficOnlyEnabled: true,
-      allowNestedItemsToBePublic: false,
-      // Every client (the app, the platform, Terraform) authenticates with Entra ID.
-      sharedAccessKeyEnabled: false,
-      defaultToOauthAuthentication: true,
-      crossTenantReplicationEnabled: false,
-      publicNetworkAccessEnabled: true,
-      // A deleted package, or the deployment container itself, stays recoverable for a week.
-      blobProperties: {
-        deleteRetentionPolicy: { days: STORAGE_SOFT_DELETE_RETENTION_DAYS },
-        containerDeleteRetentionPolicy: { days: STORAGE_SOFT_DELETE_RETENTION_DAYS },
-      },
-    });
+  /** The storage account (host storage and the package container, Entra ID only), and the Terraform identity's right to upload. */
+  private createPackageStorage(p: ResolvedAzureCellProps, placement: Placement, deployer: DataAzurermClientConfig) {
+    // A deleted package, or the deployment container itself, stays recoverable for a week.
+    const account = new StorageAccount(this, "storage", { ...placement, name: this.names.storageAccount, ...entraOnlyStorageAccount(STORAGE_SOFT_DELETE_RETENTION_DAYS) });
     const container = new StorageContainer(this, "package-container", {
-      name: names.packageContainer,
-      storageAccountId: this.storageAccount.id,
+      name: this.names.packageContainer,
+      storageAccountId: account.id,
       containerAccessType: "private",
     });
     const deployerPackageWriter = new RoleAssignment(this, "deployer-package-writer", {
@@ -564,71 +599,67 @@ export class AzureCell extends Construct implements ICell {
       principalId: deployer.objectId,
       description: `Lets the Terraform identity upload cell ${p.cellId}'s function package`,
     });
+    return { account, container, deployerPackageWriter };
+  }
 
-    // Terraform's own data-plane writes wait until its new roles have propagated (a 403 otherwise).
-    const deployerRolesPropagated = new Sleep(this, "deployer-rbac-propagation", {
-      createDuration: RBAC_PROPAGATION_WAIT.deployer,
-      triggers: { "secrets-officer": deployerSecretsOfficer.id, "package-writer": deployerPackageWriter.id },
-      dependsOn: [deployerSecretsOfficer, deployerPackageWriter],
-    });
-    this.signingSecretStore = new KeyVaultSecret(this, "signing-secret", {
-      name: names.signingSecret,
+  /** A key's secret in the vault (`<kind>-secret`), written once the Terraform identity's roles have propagated. */
+  private storeSecret(kind: "signing" | "admin", name: string, value: string, keyId: string, after: ITerraformDependable): KeyVaultSecret {
+    return new KeyVaultSecret(this, `${kind}-secret`, {
+      name,
       keyVaultId: this.keyVault.id,
-      value: password.result,
-      contentType: `HMAC-SHA256 key ${this.signingKeyId}`,
-      dependsOn: [deployerRolesPropagated],
+      value,
+      contentType: `HMAC-SHA256 key ${keyId}`,
+      dependsOn: [after],
     });
-    this.adminSecretStore = new KeyVaultSecret(this, "admin-secret", {
-      name: names.adminSecret,
-      keyVaultId: this.keyVault.id,
-      value: adminPassword.result,
-      contentType: `HMAC-SHA256 key ${this.adminKeyId}`,
-      dependsOn: [deployerRolesPropagated],
-    });
+  }
 
-    this.code = bundle(AZURE_CELL_BUNDLE);
+  /** `this.code` uploaded as a content-addressed blob. */
+  private stagePackage(container: StorageContainer, after: ITerraformDependable): StorageBlob {
     const asset = new TerraformAsset(this, "package", { path: packageOf(this.code), type: AssetType.FILE, assetHash: this.code.hash });
-    this.packageBlob = new StorageBlob(this, "package-blob", {
+    return new StorageBlob(this, "package-blob", {
       name: stagedPackageBlobName(this.code.hash),
       storageAccountName: this.storageAccount.name,
       storageContainerName: container.name,
       type: "Block",
       source: asset.path,
       contentType: "application/zip",
-      dependsOn: [deployerRolesPropagated],
+      dependsOn: [after],
       // The new package exists before the old one goes, so a running app never loses its code.
       lifecycle: { createBeforeDestroy: true },
     });
+  }
 
-    // --- reporting lake (optional): its trigger runs in the app below ---------------------------
-    if (p.lake) {
-      this.lake = new AzureLake(this, "lake", {
-        cellId: p.cellId,
-        cellStorageAccount: names.storageAccount,
-        placement,
-        cosmosAccountName: this.cosmosAccount.name,
-        cosmosEndpoint: this.cosmosAccount.endpoint,
-        cosmosDatabaseName: database.name,
-        leaseThroughputRu: p.cosmosCapacity === "Provisioned" ? AZURE_CELL_DEFAULTS.provisionedThroughputRu : undefined,
-        workspaceId: workspace.id,
-        lake: p.lake,
-      });
-    }
-    // --- standby replication (optional): its trigger and timer run in the app below -------------
-    if (p.standby) {
-      this.standby = new AzureStandby(this, "standby", {
-        cellId: p.cellId,
-        resourceGroupName: placement.resourceGroupName,
-        cosmosAccountName: this.cosmosAccount.name,
-        cosmosEndpoint: this.cosmosAccount.endpoint,
-        cosmosDatabaseName: database.name,
-        leaseThroughputRu: p.cosmosCapacity === "Provisioned" ? AZURE_CELL_DEFAULTS.provisionedThroughputRu : undefined,
-        standby: p.standby,
-      });
-    }
+  private createLake(p: ResolvedAzureCellProps, lake: ResolvedAzureLakeProps, placement: Placement, database: CosmosdbSqlDatabase, workspace: LogAnalyticsWorkspace): AzureLake {
+    return new AzureLake(this, "lake", {
+      cellId: p.cellId,
+      cellStorageAccount: this.names.storageAccount,
+      placement,
+      cosmosAccountName: this.cosmosAccount.name,
+      cosmosEndpoint: this.cosmosAccount.endpoint,
+      cosmosDatabaseName: database.name,
+      leaseThroughputRu: p.cosmosCapacity === "Provisioned" ? AZURE_CELL_DEFAULTS.provisionedThroughputRu : undefined,
+      workspaceId: workspace.id,
+      lake,
+    });
+  }
 
-    // --- compute ------------------------------------------------------------------------------
-    const plan = new ServicePlan(this, "plan", { ...placement, name: names.servicePlan, osType: "Linux", skuName: flex ? "FC1" : "Y1" });
+  /** Standby replication (optional): the lease container and settings of the trigger and sweep timer that run in the app. */
+  private createStandby(p: ResolvedAzureCellProps, standby: ResolvedAzureStandbyProps, placement: Placement, database: CosmosdbSqlDatabase): AzureStandby {
+    return new AzureStandby(this, "standby", {
+      cellId: p.cellId,
+      resourceGroupName: placement.resourceGroupName,
+      cosmosAccountName: this.cosmosAccount.name,
+      cosmosEndpoint: this.cosmosAccount.endpoint,
+      cosmosDatabaseName: database.name,
+      leaseThroughputRu: p.cosmosCapacity === "Provisioned" ? AZURE_CELL_DEFAULTS.provisionedThroughputRu : undefined,
+      standby,
+    });
+  }
+
+  /** The plan and the Function App of the chosen hosting plan, with its settings (names and URLs, never a secret). */
+  private createFunctionApp(p: ResolvedAzureCellProps, placement: Placement, database: CosmosdbSqlDatabase, container: StorageContainer, insights: ApplicationInsights) {
+    const flex = p.hostingPlan === "FlexConsumption";
+    const plan = new ServicePlan(this, "plan", { ...placement, name: this.names.servicePlan, osType: "Linux", skuName: flex ? "FC1" : "Y1" });
     const appSettings: Record<string, string> = {
       [AZURE_CELL_ENV.cellId]: p.cellId,
       [AZURE_CELL_ENV.cosmosEndpoint]: this.cosmosAccount.endpoint,
@@ -654,7 +685,7 @@ export class AzureCell extends Construct implements ICell {
     };
     const common = {
       ...placement,
-      name: names.functionApp,
+      name: this.names.functionApp,
       servicePlanId: plan.id,
       httpsOnly: true,
       publicNetworkAccessEnabled: true,
@@ -667,7 +698,7 @@ export class AzureCell extends Construct implements ICell {
       AzureWebJobsStorage__accountName: this.storageAccount.name,
       AzureWebJobsStorage__credential: "managedidentity",
     };
-    this.functionApp = flex
+    const functionApp = flex
       ? new FunctionAppFlexConsumption(this, "function", {
           ...common,
           runtimeName: "node",
@@ -692,9 +723,12 @@ export class AzureCell extends Construct implements ICell {
           siteConfig: { ...siteConfig, ftpsState: "Disabled", applicationStack: { nodeVersion: p.nodeVersion } },
           appSettings: { ...appSettings, WEBSITE_RUN_FROM_PACKAGE: this.packageBlob.url, [PACKAGE_HASH_SETTING]: this.code.hash },
         });
-    const principalId = this.functionApp.identity.principalId;
+    return { functionApp, flexAppSettings };
+  }
 
-    // --- the app's rights, each scoped to this cell's resource --------------------------------
+  /** The app's rights, each scoped to this cell's resource; returned so the deploy can wait for them. */
+  private grantAppRights(p: ResolvedAzureCellProps): ITerraformDependable[] {
+    const principalId = this.functionApp.identity.principalId;
     const appStorage = new RoleAssignment(this, "function-storage", {
       scope: this.storageAccount.id,
       roleDefinitionName: "Storage Blob Data Owner",
@@ -716,15 +750,8 @@ export class AzureCell extends Construct implements ICell {
       principalId,
       scope: this.cosmosAccount.id,
     });
-
     const appLake = this.lake?.grantWriter(principalId);
-
-    if (this.functionApp instanceof FunctionAppFlexConsumption) {
-      this.oneDeploy = this.deployThroughOneDeploy(this.functionApp, flexAppSettings, insights.connectionString, [appStorage, appSecrets, appCosmos, ...(appLake ? [appLake] : [])]);
-    }
-
-    this.diagnostics(workspace.id);
-    this.endpointUrl = `https://${this.functionApp.defaultHostname}`;
+    return [appStorage, appSecrets, appCosmos, ...(appLake ? [appLake] : [])];
   }
 
   /**

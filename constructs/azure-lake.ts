@@ -4,6 +4,7 @@ import { RoleAssignment } from "@cdktf/provider-azurerm/lib/role-assignment";
 import { StorageAccount } from "@cdktf/provider-azurerm/lib/storage-account";
 import { StorageContainer } from "@cdktf/provider-azurerm/lib/storage-container";
 import { StorageManagementPolicy } from "@cdktf/provider-azurerm/lib/storage-management-policy";
+import { entraOnlyStorageAccount } from "./azure-storage";
 import { AZURE_LAKE_DEFAULTS } from "./props/lake-props";
 import { Construct } from "constructs";
 import { AZURE_LAKE_ENV, identityConnectionEndpointSetting } from "../cells/azure/config";
@@ -113,26 +114,7 @@ export class AzureLake extends Construct {
     super(scope, id);
     const names = azureLakeNames(props.cellStorageAccount);
 
-    this.storageAccount = new StorageAccount(this, "storage", {
-      ...props.placement,
-      name: names.storageAccount,
-      accountKind: "StorageV2",
-      accountTier: "Standard",
-      accountReplicationType: "LRS",
-      isHnsEnabled: true,
-      minTlsVersion: "TLS1_2",
-      httpsTrafficOnlyEnabled: true,
-      allowNestedItemsToBePublic: false,
-      // Entra ID only, for the trigger and for every reader.
-      sharedAccessKeyEnabled: false,
-      defaultToOauthAuthentication: true,
-      crossTenantReplicationEnabled: false,
-      publicNetworkAccessEnabled: true,
-      blobProperties: {
-        deleteRetentionPolicy: { days: AZURE_LAKE_RECOVERY_DAYS },
-        containerDeleteRetentionPolicy: { days: AZURE_LAKE_RECOVERY_DAYS },
-      },
-    });
+    this.storageAccount = new StorageAccount(this, "storage", { ...props.placement, name: names.storageAccount, ...entraOnlyStorageAccount(AZURE_LAKE_RECOVERY_DAYS), isHnsEnabled: true });
     this.container = new StorageContainer(this, "container", { name: names.container, storageAccountId: this.storageAccount.id, containerAccessType: "private" });
     new StorageManagementPolicy(this, "lifecycle", {
       storageAccountId: this.storageAccount.id,

@@ -2,29 +2,13 @@ import { buildSync, version as esbuildVersion, type BuildOptions } from "esbuild
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
+import type { BundleSpec } from "../bundle-spec";
 import { zipFolder } from "./zip";
 
 /** Repository root: bundles are built from here and written under `.build/`. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
-export interface BundleSpec {
-  /** Folder name under `.build/`, e.g. `aws-cell-lambda`; each build lands in a sub-folder named by its hash. */
-  readonly name: string;
-  /** Entry file, relative to the repository root. */
-  readonly entry: string;
-  readonly platform: "node" | "neutral";
-  readonly format: "cjs" | "esm";
-  /** File name of the bundle inside its folder, e.g. `index.js`. */
-  readonly outFile: string;
-  /** Packages left out of the bundle (the runtime provides them). */
-  readonly external?: readonly string[];
-  /** Extra files to write beside the bundle (e.g. `host.json`), name -> content. */
-  readonly extraFiles?: Readonly<Record<string, string>>;
-  /** esbuild `conditions`/`mainFields` tweaks for the Worker. */
-  readonly conditions?: readonly string[];
-  /** Also write a deterministic zip of the folder (`Bundle.zipFile`), for code shipped as a package. */
-  readonly archive?: boolean;
-}
+export type { BundleSpec };
 
 export interface Bundle {
   /** Absolute folder holding the bundle and its extra files (what a `TerraformAsset` points at). */
@@ -195,7 +179,6 @@ function build(spec: BundleSpec, root: string, parent: string, indexFile: string
     format: spec.format,
     target: "es2022",
     external: [...(spec.external ?? [])],
-    conditions: spec.conditions ? [...spec.conditions] : undefined,
     mainFields: spec.platform === "neutral" ? ["module", "main"] : undefined,
     legalComments: "none",
     sourcemap: false,

@@ -110,7 +110,8 @@ export function matchCellRoute(path: string): RouteMatch {
   const tenantId = decodeSegment(parts[3] ?? "");
   const badTenant = (): RouteMatch => ({ ok: false, reason: "invalid_id", detail: `tenant id in the path must match ${TENANT_ID_PATTERN}, got '${parts[3]}'` });
   if (parts[1] === "admin") {
-    const name = parts.length === 5 ? ADMIN_TENANT_ROUTES[parts[4] as keyof typeof ADMIN_TENANT_ROUTES] : undefined;
+    // Own keys only: `constructor` or `__proto__` must not name a route.
+    const name = parts.length === 5 && Object.hasOwn(ADMIN_TENANT_ROUTES, parts[4]!) ? ADMIN_TENANT_ROUTES[parts[4] as keyof typeof ADMIN_TENANT_ROUTES] : undefined;
     if (name === undefined) return { ok: false, reason: "no_route" };
     return isTenantId(tenantId) ? { ok: true, route: { name, tenantId } } : badTenant();
   }

@@ -71,7 +71,7 @@ export function problemCode(body: unknown): ProblemCode | undefined {
   const type = (body as { type?: unknown }).type;
   if (typeof type !== "string" || !type.startsWith(PROBLEM_TYPE_PREFIX)) return undefined;
   const code = type.slice(PROBLEM_TYPE_PREFIX.length);
-  return code in PROBLEMS ? (code as ProblemCode) : undefined;
+  return Object.hasOwn(PROBLEMS, code) ? (code as ProblemCode) : undefined;
 }
 
 /** A ready-to-send problem response as a Fetch API `Response` (workerd and Node 20 both have it). */

@@ -46,7 +46,10 @@ export interface UrlPolicy {
   readonly allowLoopbackHttp: boolean;
 }
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/** Whether a URL's host is this machine: the one place plain `http://` may be accepted (local sandbox and tests). */
+export const isLoopbackHost = (hostname: string): boolean => LOOPBACK_HOSTS.has(hostname);
 
 /** A cell URL must be HTTPS, have no credentials, query or fragment; plain HTTP only on loopback when allowed. */
 export function checkCellUrl(raw: unknown, policy: UrlPolicy): Result<string> {
@@ -57,7 +60,7 @@ export function checkCellUrl(raw: unknown, policy: UrlPolicy): Result<string> {
   } catch {
     return err(`url is not a valid URL: '${raw}'`);
   }
-  const loopback = LOOPBACK_HOSTS.has(url.hostname);
+  const loopback = isLoopbackHost(url.hostname);
   if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback && policy.allowLoopbackHttp)) {
     return err(`url must use https${policy.allowLoopbackHttp ? " (or http on loopback)" : ""}, got '${raw}'`);
   }

@@ -4,7 +4,7 @@ import { processIo, type Io } from "./cli/output";
 import { setCellStatusCommand } from "./commands/cell-status";
 import { evacuateCommand } from "./commands/evacuate";
 import { moveCommand, movesCommand, purgeCommand } from "./commands/move";
-import { placeCommand } from "./commands/place";
+import { initCommand, placeCommand } from "./commands/place";
 import { registryExportCommand, registryImportCommand } from "./commands/registry-backup";
 import { sandboxCellCommand, sandboxCellsCommand } from "./commands/sandbox";
 import { failbackCommand, failoverCommand, reconcileCommand, standbyCommand } from "./commands/standby";
@@ -80,6 +80,10 @@ export async function runCellctl(argv: readonly string[], surroundings: CellctlE
     .description("onboard a tenant: on --cell, or on the active cell with the lowest utilisation")
     .option("--cell <cell>", "the cell to place it on")
     .action((tenant: string, options: { cell?: string }) => run((plane, io) => placeCommand(plane, io, tenant, options))());
+  program
+    .command("init")
+    .description("give every tenant of topology.ts its ownership record and registry entry (once, after the first deploy; tenants owned elsewhere are left there)")
+    .action(() => run((plane, io) => initCommand(plane, io, TOPOLOGY.tenants))());
   program
     .command("drain <cell>")
     .description("take a cell out of placement; its tenants keep being served")

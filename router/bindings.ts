@@ -28,7 +28,10 @@ export function cellKeyBinding(cellId: string): `${typeof CELL_KEY_BINDING_PREFI
   return `${CELL_KEY_BINDING_PREFIX}${cellId.toUpperCase().replace(/-/g, "_")}`;
 }
 
-/** The value of a cell key binding. The edge stack writes it with this function so both sides agree on the shape. */
+/**
+ * The value of a cell key binding, as the local sandbox writes it. The `EdgeRouter` construct writes
+ * the same shape with `Fn.jsonencode`, because the secret there is a Terraform token.
+ */
 export function cellKeyValue(key: { readonly keyId: string; readonly secret: string }): string {
   return JSON.stringify({ keyId: key.keyId, secret: key.secret });
 }

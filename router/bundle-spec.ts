@@ -1,4 +1,4 @@
-import type { BundleSpec } from "../constructs/bundling";
+import type { BundleSpec } from "../bundle-spec";
 
 /**
  * How the Worker is bundled: one ES module for workerd, minified by `bundle()`. The edge stack uploads

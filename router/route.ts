@@ -1,5 +1,5 @@
 import { Headers as H, MAX_HEADER_BYTES, MAX_URL_BYTES, PATHS, SAFE_METHODS, problem, problemCode, problemResponse, tenantMovedTarget, type Cloud, type ProblemCode, type TenantMovedExtensions } from "../contract";
-import type { CellEntry, SigningKey } from "../contract";
+import type { CellEntry, SigningKey, TenantEntry } from "../contract";
 import { bearerChallenge, type Authenticator } from "./auth";
 import type { KeyLookup } from "./cell-keys";
 import type { CellCall } from "./cell-stats";
@@ -110,71 +110,116 @@ export async function routeRequest(request: IncomingRequest, requestId: string, 
 }
 
 async function route(request: IncomingRequest, requestId: string, deps: RouterDeps, state: { bodyRead: boolean }): Promise<Routed> {
-  const method = request.method.toUpperCase();
-  const url = new URL(request.url);
-  let tenantId: string | null = null;
-  let cellId: string | null = null;
-  let cloud: Cloud | null = null;
-  const calls: CellCall[] = [];
-  let placementSource: PlacementSource | undefined;
-  let cellSource: PlacementSource | undefined;
-  let moved: MovedFollow | undefined;
+  const run = new RouteRun(request, requestId, deps);
+  // Each step answers a refusal (a `Routed`) or hands its result to the next.
+  const limits = run.checkLimits();
+  if ("response" in limits) return limits;
+  const client = await run.authenticateClient();
+  if ("response" in client) return client;
+  const read = await run.readRequestBody(state);
+  if ("response" in read) return read;
+  const tenant = run.resolveTenant(read.body, client.tokenTenant);
+  if ("response" in tenant) return tenant;
+  const placed = await run.placeTenant(tenant.tenantId);
+  if ("response" in placed) return placed;
+  const target = await run.findCell(tenant.tenantId, placed.placement);
+  if ("response" in target) return target;
+  const { served, call } = await run.callFollowingMoves(tenant.tenantId, placed.placement, target.cell, target.key, limits.forwardHeaders, read.body);
+  return run.answer(served, call);
+}
+
+type CallResult = { kind: "shed"; retryAfterSeconds: number } | { kind: "called"; result: ForwardResult };
+
+/**
+ * One request on its way through the router: the steps of `route`, and what they learn for the answer
+ * and the log line (tenant, cell, where their entries came from, the calls made).
+ */
+class RouteRun {
+  readonly method: string;
+  readonly url: URL;
+  private tenantId: string | null = null;
+  private cellId: string | null = null;
+  private cloud: Cloud | null = null;
+  private readonly calls: CellCall[] = [];
+  private placementSource: PlacementSource | undefined;
+  private cellSource: PlacementSource | undefined;
+  private moved: MovedFollow | undefined;
   /** Calls to cells on the wire, retries and a followed move included. */
-  let attemptsTotal = 0;
-  let subject: string | undefined;
+  private attemptsTotal = 0;
+  private subject: string | undefined;
 
-  const refuse = (code: ProblemCode, detail: string, outcome: Outcome, extra: RefuseExtra = {}): Routed => ({
-    response: problemResponse(problem(code, detail, requestId, extra.extensions), {
-      ...extra.headers,
-      [H.requestId]: requestId,
-      ...(extra.retryAfter === undefined ? {} : { [H.retryAfter]: String(extra.retryAfter) }),
-      ...(cellId === null ? {} : { [H.cellId]: cellId }),
-    }),
-    requestId,
-    tenantId,
-    cellId,
-    cloud,
-    outcome,
-    error: extra.error ?? detail,
-    calls,
-    placement: placementSource,
-    cellEntry: cellSource,
-    moved,
-    subject,
-  });
-
-  // 1. The request line and headers, within the limits the cells' platforms hold.
-  const targetBytes = url.pathname.length + url.search.length;
-  if (targetBytes > MAX_URL_BYTES) return refuse("uri_too_long", `the request URL (path and query) is ${targetBytes} bytes; the limit is ${MAX_URL_BYTES}`, "rejected");
-  const forwardHeaders = forwardableRequestHeaders(request.headers, { dropAuthorization: deps.authenticate !== undefined });
-  const headerBytes = headerBlockBytes(forwardHeaders);
-  if (headerBytes > MAX_HEADER_BYTES) return refuse("headers_too_large", `the request headers are ${headerBytes} bytes; the limit is ${MAX_HEADER_BYTES}`, "rejected");
-
-  // 2. The client, when the router authenticates clients: a verified token names its tenant. The
-  //    health route stays open (it carries no tenant data).
-  let tokenTenant: string | undefined;
-  if (deps.authenticate !== undefined && url.pathname !== PATHS.health) {
-    const auth = await deps.authenticate(request.headers.get("authorization"));
-    if (!auth.ok) {
-      if (auth.code === "auth_unavailable") {
-        return refuse("auth_unavailable", auth.detail, "auth_error", { retryAfter: RETRY_AFTER_SECONDS.authUnavailable, error: auth.error });
-      }
-      return refuse("invalid_token", auth.detail, "rejected", { headers: { "www-authenticate": bearerChallenge(auth.bearerError, auth.detail) }, error: auth.error });
-    }
-    tokenTenant = auth.tenantId;
-    subject = auth.subject;
+  constructor(
+    private readonly request: IncomingRequest,
+    private readonly requestId: string,
+    private readonly deps: RouterDeps,
+  ) {
+    this.method = request.method.toUpperCase();
+    this.url = new URL(request.url);
   }
 
-  // 3. The body, within the limit: the declared length is checked before reading, the bytes that
-  //    arrive while reading. An oversized body is read to its end (and dropped) before the 413, so the
-  //    client sees the answer.
-  let body: Uint8Array = new Uint8Array(0);
-  if (!SAFE_METHODS.has(method)) {
+  refuse(code: ProblemCode, detail: string, outcome: Outcome, extra: RefuseExtra = {}): Routed {
+    const { requestId, cellId } = this;
+    return {
+      response: problemResponse(problem(code, detail, requestId, extra.extensions), {
+        ...extra.headers,
+        [H.requestId]: requestId,
+        ...(extra.retryAfter === undefined ? {} : { [H.retryAfter]: String(extra.retryAfter) }),
+        ...(cellId === null ? {} : { [H.cellId]: cellId }),
+      }),
+      requestId,
+      tenantId: this.tenantId,
+      cellId,
+      cloud: this.cloud,
+      outcome,
+      error: extra.error ?? detail,
+      calls: this.calls,
+      placement: this.placementSource,
+      cellEntry: this.cellSource,
+      moved: this.moved,
+      subject: this.subject,
+    };
+  }
+
+  /** 1. The request line and headers, within the limits the cells' platforms hold. */
+  checkLimits(): Routed | { forwardHeaders: Array<[string, string]> } {
+    const targetBytes = this.url.pathname.length + this.url.search.length;
+    if (targetBytes > MAX_URL_BYTES) return this.refuse("uri_too_long", `the request URL (path and query) is ${targetBytes} bytes; the limit is ${MAX_URL_BYTES}`, "rejected");
+    const forwardHeaders = forwardableRequestHeaders(this.request.headers, { dropAuthorization: this.deps.authenticate !== undefined });
+    const headerBytes = headerBlockBytes(forwardHeaders);
+    if (headerBytes > MAX_HEADER_BYTES) return this.refuse("headers_too_large", `the request headers are ${headerBytes} bytes; the limit is ${MAX_HEADER_BYTES}`, "rejected");
+    return { forwardHeaders };
+  }
+
+  /**
+   * 2. The client, when the router authenticates clients: a verified token names its tenant. The
+   *    health route stays open (it carries no tenant data).
+   */
+  async authenticateClient(): Promise<Routed | { tokenTenant?: string }> {
+    if (this.deps.authenticate === undefined || this.url.pathname === PATHS.health) return {};
+    const auth = await this.deps.authenticate(this.request.headers.get("authorization"));
+    if (!auth.ok) {
+      if (auth.code === "auth_unavailable") {
+        return this.refuse("auth_unavailable", auth.detail, "auth_error", { retryAfter: RETRY_AFTER_SECONDS.authUnavailable, error: auth.error });
+      }
+      return this.refuse("invalid_token", auth.detail, "rejected", { headers: { "www-authenticate": bearerChallenge(auth.bearerError, auth.detail) }, error: auth.error });
+    }
+    this.subject = auth.subject;
+    return { tokenTenant: auth.tenantId };
+  }
+
+  /**
+   * 3. The body, within the limit: the declared length is checked before reading, the bytes that
+   *    arrive while reading. An oversized body is read to its end (and dropped) before the 413, so the
+   *    client sees the answer.
+   */
+  async readRequestBody(state: { bodyRead: boolean }): Promise<Routed | { body: Uint8Array }> {
+    const { request, deps } = this;
+    if (SAFE_METHODS.has(this.method)) return { body: new Uint8Array(0) };
     const declared = request.headers.get("content-length");
     if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared.trim()) > deps.maxBodyBytes) {
       state.bodyRead = true;
       await drainBody(request.body);
-      return refuse("payload_too_large", `the request body is ${declared.trim()} bytes; the limit is ${deps.maxBodyBytes}`, "rejected");
+      return this.refuse("payload_too_large", `the request body is ${declared.trim()} bytes; the limit is ${deps.maxBodyBytes}`, "rejected");
     }
     let read: BodyRead;
     try {
@@ -186,131 +231,159 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
           ? { ok: true, bytes: new Uint8Array(await request.arrayBuffer()) }
           : await readBody(request.body, deps.maxBodyBytes, undefined, DRAIN_LIMITS);
     } catch (error) {
-      return refuse("invalid_request", "the request body could not be read to its end", "rejected", { error: `reading the request body failed: ${String(error)}` });
+      return this.refuse("invalid_request", "the request body could not be read to its end", "rejected", { error: `reading the request body failed: ${String(error)}` });
     }
-    if (!read.ok) return refuse("payload_too_large", `the request body is larger than the limit of ${deps.maxBodyBytes} bytes`, "rejected");
-    body = read.bytes;
+    if (!read.ok) return this.refuse("payload_too_large", `the request body is larger than the limit of ${deps.maxBodyBytes} bytes`, "rejected");
+    return { body: read.bytes };
   }
 
-  // 4. The tenant.
-  const resolved = resolveTenant({ header: request.headers.get(H.tenantId), path: url.pathname, body, token: tokenTenant });
-  if (!resolved.ok) {
-    const challenge = resolved.code === "tenant_forbidden" ? { headers: { "www-authenticate": bearerChallenge("insufficient_scope", resolved.detail) } } : {};
-    return refuse(resolved.code, resolved.detail, "rejected", challenge);
-  }
-  tenantId = resolved.tenantId;
-
-  // 5. Its placement: the registry's, unless a cell told this isolate of a newer one.
-  let tenant = await deps.registry.tenant(tenantId);
-  const learned = deps.moves?.newerThan(tenantId, tenant.kind === "found" ? tenant.value.epoch : undefined);
-  if (learned !== undefined) tenant = found(learned, "moved");
-  if (tenant.kind !== "found") {
-    if (tenant.kind === "not_found") return refuse("unknown_tenant", `tenant '${tenantId}' is not registered`, "rejected");
-    return registryFailure(refuse, tenant, `tenant:${tenantId}`);
-  }
-  const placement = tenant.value;
-  placementSource = tenant.source;
-  cellId = placement.cellId;
-  if (placement.status === "migrating") {
-    return refuse("tenant_migrating", `tenant '${tenantId}' is moving to another cell; retry after ${RETRY_AFTER_SECONDS.tenantMigrating} s`, "rejected", {
-      retryAfter: RETRY_AFTER_SECONDS.tenantMigrating,
-    });
-  }
-  if (placement.status === "read_only" && !SAFE_METHODS.has(method)) {
-    return refuse("tenant_not_writable", `tenant '${tenantId}' is read-only; ${method} is a write, GET and HEAD still work`, "rejected", {
-      retryAfter: RETRY_AFTER_SECONDS.tenantReadOnly,
-    });
+  /** 4. The tenant. */
+  resolveTenant(body: Uint8Array, tokenTenant: string | undefined): Routed | { tenantId: string } {
+    const resolved = resolveTenant({ header: this.request.headers.get(H.tenantId), path: this.url.pathname, body, token: tokenTenant });
+    if (!resolved.ok) {
+      const challenge = resolved.code === "tenant_forbidden" ? { headers: { "www-authenticate": bearerChallenge("insufficient_scope", resolved.detail) } } : {};
+      return this.refuse(resolved.code, resolved.detail, "rejected", challenge);
+    }
+    this.tenantId = resolved.tenantId;
+    return { tenantId: resolved.tenantId };
   }
 
-  // 6. Its cell.
-  const cellLookup = await deps.registry.cell(placement.cellId);
-  if (cellLookup.kind !== "found") {
-    if (cellLookup.kind === "not_found") {
-      return refuse("registry_invalid", `tenant '${tenantId}' is placed on cell '${placement.cellId}', which has no registry entry 'cell:${placement.cellId}'`, "registry_error", {
-        extensions: { registryKey: `cell:${placement.cellId}` },
+  /** 5. Its placement: the registry's, unless a cell told this isolate of a newer one. */
+  async placeTenant(tenantId: string): Promise<Routed | { placement: TenantEntry }> {
+    const { deps, method } = this;
+    let tenant = await deps.registry.tenant(tenantId);
+    const learned = deps.moves?.newerThan(tenantId, tenant.kind === "found" ? tenant.value.epoch : undefined);
+    if (learned !== undefined) tenant = found(learned, "moved");
+    if (tenant.kind !== "found") {
+      if (tenant.kind === "not_found") return this.refuse("unknown_tenant", `tenant '${tenantId}' is not registered`, "rejected");
+      return registryFailure(this.refuse.bind(this), tenant, `tenant:${tenantId}`);
+    }
+    const placement = tenant.value;
+    this.placementSource = tenant.source;
+    this.cellId = placement.cellId;
+    if (placement.status === "migrating") {
+      return this.refuse("tenant_migrating", `tenant '${tenantId}' is moving to another cell; retry after ${RETRY_AFTER_SECONDS.tenantMigrating} s`, "rejected", {
+        retryAfter: RETRY_AFTER_SECONDS.tenantMigrating,
       });
     }
-    return registryFailure(refuse, cellLookup, `cell:${placement.cellId}`);
-  }
-  const cell = cellLookup.value;
-  cellSource = cellLookup.source;
-  cloud = cell.cloud;
-  // A draining cell keeps serving its tenants (it only takes no new ones); a down cell serves nobody.
-  if (cell.status === "down") {
-    return refuse("cell_unavailable", `cell '${cell.cellId}' is ${cell.status}; retry after ${RETRY_AFTER_SECONDS.cellUnavailable} s`, "rejected", {
-      retryAfter: RETRY_AFTER_SECONDS.cellUnavailable,
-    });
-  }
-  const key = deps.keys(cell.cellId);
-  if (!key.ok) {
-    return refuse("registry_invalid", `cell '${cell.cellId}' is registered but the router has no signing key for it`, "registry_error", { error: key.error });
-  }
-
-  // 7. The call, unless the cell's breaker is open.
-  let served = cell;
-  let call = await callCell(cell, key.value);
-
-  // 8. A moved tenant: the cell names its new owner. Re-sent there once, if the registry knows that
-  //    cell and it is active (nothing was written on the old cell, so a write is safe to re-send);
-  //    never a second hop. The newer placement is remembered by epoch.
-  const movedTo = call.kind === "called" ? tenantMoved(call.result) : undefined;
-  if (movedTo !== undefined) {
-    const target = await followable(movedTo, cell);
-    moved = { from: cell.cellId, to: movedTo.cell, epoch: movedTo.epoch, followed: target.ok, ...(target.ok ? {} : { why: target.why }) };
-    if (target.ok) {
-      deps.moves?.learn(tenantId, movedTo.cell, movedTo.epoch, placement.epoch);
-      served = target.cell;
-      cellId = served.cellId;
-      cloud = served.cloud;
-      placementSource = "moved";
-      cellSource = target.source;
-      call = await callCell(served, target.key);
-      // The new owner moved it on too: no second hop, but remember where it went for the next request.
-      const onward = call.kind === "called" ? tenantMoved(call.result) : undefined;
-      if (onward !== undefined && (await followable(onward, served)).ok) deps.moves?.learn(tenantId, onward.cell, onward.epoch, movedTo.epoch);
+    if (placement.status === "read_only" && !SAFE_METHODS.has(method)) {
+      return this.refuse("tenant_not_writable", `tenant '${tenantId}' is read-only; ${method} is a write, GET and HEAD still work`, "rejected", {
+        retryAfter: RETRY_AFTER_SECONDS.tenantReadOnly,
+      });
     }
+    return { placement };
   }
 
-  if (call.kind === "shed") {
-    return refuse("circuit_open", `cell '${served.cellId}' is failing; requests for its tenants pause for ${call.retryAfterSeconds} s`, "circuit_open", { retryAfter: call.retryAfterSeconds });
+  /** 6. Its cell, and the router's key for it. */
+  async findCell(tenantId: string, placement: TenantEntry): Promise<Routed | { cell: CellEntry; key: SigningKey }> {
+    const cellLookup = await this.deps.registry.cell(placement.cellId);
+    if (cellLookup.kind !== "found") {
+      if (cellLookup.kind === "not_found") {
+        return this.refuse("registry_invalid", `tenant '${tenantId}' is placed on cell '${placement.cellId}', which has no registry entry 'cell:${placement.cellId}'`, "registry_error", {
+          extensions: { registryKey: `cell:${placement.cellId}` },
+        });
+      }
+      return registryFailure(this.refuse.bind(this), cellLookup, `cell:${placement.cellId}`);
+    }
+    const cell = cellLookup.value;
+    this.cellSource = cellLookup.source;
+    this.cloud = cell.cloud;
+    // A draining cell keeps serving its tenants (it only takes no new ones); a down cell serves nobody.
+    if (cell.status === "down") {
+      return this.refuse("cell_unavailable", `cell '${cell.cellId}' is ${cell.status}; retry after ${RETRY_AFTER_SECONDS.cellUnavailable} s`, "rejected", {
+        retryAfter: RETRY_AFTER_SECONDS.cellUnavailable,
+      });
+    }
+    const key = this.deps.keys(cell.cellId);
+    if (!key.ok) {
+      return this.refuse("registry_invalid", `cell '${cell.cellId}' is registered but the router has no signing key for it`, "registry_error", { error: key.error });
+    }
+    return { cell, key: key.value };
   }
-  const result = call.result;
-  const attempts = attemptsTotal;
-  const done = { requestId, tenantId, cellId, cloud, attempts, calls, placement: placementSource, cellEntry: cellSource, moved, subject };
-  if (result.kind === "timeout") {
-    return { ...refuse("gateway_timeout", `cell '${served.cellId}' did not answer within ${deps.cellTimeoutMs} ms`, "timeout"), attempts };
+
+  /**
+   * 7. The call, unless the cell's breaker is open.
+   * 8. A moved tenant: the cell names its new owner. Re-sent there once, if the registry knows that
+   *    cell and it is active (nothing was written on the old cell, so a write is safe to re-send);
+   *    never a second hop. The newer placement is remembered by epoch.
+   */
+  async callFollowingMoves(
+    tenantId: string,
+    placement: TenantEntry,
+    cell: CellEntry,
+    key: SigningKey,
+    headers: Array<[string, string]>,
+    body: Uint8Array,
+  ): Promise<{ served: CellEntry; call: CallResult }> {
+    const { deps } = this;
+    const send = (target: CellEntry, signingKey: SigningKey) => this.callCell(target, signingKey, tenantId, headers, body);
+    let served = cell;
+    let call = await send(cell, key);
+    const movedTo = call.kind === "called" ? tenantMoved(call.result) : undefined;
+    if (movedTo !== undefined) {
+      const target = await this.followable(movedTo, cell);
+      this.moved = { from: cell.cellId, to: movedTo.cell, epoch: movedTo.epoch, followed: target.ok, ...(target.ok ? {} : { why: target.why }) };
+      if (target.ok) {
+        deps.moves?.learn(tenantId, movedTo.cell, movedTo.epoch, placement.epoch);
+        served = target.cell;
+        this.cellId = served.cellId;
+        this.cloud = served.cloud;
+        this.placementSource = "moved";
+        this.cellSource = target.source;
+        call = await send(served, target.key);
+        // The new owner moved it on too: no second hop, but remember where it went for the next request.
+        const onward = call.kind === "called" ? tenantMoved(call.result) : undefined;
+        if (onward !== undefined && (await this.followable(onward, served)).ok) deps.moves?.learn(tenantId, onward.cell, onward.epoch, movedTo.epoch);
+      }
+    }
+    return { served, call };
   }
-  if (result.kind === "throttled") {
-    const retryAfter = result.retryAfter ?? String(result.status === 429 ? RETRY_AFTER_SECONDS.cellThrottled : RETRY_AFTER_SECONDS.cellBusy);
-    const code = result.status === 429 ? "cell_throttled" : "cell_busy";
-    return { ...refuse(code, `cell '${served.cellId}' answered ${result.status}; retry after ${retryAfter}`, "upstream_error", { retryAfter }), attempts };
+
+  /** The client's answer: the cell's, with the router's headers, or the problem its failure maps to. */
+  answer(served: CellEntry, call: CallResult): Routed {
+    const { requestId, deps } = this;
+    if (call.kind === "shed") {
+      return this.refuse("circuit_open", `cell '${served.cellId}' is failing; requests for its tenants pause for ${call.retryAfterSeconds} s`, "circuit_open", { retryAfter: call.retryAfterSeconds });
+    }
+    const result = call.result;
+    const attempts = this.attemptsTotal;
+    if (result.kind === "timeout") {
+      return { ...this.refuse("gateway_timeout", `cell '${served.cellId}' did not answer within ${deps.cellTimeoutMs} ms`, "timeout"), attempts };
+    }
+    if (result.kind === "throttled") {
+      const retryAfter = result.retryAfter ?? String(result.status === 429 ? RETRY_AFTER_SECONDS.cellThrottled : RETRY_AFTER_SECONDS.cellBusy);
+      const code = result.status === 429 ? "cell_throttled" : "cell_busy";
+      return { ...this.refuse(code, `cell '${served.cellId}' answered ${result.status}; retry after ${retryAfter}`, "upstream_error", { retryAfter }), attempts };
+    }
+    if (result.kind === "bad_gateway") {
+      const extensions = result.upstreamStatus === undefined ? {} : { upstreamStatus: result.upstreamStatus };
+      return { ...this.refuse("bad_gateway", result.detail, "upstream_error", { extensions, error: result.cause ?? result.detail }), attempts };
+    }
+    const headers = new Headers(result.headers);
+    headers.set(H.requestId, requestId);
+    headers.set(H.cellId, served.cellId);
+    headers.set(H.processedByCloud, served.cloud);
+    const { tenantId, cellId, cloud, calls, placementSource: placement, cellSource: cellEntry, moved, subject } = this;
+    return { requestId, tenantId, cellId, cloud, attempts, calls, placement, cellEntry, moved, subject, response: new Response(result.body, { status: result.status, headers }), outcome: "proxied" };
   }
-  if (result.kind === "bad_gateway") {
-    const extensions = result.upstreamStatus === undefined ? {} : { upstreamStatus: result.upstreamStatus };
-    return { ...refuse("bad_gateway", result.detail, "upstream_error", { extensions, error: result.cause ?? result.detail }), attempts };
-  }
-  const headers = new Headers(result.headers);
-  headers.set(H.requestId, requestId);
-  headers.set(H.cellId, served.cellId);
-  headers.set(H.processedByCloud, served.cloud);
-  return { ...done, response: new Response(result.body, { status: result.status, headers }), outcome: "proxied" };
 
   /** Whether the router may re-send the request to the cell a `tenant_moved` answer names, and with what. */
-  async function followable(
+  private async followable(
     target: TenantMovedExtensions,
     from: CellEntry,
   ): Promise<{ ok: true; cell: CellEntry; key: SigningKey; source: PlacementSource | undefined } | { ok: false; why: string }> {
     if (target.cell === from.cellId) return { ok: false, why: "it names the cell that answered" };
-    const lookup = await deps.registry.cell(target.cell);
+    const lookup = await this.deps.registry.cell(target.cell);
     if (lookup.kind !== "found") return { ok: false, why: lookup.kind === "not_found" ? "the registry does not know that cell" : `its registry entry is ${lookup.kind}` };
     if (lookup.value.status !== "active") return { ok: false, why: `that cell is ${lookup.value.status}` };
-    const targetKey = deps.keys(target.cell);
+    const targetKey = this.deps.keys(target.cell);
     if (!targetKey.ok) return { ok: false, why: "the router has no signing key for that cell" };
     return { ok: true, cell: lookup.value, key: targetKey.value, source: lookup.source };
   }
 
   /** Signs and sends the request to `target` through its breaker, and counts the call. */
-  async function callCell(target: CellEntry, signingKey: SigningKey): Promise<{ kind: "shed"; retryAfterSeconds: number } | { kind: "called"; result: ForwardResult }> {
+  private async callCell(target: CellEntry, signingKey: SigningKey, tenantId: string, headers: Array<[string, string]>, body: Uint8Array): Promise<CallResult> {
+    const { deps, calls } = this;
     const admission = deps.breaker?.admit(target.cellId, deps.now()) ?? { allowed: true as const, probe: false };
     if (!admission.allowed) {
       calls.push({ cellId: target.cellId, cloud: target.cloud, kind: "shed", status: 0, latencyMs: 0, error: false, timeout: false });
@@ -318,11 +391,11 @@ async function route(request: IncomingRequest, requestId: string, deps: RouterDe
     }
     const started = deps.now();
     const result = await forwardToCell(
-      { requestId, method, path: url.pathname, query: url.search.slice(1), headers: forwardHeaders, body, tenantId: tenantId!, cell: target, key: signingKey },
+      { requestId: this.requestId, method: this.method, path: this.url.pathname, query: this.url.search.slice(1), headers, body, tenantId, cell: target, key: signingKey },
       { fetch: deps.fetch, now: deps.now, timeoutMs: deps.cellTimeoutMs, maxResponseBytes: deps.maxResponseBytes ?? MAX_RESPONSE_BYTES },
     );
     const ended = deps.now();
-    attemptsTotal += result.attempts;
+    this.attemptsTotal += result.attempts;
     const failed = callFailed(result);
     deps.breaker?.record(target.cellId, !failed, admission, ended);
     const status = result.kind === "answer" || result.kind === "throttled" ? result.status : (result.kind === "bad_gateway" ? (result.upstreamStatus ?? 0) : 0);

@@ -1,4 +1,4 @@
-import { err, ok, type Result } from "../contract";
+import { err, isLoopbackHost, ok, type Result } from "../contract";
 import {
   ROUTER_SETTINGS,
   type AuthMode,
@@ -48,14 +48,14 @@ export interface ParseOptions {
   readonly name?: (key: SettingKey) => string;
 }
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 const CLAIM_NAME = /^[^\s,]{1,256}$/;
 
 /**
  * Parses the settings bindings (strings, each optional unless said otherwise) with the definitions
  * in `router/setting-definitions.ts`. An invalid value is an error, not a silent default: the Worker
  * answers 500 naming the binding rather than route with a setting nobody asked for, and the
- * `EdgeRouter` construct runs this same function at synth so such a Worker is never deployed.
+ * `EdgeRouter` construct's prop rules run this same function at synth (`checkEdgeRouterSettings`,
+ * with stand-ins for values that are Terraform tokens), so such a Worker is never deployed.
  */
 export function parseSettings(env: SettingValues, options: ParseOptions = {}): Result<RouterSettings> {
   const name = options.name ?? ((key: SettingKey) => ROUTER_SETTINGS[key].binding);
@@ -156,7 +156,7 @@ function checkJwksUrl(value: string | undefined, mode: RouterMode): Result<strin
   } catch {
     return err(`must be a URL, got ${JSON.stringify(value)}`);
   }
-  const loopbackHttp = url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname) && mode === "local";
+  const loopbackHttp = url.protocol === "http:" && isLoopbackHost(url.hostname) && mode === "local";
   if (url.protocol !== "https:" && !loopbackHttp) return err(`must use https${mode === "local" ? " (or http on loopback)" : ""}, got ${JSON.stringify(value)}`);
   if (url.username || url.password || url.hash) return err(`must not carry credentials or a fragment, got ${JSON.stringify(value)}`);
   return ok(value);

@@ -121,7 +121,7 @@ async function startAzureCell(spec: Extract<CellSpec, { cloud: "azure" }>, optio
       [AZURE_CELL_ENV.storeTimeoutMs]: options.storeTimeoutMs === undefined ? undefined : String(options.storeTimeoutMs),
     };
     const cell = createAzureCell(env, { cosmosClientOptions: store.clientOptions, logger: options.logger });
-    closers.push(() => cell.dispose());
+    closers.push(() => cell.close());
     const host = await startHttpHost(azureCellResponder(cell.handler), { name: spec.cellId });
     closers.push(() => host.stop());
     const outbox: LocalOutbox = { kind: "cosmos-container", container: store.container };

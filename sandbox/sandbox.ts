@@ -9,7 +9,7 @@ import { loadTopology } from "../topology-schema";
 import { closeInReverse } from "./close-in-reverse";
 import { startDynamoDbLocal } from "./emulators/dynamodb-local";
 import { startLocalLake, type LocalLake } from "./lake/local-lake";
-import { localStandbyTiming, startLocalStandby, type LocalStandby, type LocalStandbyTiming } from "./standby/local-standby";
+import { DEFAULT_STORE_TIMEOUT_MS, localStandbyTiming, startLocalStandby, type LocalStandby, type LocalStandbyTiming } from "./standby/local-standby";
 import type { Faults, FaultProxy } from "./fault-proxy";
 import { startLocalCell, type LocalCell } from "./local-cells";
 import { startLocalIssuer } from "./issuer";
@@ -42,8 +42,11 @@ export interface SandboxOptions {
    * @default - the sandbox starts its own (one JVM) when the topology has an AWS cell
    */
   readonly dynamodbEndpoint?: string;
-  /** Budget of one store call in every cell, ms (short in tests that freeze a store). @default the cells' own */
-  readonly storeTimeoutMs?: number;
+  /**
+   * Budget of one store call, ms, in every cell or per cell id (short in tests that freeze a store).
+   * @default the cells' own
+   */
+  readonly storeTimeoutMs?: number | Readonly<Record<string, number>>;
   /** Receives the cells' and the router's log lines (JSON, one object per line). @default dropped */
   readonly log?: (line: string) => void;
   /**
@@ -153,7 +156,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         adminKey: freshAdminKey(spec.cellId),
         logger: cellLogger(spec.cellId, options.log),
         dynamodbEndpoint: dynamodbEndpoint ?? "",
-        storeTimeoutMs: options.storeTimeoutMs,
+        storeTimeoutMs: typeof options.storeTimeoutMs === "number" ? options.storeTimeoutMs : options.storeTimeoutMs?.[spec.cellId],
       });
       closers.push(() => cell.close());
       cells.set(cell.cellId, cell);
@@ -185,7 +188,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
     let standby: LocalStandby | undefined;
     if (options.standby !== undefined && options.standby !== false) {
-      const timing = { ...localStandbyTiming(options.storeTimeoutMs), ...(options.standby === true ? {} : options.standby) };
+      // The guard covers the slowest cell's store budget (a cell given none has the cells' default).
+      const budget = (cellId: string) => (typeof options.storeTimeoutMs === "number" ? options.storeTimeoutMs : options.storeTimeoutMs?.[cellId]) ?? DEFAULT_STORE_TIMEOUT_MS;
+      const timing = { ...localStandbyTiming(Math.max(...[...cells.keys()].map(budget))), ...(options.standby === true ? {} : options.standby) };
       const consumers = startLocalStandby({ cells: [...cells.values()], logger: (cellId) => cellLogger(cellId, options.log), timing });
       closers.push(() => consumers.close());
       standby = consumers;

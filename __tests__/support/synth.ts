@@ -10,13 +10,6 @@ export function resourcesOf(synth: string, type: string): Array<[string, any]> {
   return Object.entries(parseSynth(synth).resource?.[type] ?? {});
 }
 
-/** The single resource of `type`; throws if there is not exactly one. */
-export function onlyResource(synth: string, type: string): any {
-  const all = resourcesOf(synth, type);
-  if (all.length !== 1) throw new Error(`expected exactly one ${type}, found ${all.length}`);
-  return all[0]![1];
-}
-
 /**
  * Masks what changes whenever runtime code changes (asset hashes and paths, code hashes, the Azure
  * cell's package-hash app setting and package blob name), so a stack snapshot guards the

@@ -1,6 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { Headers, PROBLEM_CONTENT_TYPE, problem } from "../../contract";
-import type { CellHandler, CellRequest, CellResponse, Logger } from "../core";
+import { internalProblemResponse, type CellHandler, type CellRequest, type CellResponse, type Logger } from "../core";
 
 /**
  * The AWS cell's primary adapter: API Gateway HTTP API events (payload format 2.0) in, structured
@@ -81,13 +80,5 @@ export function apiGatewayHandler(handle: CellHandler, logger: Logger): ApiGatew
   };
 }
 
-/** A 500 problem answer for failures outside the core (the core maps its own). */
-export function internalError(requestId: string): APIGatewayProxyStructuredResultV2 {
-  const body = problem("internal", "the cell could not process the request; see its logs for this requestId", requestId);
-  return {
-    statusCode: body.status,
-    headers: { [Headers.contentType]: PROBLEM_CONTENT_TYPE, [Headers.requestId]: requestId },
-    body: JSON.stringify(body),
-    isBase64Encoded: false,
-  };
-}
+/** A 500 problem answer for failures outside the core (the core maps its own): the core's `internalProblemResponse`. */
+export const internalError = (requestId: string): APIGatewayProxyStructuredResultV2 => toApiGatewayResult(internalProblemResponse(requestId, "aws"));

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { MIN_SECRET_LENGTH, SettingsReader, createCellHandler, jsonLineLogger, logChangeFeed, staticKeySource, systemClock, type ChangeFeed, type Clock, type KeySource, type Logger } from "../core";
+import { ConfigError, MIN_SECRET_LENGTH, SettingsReader, createCellHandler, jsonLineLogger, lazyHandler, logChangeFeed, envKeySource, systemClock, type ChangeFeed, type Clock, type KeySource, type Logger } from "../core";
 import { apiGatewayHandler, internalError, type ApiGatewayHandler } from "./api-gateway";
 import { AWS_CELL_ENV } from "./config";
 import { DynamoDbNonceStore } from "./dynamodb-nonce-store";
@@ -46,9 +46,12 @@ export interface AwsCellConfig {
   readonly dynamodbEndpoint?: string;
 }
 
-/** Thrown when the environment does not describe a usable cell; the message names every bad variable. */
-export class AwsCellConfigError extends Error {
+/** Thrown when the environment does not describe a usable cell; `problems` names every bad variable. */
+export class AwsCellConfigError extends ConfigError {
   override readonly name = "AwsCellConfigError";
+  constructor(problems: readonly string[]) {
+    super("invalid AWS cell configuration", problems);
+  }
 }
 
 /** DynamoDB's own rule for table names. */
@@ -88,7 +91,7 @@ export function readAwsCellConfig(env: AwsCellEnv): AwsCellConfig {
   if (region === undefined) problems.push(`AWS_REGION is not set (Lambda sets it; set it for runs outside Lambda)`);
 
   if (problems.length > 0 || signingSecret === undefined || region === undefined) {
-    throw new AwsCellConfigError(`invalid AWS cell configuration: ${problems.join("; ")}`);
+    throw new AwsCellConfigError(problems);
   }
   return { cellId, tableName, region, signingKeyId, signingSecret, adminKey, storeTimeoutMs, dynamodbEndpoint };
 }
@@ -144,8 +147,8 @@ export interface AwsCellOverrides {
   readonly changes?: ChangeFeed;
 }
 
-/** A wired AWS cell. */
-export interface AwsCell {
+/** A wired AWS cell: the runtime the Lambda entry serves (the `AwsCell` construct deploys it). */
+export interface AwsCellRuntime {
   /** The Lambda handler for API Gateway HTTP API (payload format 2.0) events. */
   readonly handler: ApiGatewayHandler;
   /** Destroys the SDK clients this cell created (not those passed in as overrides). */
@@ -159,7 +162,7 @@ export interface AwsCell {
  * the signing and admin keys from Secrets Manager, or from the environment for local runs), and the
  * core handler behind the API Gateway adapter.
  */
-export function createAwsCell(env: AwsCellEnv, overrides: AwsCellOverrides = {}): AwsCell {
+export function createAwsCell(env: AwsCellEnv, overrides: AwsCellOverrides = {}): AwsCellRuntime {
   const config = readAwsCellConfig(env);
   const owned: Array<{ destroy(): void }> = [];
 
@@ -211,7 +214,7 @@ export function createAwsCell(env: AwsCellEnv, overrides: AwsCellOverrides = {})
 export function awsCellKeySource(config: Pick<AwsCellConfig, "signingKeyId" | "signingSecret" | "adminKey">, client: () => SecretsManagerClient): KeySource {
   const keys: AwsCellKeyConfig[] = [{ keyId: config.signingKeyId, secret: config.signingSecret }, ...(config.adminKey ? [config.adminKey] : [])];
   if (config.signingSecret.kind === "env") {
-    return staticKeySource(Object.fromEntries(keys.flatMap(({ keyId, secret }) => (secret.kind === "env" ? [[keyId, secret.secret]] : []))));
+    return envKeySource(keys);
   }
   return new SecretsManagerKeySource({
     client: client(),
@@ -226,22 +229,17 @@ export function awsCellKeySource(config: Pick<AwsCellConfig, "signingKeyId" | "s
  *
  * A configuration error does not crash the container into API Gateway's bare 500: it is logged as one
  * JSON line naming the bad variables, and the caller gets a 500 problem that reveals nothing. The build
- * is retried on the next invocation, so the log shows the error for as long as it lasts.
+ * is retried on the next invocation (`lazyHandler`), so the log shows the error for as long as it lasts.
  */
 export function lazyAwsCellHandler(readEnv: () => AwsCellEnv, overrides: AwsCellOverrides = {}): ApiGatewayHandler {
-  let cell: AwsCell | undefined;
   const logger = overrides.logger ?? jsonLineLogger();
-  return async (event) => {
-    if (!cell) {
-      try {
-        cell = createAwsCell(readEnv(), { ...overrides, logger });
-      } catch (error) {
-        const requestId = event.requestContext?.requestId ?? crypto.randomUUID();
-        const detail = error instanceof AwsCellConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
-        logger.log({ level: "error", msg: "AWS cell could not start", requestId, error: detail });
-        return internalError(requestId);
-      }
-    }
-    return cell.handler(event);
-  };
+  return lazyHandler(
+    () => createAwsCell(readEnv(), { ...overrides, logger }).handler,
+    (error, event) => {
+      const requestId = event.requestContext?.requestId ?? crypto.randomUUID();
+      const detail = error instanceof AwsCellConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+      logger.log({ level: "error", msg: "AWS cell could not start", requestId, error: detail });
+      return internalError(requestId);
+    },
+  );
 }

@@ -17,6 +17,7 @@ import {
   StoreUnavailableError,
   TenantNotServedError,
   VersionConflictError,
+  importBatches,
   isTombstone,
   CHANGE_RETENTION_SECONDS,
   type ChangesOptions,
@@ -413,7 +414,7 @@ export class DynamoDbTenantStore implements TenantStore {
    */
   async importItems(tenantId: string, incoming: readonly RecordItem[]): Promise<ImportResult> {
     let written = 0;
-    for (const chunk of chunks(incoming)) {
+    for (const chunk of importBatches(incoming, { maxOperations: MAX_TRANSACTION_ITEMS, maxBytes: MAX_TRANSACTION_BYTES })) {
       let pending = [...chunk];
       while (pending.length > 0) {
         const reasons = await this.transact([
@@ -479,23 +480,4 @@ export class DynamoDbTenantStore implements TenantStore {
     }
     return { deleted: batch.length, more: keys.length > batch.length || page.LastEvaluatedKey !== undefined };
   }
-}
-
-/** Splits items into transactions within DynamoDB's item and size limits (one slot is the ownership check). */
-function chunks(items: readonly RecordItem[]): RecordItem[][] {
-  const out: RecordItem[][] = [];
-  let current: RecordItem[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = JSON.stringify(item).length + 200;
-    if (current.length > 0 && (current.length >= MAX_TRANSACTION_ITEMS - 1 || bytes + size > MAX_TRANSACTION_BYTES)) {
-      out.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += size;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
 }

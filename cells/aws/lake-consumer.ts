@@ -1,6 +1,6 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBStreamEvent } from "aws-lambda";
-import { SettingsReader, deliverToLake, jsonLineLogger, type LakeSource, type LandingZone, type Logger, type RejectedEntry } from "../core";
+import { ConfigError, SettingsReader, deliverToLake, jsonLineLogger, lazyHandler, type LakeSource, type LandingZone, type Logger, type RejectedEntry } from "../core";
 import { AWS_LAKE_ENV } from "./config";
 import { outboxEntriesOf, type StreamRecordLike } from "./lake-stream";
 import { S3LandingZone } from "./s3-landing-zone";
@@ -26,9 +26,12 @@ export interface AwsLakeConfig {
   readonly region: string;
 }
 
-/** Thrown when the environment does not describe a usable lake consumer; the message names every bad variable. */
-export class AwsLakeConfigError extends Error {
+/** Thrown when the environment does not describe a usable lake consumer; `problems` names every bad variable. */
+export class AwsLakeConfigError extends ConfigError {
   override readonly name = "AwsLakeConfigError";
+  constructor(problems: readonly string[]) {
+    super("invalid lake consumer configuration", problems);
+  }
 }
 
 export function readAwsLakeConfig(env: Readonly<Record<string, string | undefined>>): AwsLakeConfig {
@@ -36,7 +39,7 @@ export function readAwsLakeConfig(env: Readonly<Record<string, string | undefine
   const cellId = settings.cellId(AWS_LAKE_ENV.cellId);
   const bucket = settings.matching(AWS_LAKE_ENV.bucket, BUCKET_NAME_PATTERN);
   const region = settings.required("AWS_REGION");
-  if (settings.problems.length > 0) throw new AwsLakeConfigError(`invalid lake consumer configuration: ${settings.problems.join("; ")}`);
+  if (settings.problems.length > 0) throw new AwsLakeConfigError(settings.problems);
   return { cellId, bucket, region };
 }
 
@@ -79,17 +82,12 @@ export function createAwsLakeHandler(config: AwsLakeConfig, overrides: AwsLakeOv
  * error lasts, ends on the on-failure queue) instead of being acknowledged unread.
  */
 export function lazyAwsLakeHandler(readEnv: () => Readonly<Record<string, string | undefined>>, overrides: AwsLakeOverrides = {}): DynamoDbStreamHandler {
-  let handler: DynamoDbStreamHandler | undefined;
   const logger = overrides.logger ?? jsonLineLogger();
-  return async (event) => {
-    if (!handler) {
-      try {
-        handler = createAwsLakeHandler(readAwsLakeConfig(readEnv()), { ...overrides, logger });
-      } catch (error) {
-        logger.log({ level: "error", msg: "lake consumer could not start", error: error instanceof Error ? error.message : String(error) });
-        throw error;
-      }
-    }
-    await handler(event);
-  };
+  return lazyHandler(
+    () => createAwsLakeHandler(readAwsLakeConfig(readEnv()), { ...overrides, logger }),
+    (error) => {
+      logger.log({ level: "error", msg: "lake consumer could not start", error: error instanceof Error ? error.message : String(error) });
+      throw error;
+    },
+  );
 }

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { ReplicationSender, SettingsReader, jsonLineLogger, readReplicationTiming, systemClock, type Clock, type Logger, type ReplicationTiming, type SweepResult } from "../core";
+import { ConfigError, ReplicationSender, SettingsReader, jsonLineLogger, readReplicationTiming, systemClock, type Clock, type Logger, type ReplicationTiming, type SweepResult } from "../core";
 import { AWS_CELL_ENV } from "./config";
 import { DEFAULT_STORE_TIMEOUT_MS } from "./composition";
 import { DynamoDbTenantStore } from "./dynamodb-tenant-store";
@@ -28,8 +28,12 @@ export interface AwsStandbyConfig {
   readonly timing: ReplicationTiming;
 }
 
-export class AwsStandbyConfigError extends Error {
+/** Thrown when the settings cannot run the consumer; `problems` names every setting that is missing or wrong. */
+export class AwsStandbyConfigError extends ConfigError {
   override readonly name = "AwsStandbyConfigError";
+  constructor(problems: readonly string[]) {
+    super("AWS standby consumer configuration is invalid", problems);
+  }
 }
 
 export function readAwsStandbyConfig(env: Readonly<Record<string, string | undefined>>, defaults?: ReplicationTiming): AwsStandbyConfig {
@@ -40,7 +44,7 @@ export function readAwsStandbyConfig(env: Readonly<Record<string, string | undef
   const dynamodbEndpoint = settings.read(AWS_CELL_ENV.dynamodbEndpoint);
   const region = settings.read("AWS_REGION") ?? (dynamodbEndpoint !== undefined ? "us-east-1" : settings.required("AWS_REGION"));
   const timing = readReplicationTiming(settings, defaults);
-  if (settings.problems.length > 0) throw new AwsStandbyConfigError(`invalid standby consumer configuration: ${settings.problems.join("; ")}`);
+  if (settings.problems.length > 0) throw new AwsStandbyConfigError(settings.problems);
   return { cellId, tableName, region, storeTimeoutMs, ...(dynamodbEndpoint === undefined ? {} : { dynamodbEndpoint }), timing };
 }
 

@@ -1,6 +1,7 @@
 import { CosmosClient, type CosmosClientOptions } from "@azure/cosmos";
 import { ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
-import { MIN_SECRET_LENGTH, SettingsReader, createCellHandler, jsonLineLogger, logChangeFeed, staticKeySource, systemClock, type Clock, type KeySource, type Logger } from "../core";
+import { isLoopbackHost } from "../../contract";
+import { ConfigError, MIN_SECRET_LENGTH, SettingsReader, createCellHandler, jsonLineLogger, logChangeFeed, envKeySource, systemClock, type Clock, type KeySource, type Logger } from "../core";
 import { AZURE_CELL_ENV } from "./config";
 import { CosmosNonceStore } from "./cosmos-nonce-store";
 import { CosmosTenantStore } from "./cosmos-tenant-store";
@@ -15,13 +16,13 @@ import { KeyVaultKeySource, keyVaultSecretClient, type SecretReader } from "./ke
 export type AzureSecretSource = { readonly kind: "key-vault"; readonly secretName: string } | { readonly kind: "env"; readonly secret: string };
 
 /** A key the cell verifies requests with: its id and where its secret comes from. */
-export interface AzureCellKeySettings {
+export interface AzureCellKeyConfig {
   readonly keyId: string;
   readonly secret: AzureSecretSource;
 }
 
 /** The app settings the Azure cell runs on, validated. Names are in `AZURE_CELL_ENV`. */
-export interface AzureCellSettings {
+export interface AzureCellConfig {
   readonly cellId: string;
   /** `https://<account>.documents.azure.com:443/` in the cloud; `http(s)://127.0.0.1:<port>` locally. */
   readonly cosmosEndpoint: string;
@@ -30,7 +31,7 @@ export interface AzureCellSettings {
   readonly signingKeyId: string;
   readonly signingSecret: AzureSecretSource;
   /** The admin key `cellctl` signs admin API calls with; undefined when none is configured. */
-  readonly adminKey?: AzureCellKeySettings;
+  readonly adminKey?: AzureCellKeyConfig;
   /** `https://<vault>.vault.azure.net/`: set when the secrets live in Key Vault. */
   readonly keyVaultUrl?: string;
   /** How long one Cosmos DB call may take, ms. */
@@ -42,18 +43,17 @@ export interface AzureCellSettings {
 /** App settings as the process sees them (`process.env` in the Functions host, a literal in tests). */
 export type AzureCellEnv = Readonly<Record<string, string | undefined>>;
 
-/** Thrown when the app settings cannot run a cell; the message names every setting that is missing or wrong. */
-export class AzureCellConfigError extends Error {
+/** Thrown when the app settings cannot run a cell; `problems` names every setting that is missing or wrong. */
+export class AzureCellConfigError extends ConfigError {
   override readonly name = "AzureCellConfigError";
-  constructor(readonly problems: readonly string[]) {
-    super(`Azure cell configuration is invalid: ${problems.join("; ")}`);
+  constructor(problems: readonly string[]) {
+    super("Azure cell configuration is invalid", problems);
   }
 }
 
 /** Default time budget of one Cosmos DB call, ms (the SDK's own default is a minute). */
 export const DEFAULT_STORE_TIMEOUT_MS = 2_500;
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 /** Characters Cosmos DB does not allow in database and container ids. */
 const COSMOS_ID_PATTERN = /^[^/\\#?]{1,255}$/;
 const KEY_VAULT_REFERENCE = /^@Microsoft\.KeyVault\(/i;
@@ -65,7 +65,7 @@ const KEY_VAULT_SECRET_NAME = /^[A-Za-z0-9-]{1,127}$/;
  * Secret values never appear in a message. An empty setting counts as missing (Terraform and the
  * portal both write empty strings for "unset").
  */
-export function readAzureCellSettings(env: AzureCellEnv): AzureCellSettings {
+export function readAzureCellConfig(env: AzureCellEnv): AzureCellConfig {
   const settings = new SettingsReader(env);
   const { problems } = settings;
   const read = (name: string) => settings.read(name);
@@ -141,7 +141,7 @@ function readSecretSource(settings: SettingsReader, nameSetting: string, secretS
  * admin key; any of them set means the id and one secret source are required, the id must not be the
  * signing key's, and the secret lives where the signing secret does.
  */
-function readAdminKey(settings: SettingsReader, signingKeyId: string, signingSecret: AzureSecretSource | undefined): AzureCellKeySettings | undefined {
+function readAdminKey(settings: SettingsReader, signingKeyId: string, signingSecret: AzureSecretSource | undefined): AzureCellKeyConfig | undefined {
   const names = [AZURE_CELL_ENV.adminKeyId, AZURE_CELL_ENV.adminSecretName, AZURE_CELL_ENV.adminSecret];
   if (names.every((name) => settings.read(name) === undefined)) return undefined;
   const keyId = settings.keyId(AZURE_CELL_ENV.adminKeyId);
@@ -189,7 +189,7 @@ function checkEndpoint(raw: string): string | undefined {
   } catch {
     return "must be a URL";
   }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname))) return "must use https (http only on loopback)";
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && isLoopbackHost(url.hostname))) return "must use https (http only on loopback)";
   if (url.username || url.password || url.search || url.hash) return "must not carry credentials, a query or a fragment";
   return undefined;
 }
@@ -207,8 +207,6 @@ export interface AzureCellOverrides {
    * `connectionPolicy: { enableEndpointDiscovery: false }`.
    */
   readonly cosmosClientOptions?: Partial<CosmosClientOptions>;
-  /** A ready client; the cell then neither builds nor disposes one. */
-  readonly cosmosClient?: CosmosClient;
   /** Reads the cell's Key Vault secrets; the cell then builds no `SecretClient`. */
   readonly secretReader?: SecretReader;
   readonly clock?: Clock;
@@ -222,52 +220,37 @@ export interface AzureCellOverrides {
  * `DefaultAzureCredential`: the app never runs anywhere else, and the chain's other members add
  * start-up probes and bundle weight for nothing.
  */
-export function cosmosClientOptions(settings: AzureCellSettings, overrides: AzureCellOverrides = {}): CosmosClientOptions {
+export function cosmosClientOptions(config: AzureCellConfig, overrides: AzureCellOverrides = {}): CosmosClientOptions {
   const auth: Pick<CosmosClientOptions, "key" | "aadCredentials"> =
-    settings.cosmosKey !== undefined ? { key: settings.cosmosKey } : { aadCredentials: overrides.credential ?? new ManagedIdentityCredential() };
+    config.cosmosKey !== undefined ? { key: config.cosmosKey } : { aadCredentials: overrides.credential ?? new ManagedIdentityCredential() };
   return {
-    endpoint: settings.cosmosEndpoint,
+    endpoint: config.cosmosEndpoint,
     ...auth,
-    userAgentSuffix: `cell-${settings.cellId}`,
+    userAgentSuffix: `cell-${config.cellId}`,
     ...overrides.cosmosClientOptions,
     // Bounded calls: a frozen or unreachable store becomes a 503 in seconds, not a hung request.
-    connectionPolicy: { ...overrides.cosmosClientOptions?.connectionPolicy, requestTimeout: settings.storeTimeoutMs },
+    connectionPolicy: { ...overrides.cosmosClientOptions?.connectionPolicy, requestTimeout: config.storeTimeoutMs },
   };
 }
 
-/** What a composed cell tells about its settings: no secrets, only where they come from. */
-export interface AzureCellPublicSettings {
-  readonly cellId: string;
-  readonly cosmosEndpoint: string;
-  readonly cosmosDatabase: string;
-  readonly cosmosContainer: string;
-  readonly signingKeyId: string;
-  readonly adminKeyId?: string;
-  readonly keyVaultUrl?: string;
-  /** `key-vault` in the cloud, `env` for the local sandbox and tests. */
-  readonly secretsFrom: AzureSecretSource["kind"];
-}
-
-/** A composed Azure cell. */
-export interface AzureCell {
+/** A composed Azure cell: the runtime the Function App serves (the `AzureCell` construct deploys it). */
+export interface AzureCellRuntime {
   /** The Functions v4 handler that `function.ts` registers; the sandbox can host it directly. */
   readonly handler: AzureHttpHandler;
-  /** The settings it runs on, secrets removed. */
-  readonly settings: AzureCellPublicSettings;
-  /** Closes the Cosmos DB client the cell built (not one passed in as an override). */
-  dispose(): void;
+  /** Closes the cell's Cosmos DB client. */
+  close(): void;
 }
 
 /**
  * The cell's key source: Key Vault in the cloud (the secrets named by `SIGNING_SECRET_NAME` and
  * `ADMIN_SECRET_NAME`, read with the app's identity), the in-env secrets for the local sandbox and
- * tests. `readAzureCellSettings` guarantees both keys live in the same place. `reader` is asked for
+ * tests. `readAzureCellConfig` guarantees both keys live in the same place. `reader` is asked for
  * only when the secrets live in Key Vault.
  */
-export function azureCellKeySource(settings: Pick<AzureCellSettings, "signingKeyId" | "signingSecret" | "adminKey">, reader: () => SecretReader): KeySource {
-  const keys: AzureCellKeySettings[] = [{ keyId: settings.signingKeyId, secret: settings.signingSecret }, ...(settings.adminKey ? [settings.adminKey] : [])];
-  if (settings.signingSecret.kind === "env") {
-    return staticKeySource(Object.fromEntries(keys.flatMap(({ keyId, secret }) => (secret.kind === "env" ? [[keyId, secret.secret]] : []))));
+export function azureCellKeySource(config: Pick<AzureCellConfig, "signingKeyId" | "signingSecret" | "adminKey">, reader: () => SecretReader): KeySource {
+  const keys: AzureCellKeyConfig[] = [{ keyId: config.signingKeyId, secret: config.signingSecret }, ...(config.adminKey ? [config.adminKey] : [])];
+  if (config.signingSecret.kind === "env") {
+    return envKeySource(keys);
   }
   return new KeyVaultKeySource({
     client: reader(),
@@ -282,48 +265,45 @@ export function azureCellKeySource(settings: Pick<AzureCellSettings, "signingKey
  * setting is missing or invalid. No network call happens here; the first request opens connections
  * (and reads the keys from Key Vault).
  */
-export function createAzureCell(env: AzureCellEnv, overrides: AzureCellOverrides = {}): AzureCell {
-  const settings = readAzureCellSettings(env);
+export function createAzureCell(env: AzureCellEnv, overrides: AzureCellOverrides = {}): AzureCellRuntime {
+  const config = readAzureCellConfig(env);
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.logger ?? jsonLineLogger(functionsLogSink);
   let credential = overrides.credential;
   const identity = () => (credential ??= new ManagedIdentityCredential());
-  const ownsClient = overrides.cosmosClient === undefined;
-  const client = overrides.cosmosClient ?? new CosmosClient(cosmosClientOptions(settings, { ...overrides, credential: settings.cosmosKey === undefined ? identity() : undefined }));
-  const container = client.database(settings.cosmosDatabase).container(settings.cosmosContainer);
+  const client = new CosmosClient(cosmosClientOptions(config, { ...overrides, credential: config.cosmosKey === undefined ? identity() : undefined }));
+  const container = client.database(config.cosmosDatabase).container(config.cosmosContainer);
 
-  const keys = azureCellKeySource(settings, () => {
+  const keys = azureCellKeySource(config, () => {
     if (overrides.secretReader) return overrides.secretReader;
-    // readAzureCellSettings requires KEY_VAULT_URL whenever a secret lives in Key Vault.
-    if (settings.keyVaultUrl === undefined) throw new AzureCellConfigError([`${AZURE_CELL_ENV.keyVaultUrl} is not set`]);
-    return keyVaultSecretClient(settings.keyVaultUrl, identity());
+    // readAzureCellConfig requires KEY_VAULT_URL whenever a secret lives in Key Vault.
+    if (config.keyVaultUrl === undefined) throw new AzureCellConfigError([`${AZURE_CELL_ENV.keyVaultUrl} is not set`]);
+    return keyVaultSecretClient(config.keyVaultUrl, identity());
   });
 
   const cell = createCellHandler({
-    config: { cellId: settings.cellId, cloud: "azure", edgeKeyId: settings.signingKeyId, adminKeyId: settings.adminKey?.keyId },
-    store: new CosmosTenantStore(container, settings.storeTimeoutMs),
-    nonces: new CosmosNonceStore(container),
+    config: { cellId: config.cellId, cloud: "azure", edgeKeyId: config.signingKeyId, adminKeyId: config.adminKey?.keyId },
+    store: new CosmosTenantStore(container, config.storeTimeoutMs),
+    nonces: new CosmosNonceStore(container, 2 * config.storeTimeoutMs),
     keys,
     clock,
     changes: logChangeFeed(logger),
     logger,
   });
-  const publicSettings: AzureCellPublicSettings = {
-    cellId: settings.cellId,
-    cosmosEndpoint: settings.cosmosEndpoint,
-    cosmosDatabase: settings.cosmosDatabase,
-    cosmosContainer: settings.cosmosContainer,
-    signingKeyId: settings.signingKeyId,
-    ...(settings.adminKey ? { adminKeyId: settings.adminKey.keyId } : {}),
-    ...(settings.keyVaultUrl ? { keyVaultUrl: settings.keyVaultUrl } : {}),
-    secretsFrom: settings.signingSecret.kind,
+  // What the log tells about the config: no secrets, only where they come from.
+  const publicSettings = {
+    cellId: config.cellId,
+    cosmosEndpoint: config.cosmosEndpoint,
+    cosmosDatabase: config.cosmosDatabase,
+    cosmosContainer: config.cosmosContainer,
+    signingKeyId: config.signingKeyId,
+    ...(config.adminKey ? { adminKeyId: config.adminKey.keyId } : {}),
+    ...(config.keyVaultUrl ? { keyVaultUrl: config.keyVaultUrl } : {}),
+    secretsFrom: config.signingSecret.kind,
   };
-  logger.log({ level: "info", msg: "cell composed", ...publicSettings, cloud: "azure", cosmosAuth: settings.cosmosKey === undefined ? "token" : "key" });
+  logger.log({ level: "info", msg: "cell composed", ...publicSettings, cloud: "azure", cosmosAuth: config.cosmosKey === undefined ? "token" : "key" });
   return {
     handler: functionsHttpHandler(cell),
-    settings: publicSettings,
-    dispose: () => {
-      if (ownsClient) client.dispose();
-    },
+    close: () => client.dispose(),
   };
 }

@@ -28,7 +28,7 @@ const UNAVAILABLE_NAMES = new Set(["TimeoutError", "AbortError"]);
  * Transport failures as the SDK reports them when it re-wraps an error in a plain `Error` (its batch
  * call throws `Batch request error: <message>`): the words of the failure are all that is left.
  */
-const TRANSPORT_FAILURE = /socket hang up|socket disconnected|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|Timeout Error|secure TLS connection/;
+const TRANSPORT_FAILURE = /socket hang up|socket disconnected|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|Timeout Error|secure TLS connection|operation was aborted/;
 
 /** Whether a Cosmos DB SDK failure is the store being unavailable (a 503 for the client) rather than a bug. */
 export function isStoreUnavailable(error: unknown): boolean {
@@ -43,12 +43,33 @@ export function isStoreUnavailable(error: unknown): boolean {
   return e.cause !== undefined && e.cause !== error && isStoreUnavailable(e.cause);
 }
 
-/** Runs a store call; an unavailable store becomes `StoreUnavailableError`, everything else passes through. */
-export async function guarded<T>(what: string, call: () => Promise<T>): Promise<T> {
+/**
+ * Runs a store call; an unavailable store becomes `StoreUnavailableError`, everything else passes through.
+ *
+ * With `deadlineMs` the whole call, the SDK's own retries included, is bounded: the SDK retries a read
+ * or a query that timed out or lost its connection up to 10 times, a second apart, which behind a
+ * failing store would hold a request for half a minute. The call gets an `AbortSignal` to hand to the
+ * SDK (`abortSignal` in its options), so its retries stop too, and the caller gets the 503 at the deadline.
+ */
+export async function guarded<T>(what: string, call: (signal?: AbortSignal) => Promise<T>, deadlineMs?: number): Promise<T> {
+  const abort = deadlineMs === undefined ? undefined : new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline =
+    abort &&
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(new StoreUnavailableError(`Cosmos DB ${what} did not finish within ${deadlineMs} ms`));
+      }, deadlineMs);
+    });
   try {
-    return await call();
+    const running = call(abort?.signal);
+    return await (deadline ? Promise.race([running, deadline]) : running);
   } catch (error) {
+    if (error instanceof StoreUnavailableError) throw error;
     if (isStoreUnavailable(error)) throw new StoreUnavailableError(`Cosmos DB ${what} failed: ${error instanceof Error ? error.message : String(error)}`, error);
     throw error;
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
   }
 }

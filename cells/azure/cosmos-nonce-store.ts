@@ -27,24 +27,31 @@ const CLAIM_ATTEMPTS = 3;
  * replace conditioned on its ETag.
  */
 export class CosmosNonceStore implements NonceStore {
-  constructor(private readonly container: Container) {}
+  /**
+   * @param deadlineMs The most one store operation may take, the SDK's retries included (see
+   *   `guarded`); the cells pass two store-call budgets. @default no bound beyond the SDK's
+   */
+  constructor(
+    private readonly container: Container,
+    private readonly deadlineMs?: number,
+  ) {}
 
   async claim(tenantId: string, nonce: string, expiresAtSec: number, nowSec: number): Promise<boolean> {
     const id = nonceItemId(nonce);
     const item: NonceItem = { id, tenantId, kind: ITEM_KINDS.nonce, token: crypto.randomUUID(), expiresAt: expiresAtSec, ttl: ttlSeconds(expiresAtSec, nowSec) };
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
       try {
-        await guarded("create", () => this.container.items.create(item));
+        await guarded("create", () => this.container.items.create(item), this.deadlineMs);
         return true;
       } catch (error) {
         if (!hasStatus(error, COSMOS_STATUS.conflict)) throw error;
       }
-      const current = await readItem<NonceItem>(this.container, id, tenantId);
+      const current = await readItem<NonceItem>(this.container, id, tenantId, this.deadlineMs);
       if (!current) continue; // swept between our create and read: try the create again
       if (current.item.token === item.token) return true;
       if (current.item.expiresAt > nowSec) return false;
       try {
-        await guarded("replace", () => this.container.item(id, tenantId).replace(item, ifMatch(current.etag)));
+        await guarded("replace", () => this.container.item(id, tenantId).replace(item, ifMatch(current.etag)), this.deadlineMs);
         return true;
       } catch (error) {
         if (hasStatus(error, COSMOS_STATUS.preconditionFailed)) return false; // a concurrent request took it

@@ -10,10 +10,11 @@ export interface ReadItem<T> {
 /**
  * Point-reads one item of a tenant's partition; undefined when it does not exist. SDK 4.x answers a
  * missing item with a 404 response rather than an exception, older versions threw: both mean absent.
+ * `deadlineMs` bounds the read, the SDK's retries included (see `guarded`).
  */
-export async function readItem<T extends ItemDefinition>(container: Container, id: string, partitionKey: string): Promise<ReadItem<T> | undefined> {
+export async function readItem<T extends ItemDefinition>(container: Container, id: string, partitionKey: string, deadlineMs?: number): Promise<ReadItem<T> | undefined> {
   try {
-    const response = await guarded("read", () => container.item(id, partitionKey).read<T>());
+    const response = await guarded("read", (abortSignal) => container.item(id, partitionKey).read<T>({ abortSignal }), deadlineMs);
     const resource = response.resource;
     if (!resource) return undefined;
     return { item: resource, etag: resource._etag ?? response.etag };

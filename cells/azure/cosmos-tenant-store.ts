@@ -6,6 +6,7 @@ import {
   StoreUnavailableError,
   TenantNotServedError,
   VersionConflictError,
+  importBatches,
   isTombstone,
   CHANGE_RETENTION_SECONDS,
   type ChangesOptions,
@@ -160,8 +161,12 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** How many ETags the store remembers between a read and the write that follows it. */
 const ETAG_CACHE_SIZE = 2_000;
-/** A write's default wait for its turn: the cell's default store-call budget (`DEFAULT_STORE_TIMEOUT_MS`). */
-const DEFAULT_QUEUE_WAIT_MS = 2_500;
+/** The cells' default budget of one store call (`DEFAULT_STORE_TIMEOUT_MS` of the composition). */
+const DEFAULT_STORE_CALL_MS = 2_500;
+/** How many store-call budgets a write waits for its turn at most. */
+const QUEUE_WAIT_CALLS = 3;
+/** How many store-call budgets one operation may take with the SDK's retries (one quick retry of a read fits). */
+const OPERATION_DEADLINE_CALLS = 2;
 
 /**
  * The ETags of items this store read or wrote most recently, so a write right after its planning
@@ -199,25 +204,34 @@ export class CosmosTenantStore implements TenantStore {
   private readonly writes = new KeyedMutex();
 
   /**
-   * @param queueWaitMs How long a write may wait behind the tenant's other writes in this process
-   *   before it gives up with `StoreUnavailableError` (a 503 with Retry-After): one store call's
-   *   budget, so a slow store sheds load instead of queueing writes past the router's deadline.
+   * @param storeTimeoutMs One store call's budget (the client's per-attempt `requestTimeout`). One
+   *   operation, the SDK's retries included, ends after two of them at most. A write waits for its turn in its tenant's queue at
+   *   most three of them, and a write queued behind one that found the store unavailable answers the
+   *   same at once (a 503 with Retry-After): a failing store sheds load instead of queueing writes past
+   *   the router's deadline.
    */
+  /** The most one store operation may take, the SDK's retries included (see `guarded`). */
+  private readonly deadlineMs: number;
+
   constructor(
     private readonly container: Container,
-    private readonly queueWaitMs: number = DEFAULT_QUEUE_WAIT_MS,
-  ) {}
+    private readonly storeTimeoutMs: number = DEFAULT_STORE_CALL_MS,
+  ) {
+    this.deadlineMs = OPERATION_DEADLINE_CALLS * storeTimeoutMs;
+  }
 
-  /** Runs `task` in the tenant's write queue, waiting at most `queueWaitMs` for its turn. */
+  /** Runs `task` in the tenant's write queue (see the constructor). */
   private inWriteQueue<T>(tenantId: string, task: () => Promise<T>): Promise<T> {
+    const waitMs = QUEUE_WAIT_CALLS * this.storeTimeoutMs;
     return this.writes.run(tenantId, task, {
-      waitMs: this.queueWaitMs,
-      onTimeout: () => new StoreUnavailableError(`writes of tenant '${tenantId}' waited ${this.queueWaitMs} ms behind earlier ones: the store is slow`),
+      waitMs,
+      onTimeout: () => new StoreUnavailableError(`writes of tenant '${tenantId}' waited ${waitMs} ms behind earlier ones: the store is slow`),
+      shedAfter: (error) => error instanceof StoreUnavailableError,
     });
   }
 
   private async readOwnership(tenantId: string): Promise<ReadItem<OwnershipDoc> | undefined> {
-    const found = await readItem<OwnershipDoc>(this.container, OWNERSHIP_ITEM_ID, tenantId);
+    const found = await readItem<OwnershipDoc>(this.container, OWNERSHIP_ITEM_ID, tenantId, this.deadlineMs);
     this.owners.set(tenantId, found);
     return found;
   }
@@ -249,6 +263,7 @@ export class CosmosTenantStore implements TenantStore {
           current === undefined
             ? this.container.items.create(ownershipDoc(next))
             : this.container.item(OWNERSHIP_ITEM_ID, next.tenantId).replace(ownershipDoc(next), ifMatch(current.etag)),
+          this.deadlineMs,
         );
         this.owners.delete(next.tenantId);
         return;
@@ -262,16 +277,17 @@ export class CosmosTenantStore implements TenantStore {
   }
 
   async listOwnerships(): Promise<Ownership[]> {
-    const { resources } = await guarded("query", () =>
+    const { resources } = await guarded("query", (abortSignal) =>
       this.container.items
-        .query<OwnershipDoc>({ query: "SELECT * FROM c WHERE c.kind = @kind", parameters: [{ name: "@kind", value: ITEM_KINDS.ownership }] })
+        .query<OwnershipDoc>({ query: "SELECT * FROM c WHERE c.kind = @kind", parameters: [{ name: "@kind", value: ITEM_KINDS.ownership }] }, { abortSignal })
         .fetchAll(),
+      this.deadlineMs,
     );
     return resources.map(toOwnership).sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0));
   }
 
   async getItem(tenantId: string, recordId: string): Promise<RecordItem | undefined> {
-    const found = await readItem<RecordDoc>(this.container, recordId, tenantId);
+    const found = await readItem<RecordDoc>(this.container, recordId, tenantId, this.deadlineMs);
     if (!found || found.item.kind !== ITEM_KINDS.record) return undefined;
     this.etags.set(recordEtagKey(tenantId, recordId, found.item.version), found.etag);
     return toRecordItem(found.item);
@@ -295,8 +311,9 @@ export class CosmosTenantStore implements TenantStore {
       where += " AND c.id > @after";
       parameters.push({ name: "@after", value: after });
     }
-    const { resources } = await guarded("query", () =>
-      this.container.items.query<RecordDoc>({ query: `SELECT TOP @top * FROM c WHERE ${where} ORDER BY c.id ASC`, parameters }, { partitionKey: tenantId, maxItemCount: top }).fetchAll(),
+    const { resources } = await guarded("query", (abortSignal) =>
+      this.container.items.query<RecordDoc>({ query: `SELECT TOP @top * FROM c WHERE ${where} ORDER BY c.id ASC`, parameters }, { partitionKey: tenantId, maxItemCount: top, abortSignal }).fetchAll(),
+      this.deadlineMs,
     );
     return resources.slice(0, top).map(toRecordItem);
   }
@@ -317,7 +334,7 @@ export class CosmosTenantStore implements TenantStore {
     // the record written on the emulator (it does not roll back), and an expired answer must be replaced.
     let answerEtag: string | undefined;
     if (write.outcome) {
-      const answer = await readItem<AnswerDoc>(this.container, idempotencyItemId(write.outcome.key), tenantId);
+      const answer = await readItem<AnswerDoc>(this.container, idempotencyItemId(write.outcome.key), tenantId, this.deadlineMs);
       if (answer && answer.item.expiresAt > write.outcome.writtenAtSec) throw new IdempotencyKeyTakenError(`idempotency key '${write.outcome.key}' is taken`);
       answerEtag = answer?.etag;
     }
@@ -334,7 +351,7 @@ export class CosmosTenantStore implements TenantStore {
       if (write.previousVersion !== undefined) {
         recordEtag = this.etags.get(recordEtagKey(tenantId, recordId, write.previousVersion));
         if (recordEtag === undefined) {
-          const record = await readItem<RecordDoc>(this.container, recordId, tenantId);
+          const record = await readItem<RecordDoc>(this.container, recordId, tenantId, this.deadlineMs);
           if (record === undefined || record.item.kind !== ITEM_KINDS.record || record.item.version !== write.previousVersion) {
             throw new VersionConflictError(tenantId, recordId, "the record changed since it was read");
           }
@@ -383,7 +400,7 @@ export class CosmosTenantStore implements TenantStore {
     // Every operation names the partition (the SDK sends it JSON-encoded; the emulator needs it on replaces and deletes).
     const onPartition = operations.map((op) => ({ ...op, partitionKey: tenantId }));
     try {
-      const response = await guarded("batch", () => this.container.items.batch(onPartition, tenantId));
+      const response = await guarded("batch", () => this.container.items.batch(onPartition, tenantId), this.deadlineMs);
       results = response.result ?? [];
     } catch (error) {
       const codes = (error as { result?: Array<{ statusCode: number }> }).result;
@@ -408,25 +425,26 @@ export class CosmosTenantStore implements TenantStore {
       where += " AND c.seq >= @since";
       parameters.push({ name: "@since", value: since });
     }
-    const { resources } = await guarded("query", () =>
+    const { resources } = await guarded("query", (abortSignal) =>
       this.container.items
-        .query<{ event: ChangeEvent }>({ query: `SELECT TOP @top c.event FROM c WHERE ${where} ORDER BY c.seq ASC`, parameters }, { partitionKey: tenantId })
+        .query<{ event: ChangeEvent }>({ query: `SELECT TOP @top c.event FROM c WHERE ${where} ORDER BY c.seq ASC`, parameters }, { partitionKey: tenantId, abortSignal })
         .fetchAll(),
+      this.deadlineMs,
     );
     return resources.map((r) => r.event);
   }
 
   async idempotencyEntry(tenantId: string, key: string, nowSec: number): Promise<IdempotencyEntry | undefined> {
-    const found = await readItem<AnswerDoc>(this.container, idempotencyItemId(key), tenantId);
+    const found = await readItem<AnswerDoc>(this.container, idempotencyItemId(key), tenantId, this.deadlineMs);
     return found && found.item.expiresAt > nowSec ? toAnswer(found.item) : undefined;
   }
 
   async saveOutcome(tenantId: string, entry: IdempotencyEntry): Promise<boolean> {
     const doc = answerDoc(tenantId, entry);
-    const existing = await readItem<AnswerDoc>(this.container, doc.id, tenantId);
+    const existing = await readItem<AnswerDoc>(this.container, doc.id, tenantId, this.deadlineMs);
     if (existing && existing.item.expiresAt > entry.writtenAtSec) return false;
     try {
-      await guarded("write", () => (existing ? this.container.item(doc.id, tenantId).replace(doc, ifMatch(existing.etag)) : this.container.items.create(doc)));
+      await guarded("write", () => (existing ? this.container.item(doc.id, tenantId).replace(doc, ifMatch(existing.etag)) : this.container.items.create(doc)), this.deadlineMs);
       return true;
     } catch (error) {
       if (hasStatus(error, COSMOS_STATUS.conflict) || hasStatus(error, COSMOS_STATUS.preconditionFailed) || hasStatus(error, COSMOS_STATUS.notFound)) return false;
@@ -441,7 +459,7 @@ export class CosmosTenantStore implements TenantStore {
    */
   async importItems(tenantId: string, incoming: readonly RecordItem[]): Promise<ImportResult> {
     let written = 0;
-    for (const chunk of chunks(incoming)) {
+    for (const chunk of importBatches(incoming, { maxOperations: MAX_BATCH_OPERATIONS, maxBytes: MAX_BATCH_BYTES })) {
       for (let attempt = 1; ; attempt++) {
         const owner = await this.readOwnership(tenantId);
         if (owner?.item.state !== "importing" && owner?.item.state !== "standby") throw new TenantNotServedError(tenantId, owner && toOwnership(owner.item), true);
@@ -469,7 +487,7 @@ export class CosmosTenantStore implements TenantStore {
   /** Version and ETag of each of `items` that exists here, read with one query over their id range. */
   private async versionsHere(tenantId: string, items: readonly RecordItem[]): Promise<Map<string, { version: number; etag: string }>> {
     const ids = items.map((i) => i.recordId).sort();
-    const { resources } = await guarded("query", () =>
+    const { resources } = await guarded("query", (abortSignal) =>
       this.container.items
         .query<{ id: string; version: number; _etag: string }>(
           {
@@ -481,9 +499,10 @@ export class CosmosTenantStore implements TenantStore {
               { name: "@last", value: ids[ids.length - 1]! },
             ],
           },
-          { partitionKey: tenantId },
+          { partitionKey: tenantId, abortSignal },
         )
         .fetchAll(),
+      this.deadlineMs,
     );
     const wanted = new Set(ids);
     return new Map(resources.filter((r) => wanted.has(r.id)).map((r) => [r.id, { version: r.version, etag: r._etag }]));
@@ -491,7 +510,7 @@ export class CosmosTenantStore implements TenantStore {
 
   /** Deletes the tenant's items except its ownership record, in batches of 100 deletes. */
   async purge(tenantId: string, limit: number): Promise<{ deleted: number; more: boolean }> {
-    const { resources } = await guarded("query", () =>
+    const { resources } = await guarded("query", (abortSignal) =>
       this.container.items
         .query<{ id: string }>(
           { query: "SELECT TOP @top c.id FROM c WHERE c.tenantId = @tenantId AND c.id != @ownership", parameters: [
@@ -499,9 +518,10 @@ export class CosmosTenantStore implements TenantStore {
             { name: "@tenantId", value: tenantId },
             { name: "@ownership", value: OWNERSHIP_ITEM_ID },
           ] },
-          { partitionKey: tenantId },
+          { partitionKey: tenantId, abortSignal },
         )
         .fetchAll(),
+      this.deadlineMs,
     );
     const batch = resources.slice(0, limit);
     for (let i = 0; i < batch.length; i += MAX_BATCH_OPERATIONS) {
@@ -511,23 +531,4 @@ export class CosmosTenantStore implements TenantStore {
     }
     return { deleted: batch.length, more: resources.length > limit };
   }
-}
-
-/** Splits items into batches within Cosmos DB's operation and size limits (one slot is the ownership check). */
-function chunks(items: readonly RecordItem[]): RecordItem[][] {
-  const out: RecordItem[][] = [];
-  let current: RecordItem[] = [];
-  let bytes = 0;
-  for (const item of items) {
-    const size = JSON.stringify(item).length + 200;
-    if (current.length > 0 && (current.length >= MAX_BATCH_OPERATIONS - 1 || bytes + size > MAX_BATCH_BYTES)) {
-      out.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(item);
-    bytes += size;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
 }

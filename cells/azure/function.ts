@@ -1,5 +1,6 @@
 import { app, type HttpMethod } from "@azure/functions";
-import { createAzureCell, type AzureCell } from "./composition";
+import { lazyHandler } from "../core";
+import { createAzureCell } from "./composition";
 import { errorForLog, internalErrorResponse, type AzureHttpHandler } from "./functions-http";
 import { registerLakeTrigger } from "./lake-trigger";
 import { registerStandbyFunctions } from "./standby-trigger";
@@ -26,24 +27,18 @@ export const CELL_ROUTE = "{*path}";
  */
 export const CELL_HTTP_METHODS: readonly HttpMethod[] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"];
 
-let cell: AzureCell | undefined;
-
 /**
- * The registered handler. It composes the cell on first use and keeps it for the life of the worker,
- * so a cold start pays for it once and module load never fails: a configuration error is logged
- * (naming the setting) and answered with a 500 problem, and the next request tries again.
+ * The registered handler. It composes the cell on first use and keeps it for the life of the worker
+ * (`lazyHandler`), so a cold start pays for it once and module load never fails: a configuration
+ * error is logged (naming the setting) and answered with a 500 problem, and the next request tries again.
  */
-export const handler: AzureHttpHandler = async (request, context) => {
-  if (!cell) {
-    try {
-      cell = createAzureCell(process.env);
-    } catch (error) {
-      context.error(JSON.stringify({ level: "error", msg: "cell could not be composed", invocationId: context.invocationId, error: errorForLog(error) }));
-      return internalErrorResponse(context.invocationId);
-    }
-  }
-  return cell.handler(request, context);
-};
+export const handler: AzureHttpHandler = lazyHandler(
+  () => createAzureCell(process.env).handler,
+  (error, _request, context) => {
+    context.error(JSON.stringify({ level: "error", msg: "cell could not be composed", invocationId: context.invocationId, error: errorForLog(error) }));
+    return internalErrorResponse(context.invocationId);
+  },
+);
 
 app.http(CELL_FUNCTION_NAME, {
   route: CELL_ROUTE,

@@ -1,6 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from "@azure/functions";
-import { Headers, PROBLEM_CONTENT_TYPE, problem } from "../../contract";
-import type { CellHandler, CellRequest, CellResponse } from "../core";
+import { internalProblemResponse, type CellHandler, type CellRequest, type CellResponse } from "../core";
 import { withInvocationLog } from "./functions-log";
 
 /** The shape of an Azure Functions v4 HTTP handler, as `app.http` takes it. */
@@ -46,17 +45,10 @@ export const toHttpResponseInit = (response: CellResponse): HttpResponseInit => 
 
 /**
  * The answer when the cell cannot even be reached through its adapter (the request cannot be read, or
- * the cell cannot be built from its configuration): a 500 problem that names the invocation id, which
- * the Functions logs carry too, and says nothing about the cause.
+ * the cell cannot be built from its configuration): the core's 500 problem, naming the invocation id,
+ * which the Functions logs carry too, and nothing about the cause.
  */
-export function internalErrorResponse(requestId: string): HttpResponseInit {
-  const body = problem("internal", "the cell could not process the request; see its logs for this requestId", requestId);
-  return {
-    status: body.status,
-    headers: { [Headers.contentType]: PROBLEM_CONTENT_TYPE, [Headers.requestId]: requestId, [Headers.processedByCloud]: "azure" },
-    body: JSON.stringify(body),
-  };
-}
+export const internalErrorResponse = (requestId: string): HttpResponseInit => toHttpResponseInit(internalProblemResponse(requestId, "azure"));
 
 /**
  * Wraps a core `CellHandler` as a Functions v4 handler. The translation is all it does: routing,

@@ -1,6 +1,6 @@
 import { ManagedIdentityCredential, type TokenCredential } from "@azure/identity";
 import { BlobLandingZone } from "./blob-landing-zone";
-import { SettingsReader, deliverToLake, jsonLineLogger, type LakeSource, type LandingZone, type Logger, type OutboxEntry, type RejectedEntry } from "../core";
+import { ConfigError, SettingsReader, deliverToLake, jsonLineLogger, type LakeSource, type LandingZone, type Logger, type OutboxEntry, type RejectedEntry } from "../core";
 import { AZURE_CELL_ENV, AZURE_LAKE_ENV } from "./config";
 import { ITEM_KINDS } from "./cosmos-items";
 
@@ -16,15 +16,18 @@ import { ITEM_KINDS } from "./cosmos-items";
  * are logged as errors and skipped.
  */
 
-export interface AzureLakeSettings {
+export interface AzureLakeConfig {
   readonly cellId: string;
   /** `https://<account>.blob.core.windows.net/<container>` */
   readonly containerUrl: string;
 }
 
-/** Thrown when the lake settings are present but unusable; the message names every bad setting. */
-export class AzureLakeConfigError extends Error {
+/** Thrown when the lake settings are present but unusable; `problems` names every bad setting. */
+export class AzureLakeConfigError extends ConfigError {
   override readonly name = "AzureLakeConfigError";
+  constructor(problems: readonly string[]) {
+    super("invalid lake settings", problems);
+  }
 }
 
 /** `https://<host>/<container>` (a container name: 3-63 lower-case letters, digits and single hyphens). */
@@ -34,12 +37,12 @@ const CONTAINER_URL = /^https:\/\/[^/?#\s@]+\/[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))
  * The lake's settings, or undefined when `LAKE_CONTAINER_URL` is unset (the cell has no lake). Throws
  * `AzureLakeConfigError` naming every problem when it is set but the settings are wrong.
  */
-export function readAzureLakeSettings(env: Readonly<Record<string, string | undefined>>): AzureLakeSettings | undefined {
+export function readAzureLakeConfig(env: Readonly<Record<string, string | undefined>>): AzureLakeConfig | undefined {
   const settings = new SettingsReader(env);
   if (settings.read(AZURE_LAKE_ENV.containerUrl) === undefined) return undefined;
   const cellId = settings.cellId(AZURE_CELL_ENV.cellId);
   const containerUrl = settings.matching(AZURE_LAKE_ENV.containerUrl, CONTAINER_URL);
-  if (settings.problems.length > 0) throw new AzureLakeConfigError(`invalid lake settings: ${settings.problems.join("; ")}`);
+  if (settings.problems.length > 0) throw new AzureLakeConfigError(settings.problems);
   return { cellId, containerUrl: containerUrl.replace(/\/$/, "") };
 }
 
@@ -100,7 +103,7 @@ export function blobLandingZone(containerUrl: string, credential: TokenCredentia
   return new BlobLandingZone(new ContainerClient(containerUrl, credential));
 }
 
-export function createAzureLakeHandler(settings: AzureLakeSettings, overrides: AzureLakeOverrides = {}): AzureLakeHandler {
+export function createAzureLakeHandler(settings: AzureLakeConfig, overrides: AzureLakeOverrides = {}): AzureLakeHandler {
   const source: LakeSource = { cloud: "azure", cellId: settings.cellId };
   const logger = overrides.logger ?? jsonLineLogger();
   let zone = overrides.zone;

@@ -2,7 +2,7 @@ import { app, type CosmosDBv4FunctionOptions, type InvocationContext } from "@az
 import { jsonLineLogger } from "../core";
 import { AZURE_CELL_ENV, AZURE_LAKE_ENV, LAKE_TRIGGER_NAME } from "./config";
 import { functionsLogSink, withInvocationLog } from "./functions-log";
-import { createAzureLakeHandler, readAzureLakeSettings, type AzureLakeHandler, type AzureLakeOverrides } from "./lake-consumer";
+import { createAzureLakeHandler, readAzureLakeConfig, type AzureLakeHandler, type AzureLakeOverrides } from "./lake-consumer";
 
 /** `%NAME%`: a binding expression the Functions host resolves from the app setting `NAME`. */
 const setting = (name: string): string => `%${name}%`;
@@ -41,7 +41,7 @@ export function lakeTriggerHandler(env: Readonly<Record<string, string | undefin
   return (documents: unknown[], context: InvocationContext): Promise<void> =>
     withInvocationLog(context, async () => {
       try {
-        const settings = readAzureLakeSettings(env);
+        const settings = readAzureLakeConfig(env);
         if (settings === undefined) throw new Error(`${AZURE_LAKE_ENV.containerUrl} is not set`);
         handler ??= createAzureLakeHandler(settings, { ...overrides, logger });
         await handler(documents);

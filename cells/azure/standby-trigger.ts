@@ -1,7 +1,7 @@
 import { CosmosClient } from "@azure/cosmos";
 import { app, type CosmosDBv4FunctionOptions, type InvocationContext, type Timer } from "@azure/functions";
-import { ReplicationSender, SettingsReader, jsonLineLogger, readReplicationTiming, systemClock, type Clock, type Logger, type ReplicationTiming, type SweepResult } from "../core";
-import { cosmosClientOptions, readAzureCellSettings, type AzureCellOverrides } from "./composition";
+import { ConfigError, ReplicationSender, SettingsReader, jsonLineLogger, readReplicationTiming, systemClock, type Clock, type Logger, type ReplicationTiming, type SweepResult } from "../core";
+import { cosmosClientOptions, readAzureCellConfig, type AzureCellOverrides } from "./composition";
 import { AZURE_CELL_ENV, AZURE_STANDBY_ENV, DEFAULT_STANDBY_SWEEP_SCHEDULE, STANDBY_SWEEP_NAME, STANDBY_TRIGGER_NAME } from "./config";
 import { CosmosTenantStore } from "./cosmos-tenant-store";
 import { functionsLogSink, withInvocationLog } from "./functions-log";
@@ -34,7 +34,7 @@ export const STANDBY_TRIGGER_OPTIONS = {
 export interface AzureStandbyConsumer {
   onFeed(documents: readonly unknown[]): Promise<number>;
   onSweep(): Promise<SweepResult[]>;
-  dispose(): void;
+  close(): void;
 }
 
 export interface AzureStandbyOverrides extends Pick<AzureCellOverrides, "credential" | "cosmosClientOptions"> {
@@ -45,10 +45,10 @@ export interface AzureStandbyOverrides extends Pick<AzureCellOverrides, "credent
 
 /** The consumer on the cell's own settings (the app's, or the sandbox's plain object). */
 export function createAzureStandbyConsumer(env: Readonly<Record<string, string | undefined>>, overrides: AzureStandbyOverrides = {}, defaults?: ReplicationTiming): AzureStandbyConsumer {
-  const settings = readAzureCellSettings(env);
+  const settings = readAzureCellConfig(env);
   const reader = new SettingsReader(env);
   const timing = readReplicationTiming(reader, defaults);
-  if (reader.problems.length > 0) throw new Error(`invalid standby settings: ${reader.problems.join("; ")}`);
+  if (reader.problems.length > 0) throw new ConfigError("Azure standby consumer configuration is invalid", reader.problems);
   const logger = overrides.logger ?? jsonLineLogger(functionsLogSink);
   const client = new CosmosClient(cosmosClientOptions(settings, overrides));
   const container = client.database(settings.cosmosDatabase).container(settings.cosmosContainer);
@@ -63,7 +63,7 @@ export function createAzureStandbyConsumer(env: Readonly<Record<string, string |
   return {
     onFeed: (documents) => sender.deliver(outboxEntriesOfFeed(documents).entries),
     onSweep: () => sender.sweep(),
-    dispose: () => client.dispose(),
+    close: () => client.dispose(),
   };
 }
 

@@ -1,4 +1,4 @@
-import { BODY_TENANT_FIELD, Headers, type CellRoute, type Cloud } from "../../contract";
+import { BODY_TENANT_FIELD, Headers, SAFE_METHODS, type CellRoute, type Cloud } from "../../contract";
 import { jsonAnswer, type Answer } from "./answer";
 import { ValidationError } from "./errors";
 import { parseJsonObject } from "./json-body";
@@ -107,7 +107,7 @@ export function dataApi(deps: DataApiDeps) {
   }
 
   return async function handleData(route: DataRoute, req: CellRequest, method: string, tenantId: string, requestId: string): Promise<Answer> {
-    if (method === "GET" || method === "HEAD") return read(route, req, tenantId);
+    if (SAFE_METHODS.has(method)) return read(route, req, tenantId);
     const key = req.headers[Headers.idempotencyKey];
     if (key === undefined) {
       const planned = await plan(route, req, method, tenantId, requestId);

@@ -24,7 +24,7 @@ import type { ChangeFeed, Clock, KeySource, Logger, NonceStore, TenantStore } fr
 import { toProblemAnswer } from "./problems";
 import { RecordService } from "./record-service";
 import type { CellRequest, CellResponse } from "./request";
-import { CELL_WIDE_TENANT, verifyRequest, type KeyScope } from "./verify";
+import { CELL_WIDE_TENANT, verifyRequest, type KeyScope, type VerifierDeps } from "./verify";
 
 export interface CellConfig {
   readonly cellId: string;
@@ -33,8 +33,6 @@ export interface CellConfig {
   readonly edgeKeyId: string;
   /** The key id `cellctl` signs admin requests with (`<cellId>-admin-v<n>`); without one the admin API refuses every call. */
   readonly adminKeyId?: string;
-  /** Allowed clock difference for signed requests, seconds. */
-  readonly windowSeconds?: number;
 }
 
 /** Everything a cell needs, wired by each cloud's composition root. */
@@ -86,25 +84,107 @@ function routeTenant(route: CellRoute, req: CellRequest): string | undefined {
 
 /**
  * The cell's HTTP API, platform-neutral. Routing, verification and error mapping live here once, so
- * both clouds' handlers are thin translators and behave identically. Steps: match the route, check
- * the method and the body size, verify the signature for the route's key scope, then hand over to the
- * data API (tenant records) or the admin API (ownership, export, import, digest, purge).
+ * both clouds' handlers are thin translators and behave identically. Each request goes through
+ * `dispatch` (match the route, check the method and the body size, verify the signature for the
+ * route's key scope, hand over to the data, admin or replication API); whatever it throws becomes a problem
+ * answer, and `respond` adds the headers every answer carries.
  */
 export function createCellHandler(deps: CellDeps): CellHandler {
+  const cell = wireCell(deps);
+  return async function handle(req: CellRequest): Promise<CellResponse> {
+    const requestId = requestIdOf(req);
+    const method = req.method.toUpperCase();
+    try {
+      return respond(cell.config, await dispatch(cell, req, method, requestId), requestId, method);
+    } catch (error) {
+      const answer = problemAnswer(error, requestId);
+      if (answer.status >= 500) deps.logger.log({ level: answer.status === 503 ? "warn" : "error", msg: "request failed", requestId, method, path: req.path, status: answer.status, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      return respond(cell.config, answer, requestId, method);
+    }
+  };
+}
+
+/** What serving a request needs, wired once per cell. */
+interface WiredCell {
+  readonly config: CellConfig;
+  readonly handleData: ReturnType<typeof dataApi>;
+  readonly handleAdmin: ReturnType<typeof adminApi>;
+  readonly handleReplication: ReturnType<typeof replicationApi>;
+  readonly verifier: VerifierDeps;
+  /** A replication call verifies against the tenant's link key on this cell (none: refused like an unknown key). */
+  readonly replicationVerifier: (tenantId: string) => Promise<VerifierDeps>;
+}
+
+function wireCell(deps: CellDeps): WiredCell {
   const { config, logger, clock } = deps;
   const service = new RecordService({ cellId: config.cellId, cloud: config.cloud, store: deps.store, clock, changes: deps.changes, logger });
-  const handleData = dataApi({ cellId: config.cellId, cloud: config.cloud, store: deps.store, clock, service, logger });
   const replicas = new ReplicaService({ cellId: config.cellId, store: deps.store, clock });
-  const handleAdmin = adminApi(new AdminService({ cellId: config.cellId, store: deps.store, clock, records: service }), replicas, () => clock.now());
-  const handleReplication = replicationApi(replicas);
-  const verifier = { cellId: config.cellId, keyIds: { edge: config.edgeKeyId, admin: config.adminKeyId }, keys: deps.keys, nonces: deps.nonces, clock, windowSeconds: config.windowSeconds };
-  /** A replication call verifies against the tenant's link key on this cell (none: refused like an unknown key). */
-  const replicationVerifier = async (tenantId: string) => {
-    const link = await replicas.linkKey(tenantId);
-    return { ...verifier, keyIds: { edge: config.edgeKeyId, replication: link?.keyId }, keys: staticKeySource(link ? { [link.keyId]: link.secret } : {}) };
+  const verifier: VerifierDeps = { cellId: config.cellId, keyIds: { edge: config.edgeKeyId, admin: config.adminKeyId }, keys: deps.keys, nonces: deps.nonces, clock };
+  return {
+    config,
+    handleData: dataApi({ cellId: config.cellId, cloud: config.cloud, store: deps.store, clock, service, logger }),
+    handleAdmin: adminApi(new AdminService({ cellId: config.cellId, store: deps.store, clock, records: service }), replicas, () => clock.now()),
+    handleReplication: replicationApi(replicas),
+    verifier,
+    replicationVerifier: async (tenantId) => {
+      const link = await replicas.linkKey(tenantId);
+      return { ...verifier, keyIds: { edge: config.edgeKeyId, replication: link?.keyId }, keys: staticKeySource(link ? { [link.keyId]: link.secret } : {}) };
+    },
   };
+}
 
-  const respond = (answer: Answer, requestId: string, method: string): CellResponse => ({
+/** The caller's `x-request-id` when it is a sane one, a fresh UUID otherwise. */
+function requestIdOf(req: CellRequest): string {
+  const supplied = req.headers[Headers.requestId];
+  return supplied && REQUEST_ID_PATTERN.test(supplied) ? supplied : crypto.randomUUID();
+}
+
+async function dispatch(cell: WiredCell, req: CellRequest, method: string, requestId: string): Promise<Answer> {
+  const routed = routeOf(req, method, requestId);
+  if (!routed.ok) return routed.answer;
+  const { route } = routed;
+  if (route.name === "health") return { status: 200, body: JSON.stringify({ status: "ok", cell_id: cell.config.cellId, cloud: cell.config.cloud }) };
+
+  const scope: KeyScope = isAdminRoute(route) ? "admin" : route.name === "replicationChanges" ? "replication" : "edge";
+  checkBodySize(req, scope);
+  if (route.name === "replicationChanges") {
+    await verifyRequest(req, route.tenantId, scope, await cell.replicationVerifier(route.tenantId));
+    return cell.handleReplication(route.tenantId, req);
+  }
+  const { tenantId } = await verifyRequest(req, routeTenant(route, req), scope, cell.verifier);
+  return isAdminRoute(route) ? cell.handleAdmin(route, req, method) : cell.handleData(route, req, method, tenantId, requestId);
+}
+
+/** The route the path names, if it serves the method; otherwise the 404 or 405 answer. An id that breaks its pattern throws (400). */
+function routeOf(req: CellRequest, method: string, requestId: string): { ok: true; route: CellRoute } | { ok: false; answer: Answer } {
+  const match = matchCellRoute(req.path);
+  if (!match.ok) {
+    if (match.reason === "invalid_id") throw new ValidationError(match.detail);
+    const p = problem("not_found", `no route for ${method} ${req.path}`, requestId);
+    return { ok: false, answer: { status: p.status, body: JSON.stringify(p) } };
+  }
+  const allowed = ROUTE_METHODS[match.route.name];
+  if (!allowed.includes(method)) {
+    const p = problem("method_not_allowed", `${method} is not allowed on ${req.path}; allowed: ${allowed.join(", ")}`, requestId);
+    return { ok: false, answer: { status: p.status, body: JSON.stringify(p), headers: { allow: allowed.join(", ") } } };
+  }
+  return { ok: true, route: match.route };
+}
+
+/** Admin and replication calls may carry an import page or a push; everything else the contract's body limit. */
+function checkBodySize(req: CellRequest, scope: KeyScope): void {
+  const limit = scope === "edge" ? MAX_BODY_BYTES : ADMIN_BODY_LIMIT;
+  if (req.body.byteLength > limit) throw new PayloadTooLargeError(`request body is ${req.body.byteLength} bytes; the limit is ${limit}`);
+}
+
+function problemAnswer(error: unknown, requestId: string): Answer {
+  const { problem: p, headers } = toProblemAnswer(error, requestId);
+  return { status: p.status, body: JSON.stringify(p), headers };
+}
+
+/** The answer with the headers every answer carries; a HEAD request gets them without the body. */
+function respond(config: CellConfig, answer: Answer, requestId: string, method: string): CellResponse {
+  return {
     status: answer.status,
     body: method === "HEAD" ? "" : answer.body,
     headers: {
@@ -114,48 +194,5 @@ export function createCellHandler(deps: CellDeps): CellHandler {
       [Headers.processedByCloud]: config.cloud,
       ...answer.headers,
     },
-  });
-  const problemAnswer = (error: unknown, requestId: string): Answer => {
-    const { problem: p, headers } = toProblemAnswer(error, requestId);
-    return { status: p.status, body: JSON.stringify(p), headers };
-  };
-
-  async function dispatch(req: CellRequest, method: string, requestId: string): Promise<Answer> {
-    const match = matchCellRoute(req.path);
-    if (!match.ok) {
-      if (match.reason === "invalid_id") throw new ValidationError(match.detail);
-      const p = problem("not_found", `no route for ${method} ${req.path}`, requestId);
-      return { status: p.status, body: JSON.stringify(p) };
-    }
-    const { route } = match;
-    const allowed = ROUTE_METHODS[route.name];
-    if (!allowed.includes(method)) {
-      const p = problem("method_not_allowed", `${method} is not allowed on ${req.path}; allowed: ${allowed.join(", ")}`, requestId);
-      return { status: p.status, body: JSON.stringify(p), headers: { allow: allowed.join(", ") } };
-    }
-    if (route.name === "health") return { status: 200, body: JSON.stringify({ status: "ok", cell_id: config.cellId, cloud: config.cloud }) };
-
-    const scope: KeyScope = isAdminRoute(route) ? "admin" : route.name === "replicationChanges" ? "replication" : "edge";
-    const limit = scope === "edge" ? MAX_BODY_BYTES : ADMIN_BODY_LIMIT;
-    if (req.body.byteLength > limit) throw new PayloadTooLargeError(`request body is ${req.body.byteLength} bytes; the limit is ${limit}`);
-    if (route.name === "replicationChanges") {
-      await verifyRequest(req, route.tenantId, scope, await replicationVerifier(route.tenantId));
-      return handleReplication(route.tenantId, req);
-    }
-    const { tenantId } = await verifyRequest(req, routeTenant(route, req), scope, verifier);
-    return isAdminRoute(route) ? handleAdmin(route, req, method) : handleData(route, req, method, tenantId, requestId);
-  }
-
-  return async function handle(req: CellRequest): Promise<CellResponse> {
-    const supplied = req.headers[Headers.requestId];
-    const requestId = supplied && REQUEST_ID_PATTERN.test(supplied) ? supplied : crypto.randomUUID();
-    const method = req.method.toUpperCase();
-    try {
-      return respond(await dispatch(req, method, requestId), requestId, method);
-    } catch (error) {
-      const answer = problemAnswer(error, requestId);
-      if (answer.status >= 500) logger.log({ level: answer.status === 503 ? "warn" : "error", msg: "request failed", requestId, method, path: req.path, status: answer.status, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
-      return respond(answer, requestId, method);
-    }
   };
 }

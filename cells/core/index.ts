@@ -7,6 +7,7 @@ export * from "./handler";
 export * from "./json-body";
 export * from "./key-sources";
 export * from "./keyed-write";
+export * from "./lazy-handler";
 export * from "./lake";
 export * from "./ownership-rules";
 export * from "./ports";

@@ -1,4 +1,4 @@
-import { Headers, ownershipView, problem, type Problem } from "../../contract";
+import { Headers, PROBLEM_CONTENT_TYPE, ownershipView, problem, type Cloud, type Problem } from "../../contract";
 import {
   AuthError,
   EpochConflictError,
@@ -12,6 +12,7 @@ import {
   ValidationError,
   VersionConflictError,
 } from "./errors";
+import type { CellResponse } from "./request";
 
 /** `Retry-After` seconds of the cell's 503 answers. */
 export const CELL_RETRY_AFTER_SECONDS = {
@@ -62,7 +63,23 @@ export function toProblemAnswer(error: unknown, requestId: string): ProblemAnswe
   if (error instanceof StoreUnavailableError) {
     return { problem: problem("store_unavailable", "the cell's store did not answer; retry shortly", requestId), headers: retryAfter(CELL_RETRY_AFTER_SECONDS.storeUnavailable) };
   }
-  return plain(problem("internal", "the cell could not process the request; see its logs for this requestId", requestId));
+  return plain(internalProblem(requestId));
+}
+
+const internalProblem = (requestId: string): Problem => problem("internal", "the cell could not process the request; see its logs for this requestId", requestId);
+
+/**
+ * The 500 answer for a failure outside the core's handler (the cell could not be composed, or an
+ * adapter's translation threw), the same on both clouds: it names the request id and the cloud, and
+ * says nothing about the cause.
+ */
+export function internalProblemResponse(requestId: string, cloud: Cloud): CellResponse {
+  const body = internalProblem(requestId);
+  return {
+    status: body.status,
+    headers: { [Headers.contentType]: PROBLEM_CONTENT_TYPE, [Headers.requestId]: requestId, [Headers.processedByCloud]: cloud },
+    body: JSON.stringify(body),
+  };
 }
 
 /** The problem alone (no headers), for callers that only need the body. */

@@ -47,3 +47,26 @@ export function changeKindOf(previous: RecordItem | undefined, next: RecordItem)
   if (isTombstone(next)) return "deleted";
   return liveRecord(previous) === undefined ? "created" : "replaced";
 }
+
+/**
+ * Splits imported items into the store's atomic batches (a DynamoDB transaction, a Cosmos DB
+ * transactional batch): at most `maxOperations - 1` items each, one slot kept for the ownership check,
+ * and under `maxBytes` by a cautious estimate of each item's size.
+ */
+export function importBatches(items: readonly RecordItem[], limits: { readonly maxOperations: number; readonly maxBytes: number }): RecordItem[][] {
+  const out: RecordItem[][] = [];
+  let current: RecordItem[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = JSON.stringify(item).length + 200;
+    if (current.length > 0 && (current.length >= limits.maxOperations - 1 || bytes + size > limits.maxBytes)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}

@@ -52,3 +52,16 @@ export class SettingsReader {
     return this.matching(name, KEY_ID_PATTERN);
   }
 }
+
+/**
+ * Settings that cannot run a cell or its lake consumer. `problems` lists every problem found, each
+ * naming its setting (never a secret's value); the message joins them after `what`.
+ */
+export class ConfigError extends Error {
+  constructor(
+    what: string,
+    readonly problems: readonly string[],
+  ) {
+    super(`${what}: ${problems.join("; ")}`);
+  }
+}

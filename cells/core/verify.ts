@@ -23,8 +23,6 @@ export interface VerifierDeps {
   readonly keys: KeySource;
   readonly nonces: NonceStore;
   readonly clock: Clock;
-  /** Allowed clock difference either way, seconds. */
-  readonly windowSeconds?: number;
 }
 
 export interface VerifiedRequest {
@@ -78,7 +76,7 @@ export async function verifyRequest(req: CellRequest, routeTenantId: string | un
   if (!valid) throw new AuthError("unauthenticated", "signature does not match the request");
 
   if (cellId !== deps.cellId) throw new AuthError("misdirected_request", `request was signed for cell '${cellId}', this is cell '${deps.cellId}'`);
-  const window = deps.windowSeconds ?? SIGNATURE_WINDOW_SECONDS;
+  const window = SIGNATURE_WINDOW_SECONDS;
   const nowSec = Math.floor(deps.clock.now() / 1000);
   if (Math.abs(nowSec - timestamp) > window) {
     throw new AuthError("stale_request", `timestamp ${timestamp} is more than ${window}s from the cell's clock`);

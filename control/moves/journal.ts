@@ -18,7 +18,7 @@ export interface MoveJournal {
   readonly target: string;
   /** The epoch the tenant had on the source when the move began. */
   readonly fromEpoch: number;
-  /** The epoch the target takes it at (fromEpoch + 1). */
+  /** The epoch the target takes it at: above every epoch any cell held for the tenant when the move was planned (usually fromEpoch + 1). */
   readonly toEpoch: number;
   phase: MovePhase;
   readonly startedAt: string;

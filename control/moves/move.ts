@@ -206,6 +206,9 @@ export class Mover {
       target = choice.cellId;
     }
     const startedAt = iso(this.now());
+    // Above every epoch any cell holds for the tenant: an aborted move leaves its target (and a fenced
+    // source) past the owner's epoch, and epochs only grow.
+    const toEpoch = Math.max(...holders.map((h) => h.ownership.epoch)) + 1;
     return {
       v: 1,
       moveId: `move-${crypto.randomUUID()}`,
@@ -213,7 +216,7 @@ export class Mover {
       source: source.cellId,
       target,
       fromEpoch: source.ownership.epoch,
-      toEpoch: source.ownership.epoch + 1,
+      toEpoch,
       phase: "planned",
       startedAt,
       updatedAt: startedAt,

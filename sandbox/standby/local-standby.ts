@@ -30,7 +30,7 @@ export interface LocalStandbyTiming extends ReplicationTiming {
 }
 
 /** Store budget of the sandbox's cells when none is given: the cells' own default. */
-const DEFAULT_STORE_TIMEOUT_MS = 2_500;
+export const DEFAULT_STORE_TIMEOUT_MS = 2_500;
 
 /**
  * The sandbox's replication timing for cells whose store calls take at most `storeTimeoutMs` per
@@ -107,7 +107,7 @@ function consumerFor(cell: LocalCell, logger: Logger, options: LocalStandbyOptio
     sweeps: loop("sweep", async () => (await consumer.onSweep(), "idle"), options.timing.sweepMs),
     sweep: () => consumer.onSweep(),
     pause: () => undefined,
-    close: () => consumer.dispose(),
+    close: () => consumer.close(),
   };
 }
 
