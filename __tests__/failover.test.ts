@@ -117,8 +117,15 @@ describe.each([
       writerLoop(client, "fresh", bystander, "b1", until, calls, bystanderAcked),
       readerLoop(client, "stale", bystander, until, calls, bystanderAcked),
     ];
-    // Load until the primary has acknowledged a good number of writes (and replicated most of them).
-    for (let i = 0; i < 200 && log.filter((w) => w.cell === from).length < 15; i++) await sleep(100);
+    // Load until the primary has acknowledged a good number of writes and a fresh sweep has confirmed a
+    // replication point past some of them (on a busy machine a sweep can come late; the outage then
+    // waits for the next one, so both sides of the point are tested).
+    const confirmedPastWrites = async () => {
+      const through = (await admin(to).ownership(tenant).catch(() => undefined))?.details?.replica?.appliedThrough;
+      const point = through === undefined ? NaN : Date.parse(through);
+      return Date.now() - point < 1_500 && log.some((w) => w.cell === from && w.at <= point);
+    };
+    for (let i = 0; i < 300 && (log.filter((w) => w.cell === from).length < 15 || !(await confirmedPastWrites())); i++) await sleep(100);
     const outageAt = Date.now();
     const leaseRefusals = calls.filter((c) => c.tenantId === tenant && c.problem === "tenant_unavailable").length;
     if (viaCellctl) expect((await cellctl("sandbox", "stop-cell", from, "--store")).code).toBe(0);
