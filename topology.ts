@@ -33,8 +33,9 @@ export interface Topology {
 export const TOPOLOGY: Topology = {
   cells: [
     // `lake: {}`: every committed change also lands in the cell's own reporting lake (npm run report).
-    { cloud: "aws", cellId: "alpha", region: "us-east-1", wave: 0, lake: {} },
-    { cloud: "azure", cellId: "beta", location: "eastus", wave: 1, lake: {} },
+    // `standby: {}`: the cell can keep standbys of its tenants on other cells (cellctl standby / failover).
+    { cloud: "aws", cellId: "alpha", region: "us-east-1", wave: 0, lake: {}, standby: {} },
+    { cloud: "azure", cellId: "beta", location: "eastus", wave: 1, lake: {}, standby: {} },
   ],
   tenants: [
     { tenantId: "T-100", cellId: "alpha" },

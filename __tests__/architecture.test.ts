@@ -43,7 +43,8 @@ const rules: Array<{ folder: string; allowed: RegExp[] }> = [
   { folder: "cells/azure", allowed: [/^contract(\/|$)/, /^cells\/(core|azure)(\/|$)/, /^@azure\//, /^node:/] },
   { folder: "router", allowed: [/^contract(\/|$)/, /^router\//, /^@cloudflare\/workers-types/, /^bundle-spec$/, /^jose$/] },
   // Constructs read the cells' deployment interfaces (setting names, entries, schemas: constants only), the lake's key
-  // layout, and the router's binding names, settings parser and bundle spec, so a construct and its runtime never disagree.
+  // layout, the replication consumer's timing setting names, and the router's binding names, settings parser and bundle
+  // spec, so a construct and its runtime never disagree.
   {
     folder: "constructs",
     allowed: [
@@ -51,7 +52,7 @@ const rules: Array<{ folder: string; allowed: RegExp[] }> = [
       /^constructs\//,
       /^bundle-spec$/,
       /^cells\/(aws|azure)\/config$/,
-      /^cells\/core\/lake$/,
+      /^cells\/core\/(lake|replication-settings)$/,
       /^router\/(bindings|bundle-spec|setting-definitions|settings|snapshot)$/,
       /^cdktf(\/lib\/|$)/,
       /^constructs$/,

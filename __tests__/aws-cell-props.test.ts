@@ -64,7 +64,7 @@ describe("AwsCell props validation", () => {
   });
 
   test("fails on an unknown prop with no close match, listing the known ones", () => {
-    expect(validate({ colour: "blue" } as never)).toThrow(/colour: unknown field; AwsCell fields are cellId, region, allowUnlistedRegion, lambdaRuntime, .*tableDeletionProtection, lake$/m);
+    expect(validate({ colour: "blue" } as never)).toThrow(/colour: unknown field; AwsCell fields are cellId, region, allowUnlistedRegion, lambdaRuntime, .*tableDeletionProtection, lake, standby$/m);
   });
 
   test("the escape hatch accepts a well-formed region newer than the list", () => {

@@ -180,6 +180,7 @@ describe("resolveAzureCellProps", () => {
       signingKeyVersion: 7,
       adminKeyVersion: 3,
       lake: { retentionDays: 90, coolAfterDays: 0 },
+      standby: { leaseSeconds: 300, sweepSeconds: 120 },
     };
     expect(resolveAzureCellProps(explicit)).toEqual(explicit);
   });

@@ -26,6 +26,6 @@ describe("npm run bench writes its results where they do not dirty the work tree
   });
 
   test("an unknown argument is refused with the usage", () => {
-    expect(() => parseArgs(["--updte"])).toThrow(/unknown argument '--updte'; usage: npm run bench -- \[--quick\] \[--only=synth,imports,router,bundles,lake,moves\] \[--update\]/);
+    expect(() => parseArgs(["--updte"])).toThrow(/unknown argument '--updte'; usage: npm run bench -- \[--quick\] \[--only=synth,imports,router,bundles,lake,moves,standby\] \[--update\]/);
   });
 });

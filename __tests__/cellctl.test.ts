@@ -12,6 +12,7 @@ import { initCommand } from "../control/commands/place";
 import { ControlPlane } from "../control/control-plane";
 import { chooseCell, type CellLoad } from "../control/placement";
 import { startSandbox, type Sandbox } from "../sandbox/sandbox";
+import { runIn } from "./support/cellctl-runner";
 
 /** `cellctl` against the running sandbox, as an operator would use it: real cells, real router, real registry endpoint. */
 
@@ -30,19 +31,7 @@ afterAll(async () => {
 });
 
 /** Runs one command in-process and captures what it printed. */
-async function cellctl(...argv: string[]): Promise<{ code: number; out: string; err: string; json: any }> {
-  let out = "";
-  let err = "";
-  const io = (json: boolean): Io => ({ out: (t) => void (out += `${t}\n`), err: (t) => void (err += `${t}\n`), interactive: false, json });
-  const code = await runCellctl(argv, { env: {}, cwd, io });
-  let json: unknown;
-  try {
-    json = JSON.parse(out);
-  } catch {
-    json = undefined;
-  }
-  return { code, out, err, json };
-}
+const cellctl = (...argv: string[]) => runIn(cwd, argv);
 
 /** A client write through the router, with a token the sandbox's issuer minted for the tenant. */
 const write = async (tenantId: string, recordId: string) =>

@@ -59,7 +59,7 @@ describe("ownership answers", () => {
     ["a negative epoch", { ...view, epoch: -1 }, /^ownership epoch must be a non-negative integer, got -1$/],
     ["a fractional epoch", { ...view, epoch: 0.5 }, /epoch must be a non-negative integer/],
     ["an epoch in a string", { ...view, epoch: "3" }, /epoch must be a non-negative integer/],
-    ["an unknown state", { ...view, state: "gone" }, /^ownership state must be one of active, importing, fenced, moved, got "gone"$/],
+    ["an unknown state", { ...view, state: "gone" }, /^ownership state must be one of active, importing, fenced, moved, standby, got "gone"$/],
     ["moved_to that is a string", { ...view, moved_to: "beta" }, /^ownership moved_to must be \{cell_id, epoch\}, got "beta"$/],
     ["moved_to with a bad cell", { ...view, moved_to: { cell_id: "Beta", epoch: 3 } }, /moved_to must be/],
     ["moved_to with a bad epoch", { ...view, moved_to: { cell_id: "beta", epoch: -3 } }, /moved_to must be/],

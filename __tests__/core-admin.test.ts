@@ -39,7 +39,7 @@ describe("ownership changes", () => {
     ["an epoch in a string", { epoch: "1", state: "active", expected: null }, 400, /^epoch must be a non-negative integer, got "1"$/],
     ["a negative epoch", { epoch: -1, state: "active", expected: null }, 400, /^epoch must be a non-negative integer/],
     ["epoch 0 (well formed, but no epoch to hold)", { epoch: 0, state: "active", expected: null }, 409, /^epoch must be an integer of at least 1, got 0$/],
-    ["an unknown state", { epoch: 1, state: "sleeping", expected: null }, 400, /^state must be one of active, importing, fenced, moved, got "sleeping"$/],
+    ["an unknown state", { epoch: 1, state: "sleeping", expected: null }, 400, /^state must be one of active, importing, fenced, moved, standby, got "sleeping"$/],
     ["moved_to that is a cell name", { epoch: 1, state: "moved", moved_to: "beta", expected: null }, 400, /^moved_to must be \{cell_id, epoch\}, got "beta"$/],
     ["moved_to with a bad cell", { epoch: 1, state: "moved", moved_to: { cell_id: "Beta", epoch: 1 }, expected: null }, 400, /^moved_to must be/],
     ["moved_to with a bad epoch", { epoch: 1, state: "moved", moved_to: { cell_id: "beta", epoch: -1 }, expected: null }, 400, /^moved_to must be/],

@@ -5,9 +5,10 @@ import { AdminClient } from "../control/admin-client";
 import { ControlPlane } from "../control/control-plane";
 import { JournalStore } from "../control/moves/journal";
 import { Mover } from "../control/moves/move";
-import { startLocalRouter, type LocalRouter } from "../sandbox/router";
+import type { LocalRouter } from "../sandbox/router";
 import { startSandbox, type Sandbox } from "../sandbox/sandbox";
 import type { Topology } from "../topology";
+import { startStaleRouter } from "./support/stale-router";
 import { readerLoop, writerLoop, type Acked, type LoadCall, type LoadClient } from "./support/move-load";
 
 /**
@@ -37,15 +38,7 @@ let client: LoadClient;
 
 beforeAll(async () => {
   sandbox = await startSandbox({ topology: TOPOLOGY, routerPort: 0, dynamodbEndpoint: process.env.DYNAMODB_LOCAL_ENDPOINT, registryCacheTtlMs: 500 });
-  const cells = Object.values(sandbox.cells);
-  stale = await startLocalRouter({
-    port: 0,
-    cells: cells.map((c) => ({ cellId: c.cellId, cloud: c.cloud, region: "local", url: c.url })),
-    tenants: TOPOLOGY.tenants,
-    keys: Object.fromEntries(cells.map((c) => [c.cellId, c.key])),
-    registryCacheTtlMs: 300_000,
-    auth: sandbox.auth,
-  });
+  stale = await startStaleRouter(sandbox, TOPOLOGY.tenants);
   journalRoot = mkdtempSync(path.join(tmpdir(), "moves-"));
   client = { routers: { fresh: sandbox.routerUrl, stale: stale.url }, token: (t) => sandbox.auth!.mint(t) };
 }, 60_000);

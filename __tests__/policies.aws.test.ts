@@ -52,6 +52,7 @@ const bucketFixtures = (without: string, replace?: Resources): { pass: Fixture; 
   fail: { subject: { bucket: "cells-alpha-lake" }, others: replace ? bucketCompanions(replace) : bucketCompanions({}, without) },
 });
 const STREAM = "${aws_dynamodb_table.records.stream_arn}";
+const OWNERSHIP_ONLY = { "ForAllValues:StringEquals": { "dynamodb:Attributes": ["pk", "sk", "state", "leaseUntil"] } };
 const mapping = (overrides: Record<string, unknown> = {}) => ({
   event_source_arn: STREAM,
   bisect_batch_on_function_error: true,
@@ -123,6 +124,10 @@ const FIXTURES: Record<string, { pass: Fixture; fail: Fixture }> = {
   "AWS-S3-6": bucketFixtures("aws_s3_bucket_ownership_controls"),
   "AWS-SQS-1": { pass: { subject: { name: "q", sqs_managed_sse_enabled: true } }, fail: { subject: { name: "q", sqs_managed_sse_enabled: false } } },
   "AWS-ESM-1": { pass: { subject: mapping() }, fail: { subject: mapping({ bisect_batch_on_function_error: undefined, maximum_retry_attempts: -1, destination_config: undefined }) } },
+  "AWS-IAM-7": {
+    pass: { subject: { role: "consumer", policy: policy({ Effect: "Allow", Action: ["dynamodb:GetRecords"], Resource: STREAM }, { Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: TABLE, Condition: OWNERSHIP_ONLY }) } },
+    fail: { subject: { role: "consumer", policy: policy({ Effect: "Allow", Action: ["dynamodb:GetRecords"], Resource: STREAM }, { Effect: "Allow", Action: ["dynamodb:PutItem"], Resource: TABLE }) } },
+  },
 };
 
 /** A stack holding the fixture; AWS-LMB-1's passing case holds a function instead of a function URL. */
@@ -209,6 +214,17 @@ describe("AWS policy rules, edge cases", () => {
     expect(check("AWS-LMB-5", {})).toMatch(/log_format must be 'JSON'/);
     expect(check("AWS-LMB-5", { logging_config: [{ log_format: "JSON", system_log_level: "DEBUG" }] })).toBeUndefined();
     expect(check("AWS-LMB-5", { logging_config: { log_format: "JSON", system_log_level: "ERROR" } })).toMatch(/drops the START\/REPORT lines/);
+  });
+
+  test("AWS-IAM-7 looks at every policy of a stream-reading role, never lets it delete or batch-write, and leaves other roles alone", () => {
+    const reads = { aws_iam_role_policy: { stream: { role: "consumer", policy: policy({ Effect: "Allow", Action: ["dynamodb:GetShardIterator"], Resource: STREAM }) } } };
+    const writes = (role: string, action: string, condition?: object) => ({ role, policy: policy({ Effect: "Allow", Action: [action], Resource: TABLE, ...(condition ? { Condition: condition } : {}) }) });
+    const run = (subject: Record<string, unknown>) => ruleById("AWS-IAM-7").check(subject, { resources: { aws_iam_role_policy: { ...reads.aws_iam_role_policy, subject } }, name: "subject" });
+    expect(run(writes("consumer", "dynamodb:UpdateItem"))).toMatch(/grants dynamodb:UpdateItem to a role that reads a DynamoDB stream without a ForAllValues:StringEquals condition/);
+    expect(run(writes("consumer", "dynamodb:DeleteItem", OWNERSHIP_ONLY))).toMatch(/grants dynamodb:DeleteItem to a role that reads a DynamoDB stream/);
+    expect(run(writes("consumer", "dynamodb:TransactWriteItems", OWNERSHIP_ONLY))).toMatch(/TransactWriteItems/);
+    expect(run(writes("consumer", "dynamodb:PutItem", OWNERSHIP_ONLY))).toBeUndefined();
+    expect(run(writes("api", "dynamodb:TransactWriteItems"))).toBeUndefined(); // the cell's own role reads no stream
   });
 
   test("AWS-IAM-2 leaves a statement of stream reads to AWS-IAM-5, and still flags table actions on the stream", () => {

@@ -24,6 +24,7 @@ import { storageNoPublicBlobs } from "../policies/rules/azure/storage-no-public-
 import { storageSharedKeyDisabled } from "../policies/rules/azure/storage-shared-key-disabled";
 import { storageLakeLifecycle } from "../policies/rules/azure/storage-lake-lifecycle";
 import { blobContributorContainerScope } from "../policies/rules/azure/blob-contributor-container-scope";
+import { functionAppFeedTriggers } from "../policies/rules/azure/function-app-feed-triggers";
 import { functionAppIdentityConnections } from "../policies/rules/azure/function-app-identity-connections";
 import { AzureCellStack } from "../stacks/azure-cell-stack";
 
@@ -368,6 +369,22 @@ describe("AZ-RBAC-2 blob writers are granted one container", () => {
 
   test("leaves other roles alone (the app's host storage needs 'Storage Blob Data Owner' on its account)", () => {
     expect(violations(blobContributorContainerScope, type, { ...writer, role_definition_name: "Storage Blob Data Owner", scope: "${azurerm_storage_account.s.id}" })).toEqual([]);
+  });
+});
+
+describe("AZ-FN-10 change-feed triggers connect by identity", () => {
+  const type = "azurerm_function_app_flex_consumption";
+  const withSettings = (extra: Record<string, string>) => ({ ...goodApp(type), app_settings: { ...(goodApp(type).app_settings as object), ...extra } });
+
+  test("passes the lake's and the standby's triggers with their identity connections", () => {
+    const settings = { LAKE_LEASE_CONTAINER: "leases", LAKE_COSMOS__accountEndpoint: "${azurerm_cosmosdb_account.c.endpoint}", STANDBY_LEASE_CONTAINER: "standby-leases", STANDBY_COSMOS__accountEndpoint: "${azurerm_cosmosdb_account.c.endpoint}" };
+    expect(violations(functionAppFeedTriggers, type, withSettings(settings))).toEqual([]);
+  });
+
+  test("fails a trigger with a lease container and no identity connection", () => {
+    expect(violations(functionAppFeedTriggers, type, withSettings({ STANDBY_LEASE_CONTAINER: "standby-leases", STANDBY_COSMOS: "AccountEndpoint=https://c;AccountKey=k" }))).toEqual([
+      "change-feed triggers STANDBY have a lease container but no identity connection (STANDBY_COSMOS__accountEndpoint)",
+    ]);
   });
 });
 

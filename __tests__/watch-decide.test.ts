@@ -83,7 +83,7 @@ class World {
         this.cells[a.cellId]!.status = "active";
         return applyOutcome(this.state, a, { ok: true }, this.now);
       case "failover":
-        return applyOutcome(this.state, a, { ok: false, unsupported: true, error: "no standby support in this build" }, this.now);
+        return applyOutcome(this.state, a, { ok: false, unsupported: true, error: "alpha: none of these tenants has a standby" }, this.now);
       case "request-approval":
         return applyOutcome(this.state, a, { ok: true }, this.now);
       case "move":
@@ -420,7 +420,7 @@ describe("approval above the blast radius", () => {
 });
 
 describe("failover", () => {
-  test("a down cell's tenants are failed over; in this build that answers 'no standby support' and the loop does nothing else instead", () => {
+  test("a down cell's tenants are failed over; when none has a standby the action says so and the loop does nothing else instead", () => {
     const w = twoCells();
     const policy = policyOf({ onDegraded: "drain", onDown: "failover" });
     w.cells.alpha!.health = "unreachable";
@@ -428,7 +428,7 @@ describe("failover", () => {
     expect(w.taken("failover")).toEqual([expect.objectContaining({ cellId: "alpha", tenants: ["T-100"] })]); // from the registry: the cell does not answer
     expect(w.taken("move")).toEqual([]);
     expect(w.done.map((a) => a.kind)).toEqual(["drain", "failover"]);
-    expect(w.log.at(-1)!.held).toEqual([expect.objectContaining({ kind: "failover", why: "failover is not available in this build (no standby support); nothing else is done instead" })]);
+    expect(w.log.at(-1)!.held).toEqual([expect.objectContaining({ kind: "failover", why: "none of these tenants has a standby to fail over to ('cellctl standby <tenant> --cell <cell>'); nothing else is done instead" })]);
   });
 });
 

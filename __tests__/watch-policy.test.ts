@@ -10,9 +10,6 @@ import { CloudflareRegistry } from "../control/registry/cloudflare-registry";
 import { SandboxRegistry } from "../control/registry/sandbox-registry";
 import { analyticsEngineEdgeSource, edgeSourceOf } from "../control/watch/edge-source";
 import { BUILT_IN_POLICIES, loadPolicy, parsePolicy, PolicyError } from "../control/watch/policy";
-import type { ControlPlane } from "../control/control-plane";
-import { JournalStore } from "../control/moves/journal";
-import { cellctlActions, failoverToStandbys, NO_STANDBY_SUPPORT } from "../control/watch/actions";
 import { emptyState } from "../control/watch/decide";
 import { WatchStateFile, systemOf } from "../control/watch/state";
 import { approvedPlans, approvePlan, readKillSwitch, requestApproval, setKillSwitch } from "../control/watch/switches";
@@ -169,14 +166,6 @@ describe("the loop's state file", () => {
     const deployed = (ns: string): Connection => ({ v: 1, kind: "cloud", router: { url: "https://edge.example" }, registry: { kind: "cloudflare", accountId: "acc", namespaceId: ns }, cells: {} });
     expect(systemOf(deployed("ns-1"))).toBe(systemOf(deployed("ns-1")));
     expect(systemOf(deployed("ns-1"))).not.toBe(systemOf(deployed("ns-2")));
-  });
-});
-
-describe("the failover hook", () => {
-  test("the loop's failover goes through failoverToStandbys, which in this build answers that there is no standby support", async () => {
-    const unsupported = { ok: false, unsupported: true, error: NO_STANDBY_SUPPORT };
-    expect(await failoverToStandbys({} as ControlPlane, "alpha", ["T-100"])).toEqual(unsupported);
-    expect(await cellctlActions({} as ControlPlane, new JournalStore(mkdtempSync(path.join(cwd, "journals-")))).failover("alpha", ["T-100"])).toEqual(unsupported);
   });
 });
 

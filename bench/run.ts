@@ -3,7 +3,7 @@
  *
  *     npm run bench                          # every section
  *     npm run bench -- --quick               # fewer repeats and requests (about 1.5 minutes)
- *     npm run bench -- --only=synth,imports  # some sections: synth, imports, router, bundles, lake
+ *     npm run bench -- --only=synth,imports  # some sections: synth, imports, router, bundles, lake, moves, standby
  *
  * Sections:
  * 1. synth    - synth time and peak RSS for the real app and 2/10/50/100-cell topologies, each in a
@@ -17,7 +17,10 @@
  *               load, per cloud, on the sandbox's lake pumps, and the report's time over 100,000
  *               synthetic events (bench/lake.ts);
  * 6. moves    - live tenant moves each direction at 1,000 and 10,000 records: copy rate, catch-up,
- *               write pause as the controller and a writing client saw it (bench/moves.ts).
+ *               write pause as the controller and a writing client saw it (bench/moves.ts);
+ * 7. standby  - replication lag p50/p99 each way under a steady write load (both directions at once),
+ *               and the time from `cellctl failover` to the first write the new owner accepts, on the
+ *               sandbox's replication consumers (bench/standby.ts).
  *
  * Tables go to stdout, progress to stderr, and everything (with node version, CPU, date, commit) to
  * bench/results/local/latest.json (git-ignored). `-- --update` writes the committed
@@ -33,10 +36,11 @@ import { formatImportsSection, runImportsSection } from "./imports";
 import { formatLakeSection, runLakeSection } from "./lake";
 import { formatMovesSection, runMovesSection } from "./moves";
 import { formatRouterSection, runRouterSection } from "./router-overhead";
+import { formatStandbySection, runStandbySection } from "./standby";
 import { formatSynthSection, runSynthSection } from "./synth";
 import { printSection, round } from "./table";
 
-const SECTIONS = ["synth", "imports", "router", "bundles", "lake", "moves"] as const;
+const SECTIONS = ["synth", "imports", "router", "bundles", "lake", "moves", "standby"] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** The committed results, which the README's figures come from; written only with `--update`. */
@@ -86,6 +90,7 @@ function settings(quick: boolean) {
       : { requests: 1000, warmup: 200, concurrency: 16, throughputRequests: 2000, blockSize: 50 },
     lake: { seconds: quick ? 10 : 30, ratePerTenant: 20, reportEvents: 100_000, reportRepeats: quick ? 1 : 3 },
     moves: { sizes: quick ? [1_000] : [1_000, 10_000] },
+    standby: { seconds: quick ? 10 : 30, ratePerTenant: 5 },
   };
 }
 
@@ -157,6 +162,12 @@ async function main(): Promise<void> {
     results.moves = section;
     const { table, summary } = formatMovesSection(section);
     printSection("6. Live tenant moves: copy rate and write pause per direction and size, under a writing client", table, summary);
+  });
+  await run("standby", async () => {
+    const section = await runStandbySection({ ...config.standby, log });
+    results.standby = section;
+    const { table, summary } = formatStandbySection(section);
+    printSection("7. Cross-cloud standby: replication lag each way, failover to the first write on the new owner", table, summary);
   });
 
   const totalSeconds = (performance.now() - started) / 1000;

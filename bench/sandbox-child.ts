@@ -2,7 +2,7 @@
  * The local sandbox in a process of its own, for the router and lake benchmarks
  * (`bench/router-overhead.ts`, `bench/lake.ts`):
  *
- *     node --import tsx bench/sandbox-child.ts [--lake-dir=<dir>]
+ *     node --import tsx bench/sandbox-child.ts [--lake-dir=<dir>] [--standby]
  *
  * Starts `startSandbox({ routerPort: 0 })` (its router verifies client tokens from the sandbox's
  * issuer, on a socket of its own in workerd) and, in front of the same cells, a second router with
@@ -36,7 +36,9 @@ const PASS_THROUGH = `export default {
 async function main(): Promise<void> {
   // With --lake-dir the sandbox also runs its lake pumps into that folder.
   const lakeDir = process.argv.find((a) => a.startsWith("--lake-dir="))?.slice("--lake-dir=".length);
-  const sandbox = await startSandbox({ routerPort: 0, ...(lakeDir ? { lakeDir } : {}) });
+  // With --standby the sandbox also runs its standby replication consumers (bench/standby.ts).
+  const standby = process.argv.includes("--standby");
+  const sandbox = await startSandbox({ routerPort: 0, ...(lakeDir ? { lakeDir } : {}), ...(standby ? { standby: true } : {}) });
   const cells = Object.values(sandbox.cells).map(({ cellId, cloud, url, key }) => ({ cellId, cloud, url, key }));
   const same = {
     port: 0,
@@ -57,7 +59,7 @@ async function main(): Promise<void> {
   await passThrough.ready;
   const passThroughUrl = (await passThrough.unsafeGetDirectURL()).origin;
   process.stdout.write(
-    `${RESULT_MARKER}${JSON.stringify({ routerUrl: sandbox.routerUrl, openRouterUrl: open.url, devProxyRouterUrl: proxied.devProxyUrl, passThroughUrl, cells, tokens: sandbox.auth?.tokens ?? {}, lakeDir: sandbox.lake?.dir, connection: sandbox.connection, pid: process.pid })}\n`,
+    `${RESULT_MARKER}${JSON.stringify({ routerUrl: sandbox.routerUrl, openRouterUrl: open.url, devProxyRouterUrl: proxied.devProxyUrl, passThroughUrl, cells, tokens: sandbox.auth?.tokens ?? {}, lakeDir: sandbox.lake?.dir, connection: sandbox.connection, ...(standby ? { standbyTiming: sandbox.standby?.timing } : {}), pid: process.pid })}\n`,
   );
   process.stdin.resume();
   await new Promise<void>((resolve) => process.stdin.once("end", resolve).once("close", resolve));

@@ -18,6 +18,7 @@ import { Construct } from "constructs";
 import { AWS_CELL_ENV, AWS_LAMBDA_ENTRY, TABLE_SCHEMA, awsCellTableName } from "../cells/aws/config";
 import type { Cloud } from "../contract";
 import { AwsLake, resolveAwsLakeProps, type AwsCellLakeProps, type ResolvedAwsLakeProps } from "./aws-lake";
+import { AwsStandby, resolveAwsStandbyProps, type AwsCellStandbyProps, type ResolvedAwsStandbyProps } from "./aws-standby";
 import { bundle, packageOf, type Bundle, type BundleSpec } from "./bundling";
 import type { ICell } from "./cell";
 import { AWS_CELL_PROPS, type AwsCellArchitecture, type AwsCellLambdaRuntime } from "./props/aws-cell-props";
@@ -139,11 +140,18 @@ export interface AwsCellProps {
    * @default - no lake
    */
   readonly lake?: AwsCellLakeProps;
+  /**
+   * Standby replication: a consumer of the table's stream (and a sweep once a minute) that keeps each
+   * tenant's standby cell, set up with `cellctl standby`, up to date (see `AwsStandby`). `{}` turns it
+   * on with its defaults; a cell without it cannot be the primary of a tenant with a standby.
+   * @default - no standby replication
+   */
+  readonly standby?: AwsCellStandbyProps;
 }
 
 /** `AwsCellProps` with every default filled in. */
-export type ResolvedAwsCellProps = Required<Omit<AwsCellProps, "reservedConcurrency" | "allowUnlistedRegion" | "lake">> &
-  Pick<AwsCellProps, "reservedConcurrency"> & { readonly lake?: ResolvedAwsLakeProps };
+export type ResolvedAwsCellProps = Required<Omit<AwsCellProps, "reservedConcurrency" | "allowUnlistedRegion" | "lake" | "standby">> &
+  Pick<AwsCellProps, "reservedConcurrency"> & { readonly lake?: ResolvedAwsLakeProps; readonly standby?: ResolvedAwsStandbyProps };
 
 /** The defaults `AwsCell` applies to props the caller leaves out. */
 export const AWS_CELL_DEFAULTS = {
@@ -186,6 +194,7 @@ export function resolveAwsCellProps(props: AwsCellProps): ResolvedAwsCellProps {
     adminKeyVersion: props.adminKeyVersion ?? AWS_CELL_DEFAULTS.adminKeyVersion,
     tableDeletionProtection: props.tableDeletionProtection ?? AWS_CELL_DEFAULTS.tableDeletionProtection,
     ...(props.lake === undefined ? {} : { lake: resolveAwsLakeProps(props.lake) }),
+    ...(props.standby === undefined ? {} : { standby: resolveAwsStandbyProps(props.standby) }),
   };
 }
 
@@ -289,6 +298,8 @@ export class AwsCell extends Construct implements ICell {
   readonly code: Bundle;
   /** The reporting lake (bucket, consumer, stream mapping), when `lake` is set. */
   readonly lake?: AwsLake;
+  /** The standby replication consumer (function, stream mapping, sweep schedule), when `standby` is set. */
+  readonly standby?: AwsStandby;
 
   constructor(scope: Construct, id: string, props: AwsCellProps) {
     // Validate before joining the construct tree: invalid props leave no half-built cell behind.
@@ -320,6 +331,7 @@ export class AwsCell extends Construct implements ICell {
     this.stage = api.stage;
     this.endpointUrl = this.api.apiEndpoint;
     if (p.lake) this.lake = this.createLake(p, p.lake);
+    if (p.standby) this.standby = this.createStandby(p, p.standby);
   }
 
   /** The cell's data: one table, its sparse ownership index, point-in-time recovery, the stream the lake reads. */
@@ -501,6 +513,20 @@ export class AwsCell extends Construct implements ICell {
       logRetentionDays: p.logRetentionDays,
       logging: AWS_CELL_LOGGING,
       lake,
+    });
+  }
+
+  /** Standby replication (optional): the consumer that keeps each linked tenant's standby cell up to date. */
+  private createStandby(p: ResolvedAwsCellProps, standby: ResolvedAwsStandbyProps): AwsStandby {
+    return new AwsStandby(this, "standby", {
+      cellId: p.cellId,
+      table: this.table,
+      cellTimeoutSeconds: p.timeoutSeconds,
+      lambdaRuntime: p.lambdaRuntime,
+      architecture: p.architecture,
+      logRetentionDays: p.logRetentionDays,
+      logging: AWS_CELL_LOGGING,
+      standby,
     });
   }
 }

@@ -1,12 +1,10 @@
-import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import type { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import type { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
-import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
-import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
+import type { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
+import type { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
@@ -14,13 +12,13 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
-import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
+import type { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { AWS_LAKE_DEFAULTS } from "./props/lake-props";
-import { AssetType, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { AWS_LAKE_ENV, AWS_LAKE_LAMBDA_ENTRY, LAKE_STREAM_FILTER } from "../cells/aws/config";
 import { lakeCellPrefix } from "../cells/core/lake";
-import { bundle, packageOf, type Bundle, type BundleSpec } from "./bundling";
+import type { Bundle, BundleSpec } from "./bundling";
+import { FAILURE_RETENTION_SECONDS, STREAM_READ_ACTIONS, policyDocument, streamConsumer } from "./aws-stream-consumer";
 
 /**
  * The AWS cell's reporting-lake consumer (`AwsCellProps.lake`): the table's stream, filtered to new
@@ -84,7 +82,7 @@ export { AWS_LAKE_DEFAULTS, AWS_LAKE_PROPS } from "./props/lake-props";
 /** Days an overwritten or deleted lake file stays recoverable (a noncurrent version), on both clouds. */
 export const LAKE_RECOVERY_DAYS = 30;
 /** How long the failure queue keeps a failed batch's description: SQS's maximum, 14 days. */
-export const LAKE_FAILURE_RETENTION_SECONDS = 14 * 24 * 60 * 60;
+export const LAKE_FAILURE_RETENTION_SECONDS = FAILURE_RETENTION_SECONDS;
 /** The consumer's memory and timeout: one batch is at most a few MB of JSON. */
 export const AWS_LAKE_FUNCTION = { memorySizeMiB: 256, timeoutSeconds: 60 } as const;
 
@@ -92,7 +90,7 @@ export const AWS_LAKE_FUNCTION = { memorySizeMiB: 256, timeoutSeconds: 60 } as c
  * What the consumer may do with the stream, and only on this table's stream: the reads Lambda's event
  * source mapping makes with the function's role. `ListStreams` is authorized on the table's streams.
  */
-export const AWS_LAKE_STREAM_ACTIONS = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"] as const;
+export const AWS_LAKE_STREAM_ACTIONS = STREAM_READ_ACTIONS;
 
 /** How the consumer is bundled (like the cell's function: the runtime provides the AWS SDK). */
 export const AWS_LAKE_BUNDLE: BundleSpec = {
@@ -142,8 +140,6 @@ export interface AwsLakeProps {
   readonly lake: ResolvedAwsLakeProps;
 }
 
-const policyDocument = (...statements: Array<Record<string, unknown>>): string => JSON.stringify({ Version: "2012-10-17", Statement: statements });
-const sourceCodeHashOf = (code: Pick<Bundle, "hash">): string => Buffer.from(code.hash, "hex").toString("base64");
 
 /** The lake of one AWS cell; created by `AwsCell` when `lake` is set. */
 export class AwsLake extends Construct {
@@ -207,80 +203,34 @@ export class AwsLake extends Construct {
       }),
     });
 
-    // --- failures -------------------------------------------------------------------------------
-    this.failureQueue = new SqsQueue(this, "failure-queue", {
-      name: names.failureQueue,
-      sqsManagedSseEnabled: true,
-      messageRetentionSeconds: LAKE_FAILURE_RETENTION_SECONDS,
-    });
-
-    // --- identity -------------------------------------------------------------------------------
-    const logs = new CloudwatchLogGroup(this, "function-logs", { name: names.functionLogGroup, retentionInDays: props.logRetentionDays });
-    this.role = new IamRole(this, "role", {
-      name: names.role,
-      description: `Execution role of cell ${props.cellId}'s lake consumer`,
-      assumeRolePolicy: policyDocument({ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }),
-    });
-    const streamPolicy = new IamRolePolicy(this, "stream-access", {
-      name: "stream-access",
-      role: this.role.name,
-      policy: policyDocument(
-        { Sid: "ReadTableStream", Effect: "Allow", Action: [...AWS_LAKE_STREAM_ACTIONS], Resource: props.table.streamArn },
-        { Sid: "ListTableStreams", Effect: "Allow", Action: ["dynamodb:ListStreams"], Resource: `${props.table.arn}/stream/*` },
-      ),
-    });
-    const bucketPolicy = new IamRolePolicy(this, "lake-write", {
-      name: "lake-write",
-      role: this.role.name,
-      policy: policyDocument({ Sid: "WriteLakeFiles", Effect: "Allow", Action: ["s3:PutObject"], Resource: `${this.bucket.arn}/${this.prefix}*` }),
-    });
-    const queuePolicy = new IamRolePolicy(this, "failure-queue-send", {
-      name: "failure-queue-send",
-      role: this.role.name,
-      policy: policyDocument({ Sid: "SendFailedBatches", Effect: "Allow", Action: ["sqs:SendMessage"], Resource: this.failureQueue.arn }),
-    });
-    const logsPolicy = new IamRolePolicy(this, "log-access", {
-      name: "log-access",
-      role: this.role.name,
-      policy: policyDocument({ Sid: "FunctionLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logs.arn}:*` }),
-    });
-    const tracingPolicy = new IamRolePolicyAttachment(this, "tracing-access", {
-      role: this.role.name,
-      policyArn: `arn:${partition.partition}:iam::aws:policy/AWSXRayDaemonWriteAccess`,
-    });
-
-    // --- consumer -------------------------------------------------------------------------------
-    this.code = bundle(AWS_LAKE_BUNDLE);
-    const asset = new TerraformAsset(this, "code", { path: packageOf(this.code), type: AssetType.FILE, assetHash: this.code.hash });
-    this.function = new LambdaFunction(this, "function", {
-      functionName: names.function,
-      description: `Lands cell ${props.cellId}'s change stream in its lake bucket`,
-      role: this.role.arn,
-      runtime: props.lambdaRuntime,
-      architectures: [props.architecture],
-      handler: "index.handler",
-      filename: asset.path,
-      sourceCodeHash: sourceCodeHashOf(this.code),
-      memorySize: AWS_LAKE_FUNCTION.memorySizeMiB,
-      timeout: AWS_LAKE_FUNCTION.timeoutSeconds,
-      environment: { variables: { [AWS_LAKE_ENV.cellId]: props.cellId, [AWS_LAKE_ENV.bucket]: this.bucket.bucket } },
-      tracingConfig: { mode: "Active" },
-      loggingConfig: { ...props.logging, logGroup: logs.name },
-      dependsOn: [logs, logsPolicy, bucketPolicy, tracingPolicy],
-    });
-    this.eventSourceMapping = new LambdaEventSourceMapping(this, "stream-mapping", {
-      eventSourceArn: props.table.streamArn,
-      functionName: this.function.arn,
+    // --- the consumer: its function, role, stream mapping and failure queue --------------------
+    const consumer = streamConsumer(this, {
+      names,
+      descriptions: { role: `Execution role of cell ${props.cellId}'s lake consumer`, function: `Lands cell ${props.cellId}'s change stream in its lake bucket` },
+      table: props.table,
+      partition,
+      bundle: AWS_LAKE_BUNDLE,
+      lambdaRuntime: props.lambdaRuntime,
+      architecture: props.architecture,
+      logRetentionDays: props.logRetentionDays,
+      logging: props.logging,
+      memorySizeMiB: AWS_LAKE_FUNCTION.memorySizeMiB,
+      timeoutSeconds: AWS_LAKE_FUNCTION.timeoutSeconds,
+      environment: { [AWS_LAKE_ENV.cellId]: props.cellId, [AWS_LAKE_ENV.bucket]: this.bucket.bucket },
+      policies: (role) => [
+        new IamRolePolicy(this, "lake-write", {
+          name: "lake-write",
+          role: role.name,
+          policy: policyDocument({ Sid: "WriteLakeFiles", Effect: "Allow", Action: ["s3:PutObject"], Resource: `${this.bucket.arn}/${this.prefix}*` }),
+        }),
+      ],
       // The whole 24 hours the stream keeps: a lake switched on later still gets the last day's changes.
-      startingPosition: "TRIM_HORIZON",
-      batchSize: lake.batchSize,
-      maximumBatchingWindowInSeconds: lake.batchWindowSeconds,
-      bisectBatchOnFunctionError: true,
-      maximumRetryAttempts: lake.maximumRetryAttempts,
-      filterCriteria: { filter: [{ pattern: JSON.stringify(LAKE_STREAM_FILTER) }] },
-      destinationConfig: { onFailure: { destinationArn: this.failureQueue.arn } },
-      // The mapping checks on creation that the role may read the stream and send to the queue.
-      dependsOn: [streamPolicy, queuePolicy],
+      mapping: { filter: LAKE_STREAM_FILTER, startingPosition: "TRIM_HORIZON", batchSize: lake.batchSize, batchWindowSeconds: lake.batchWindowSeconds, maximumRetryAttempts: lake.maximumRetryAttempts },
     });
+    this.role = consumer.role;
+    this.function = consumer.function;
+    this.eventSourceMapping = consumer.eventSourceMapping;
+    this.failureQueue = consumer.failureQueue;
+    this.code = consumer.code;
   }
 }

@@ -25,6 +25,7 @@ import { AZURE_CELL_ENV, AZURE_FUNCTION_ENTRY, CONTAINER_SCHEMA, FUNCTION_HOST_J
 import type { Cloud } from "../contract";
 import { AzapiResourceAction, AzapiUpdateResource } from "./azapi";
 import { AzureLake, resolveAzureLakeProps, type AzureCellLakeProps, type ResolvedAzureLakeProps } from "./azure-lake";
+import { AzureStandby, resolveAzureStandbyProps, type AzureCellStandbyProps, type ResolvedAzureStandbyProps } from "./azure-standby";
 import { entraOnlyStorageAccount } from "./azure-storage";
 import { bundle, packageOf, type Bundle, type BundleSpec } from "./bundling";
 import type { ICell } from "./cell";
@@ -216,11 +217,18 @@ export interface AzureCellProps {
    * @default - no lake
    */
   readonly lake?: AzureCellLakeProps;
+  /**
+   * Standby replication: a Cosmos DB trigger and a sweep timer in the cell's Function App that keep
+   * each tenant's standby cell, set up with `cellctl standby`, up to date (see `AzureStandby`). `{}`
+   * turns it on with its defaults; a cell without it cannot be the primary of a tenant with a standby.
+   * @default - no standby replication
+   */
+  readonly standby?: AzureCellStandbyProps;
 }
 
-/** `AzureCellProps` with every default filled in (`namePrefix`, `cosmosThroughputRu` and `lake` stay optional). */
-export type ResolvedAzureCellProps = Required<Omit<AzureCellProps, "namePrefix" | "cosmosThroughputRu" | "allowUnlistedLocation" | "lake">> &
-  Pick<AzureCellProps, "namePrefix" | "cosmosThroughputRu"> & { readonly lake?: ResolvedAzureLakeProps };
+/** `AzureCellProps` with every default filled in (`namePrefix`, `cosmosThroughputRu`, `lake` and `standby` stay optional). */
+export type ResolvedAzureCellProps = Required<Omit<AzureCellProps, "namePrefix" | "cosmosThroughputRu" | "allowUnlistedLocation" | "lake" | "standby">> &
+  Pick<AzureCellProps, "namePrefix" | "cosmosThroughputRu"> & { readonly lake?: ResolvedAzureLakeProps; readonly standby?: ResolvedAzureStandbyProps };
 
 /** The defaults `AzureCell` applies to props the caller leaves out. */
 export const AZURE_CELL_DEFAULTS = {
@@ -266,6 +274,7 @@ export function resolveAzureCellProps(props: AzureCellProps): ResolvedAzureCellP
     signingKeyVersion: props.signingKeyVersion ?? AZURE_CELL_DEFAULTS.signingKeyVersion,
     adminKeyVersion: props.adminKeyVersion ?? AZURE_CELL_DEFAULTS.adminKeyVersion,
     ...(props.lake === undefined ? {} : { lake: resolveAzureLakeProps(props.lake) }),
+    ...(props.standby === undefined ? {} : { standby: resolveAzureStandbyProps(props.standby) }),
   };
 }
 
@@ -430,6 +439,8 @@ export class AzureCell extends Construct implements ICell {
   readonly code: Bundle;
   /** The reporting lake (landing account and container, lease container, the app's write role), when `lake` is set. */
   readonly lake?: AzureLake;
+  /** The standby replication consumer's lease container and settings (its functions run in the app), when `standby` is set. */
+  readonly standby?: AzureStandby;
 
   constructor(scope: Construct, id: string, props: AzureCellProps) {
     // Validate before joining the construct tree: invalid props leave no half-built cell behind.
@@ -472,6 +483,8 @@ export class AzureCell extends Construct implements ICell {
 
     // The reporting lake (optional): its trigger runs in the app below.
     if (p.lake) this.lake = this.createLake(p, p.lake, placement, cosmos.database, telemetry.workspace);
+    // Standby replication (optional): its trigger and sweep timer run in the app below.
+    if (p.standby) this.standby = this.createStandby(p, p.standby, placement, cosmos.database);
 
     const app = this.createFunctionApp(p, placement, cosmos.database, storage.container, telemetry.insights);
     this.functionApp = app.functionApp;
@@ -630,6 +643,19 @@ export class AzureCell extends Construct implements ICell {
     });
   }
 
+  /** Standby replication (optional): the lease container and settings of the trigger and sweep timer that run in the app. */
+  private createStandby(p: ResolvedAzureCellProps, standby: ResolvedAzureStandbyProps, placement: Placement, database: CosmosdbSqlDatabase): AzureStandby {
+    return new AzureStandby(this, "standby", {
+      cellId: p.cellId,
+      resourceGroupName: placement.resourceGroupName,
+      cosmosAccountName: this.cosmosAccount.name,
+      cosmosEndpoint: this.cosmosAccount.endpoint,
+      cosmosDatabaseName: database.name,
+      leaseThroughputRu: p.cosmosCapacity === "Provisioned" ? AZURE_CELL_DEFAULTS.provisionedThroughputRu : undefined,
+      standby,
+    });
+  }
+
   /** The plan and the Function App of the chosen hosting plan, with its settings (names and URLs, never a secret). */
   private createFunctionApp(p: ResolvedAzureCellProps, placement: Placement, database: CosmosdbSqlDatabase, container: StorageContainer, insights: ApplicationInsights) {
     const flex = p.hostingPlan === "FlexConsumption";
@@ -647,6 +673,8 @@ export class AzureCell extends Construct implements ICell {
       [AZURE_CELL_ENV.adminSecretName]: this.adminSecretStore.name,
       // Setting the lake's container URL is what registers the lake trigger (function.ts).
       ...this.lake?.appSettings,
+      // Setting the standby's lease container is what registers the standby trigger and sweep (function.ts).
+      ...this.standby?.appSettings,
     };
     const siteConfig = {
       minimumTlsVersion: "1.2",

@@ -32,6 +32,14 @@ export const PATHS = {
   adminChanges: "/admin/tenants/{tenantId}/changes",
   /** Admin API (admin key only): the cell's deep health (`CellHealthReport`): a store probe and its recent requests. */
   adminHealth: "/admin/health",
+  /** On a primary: its link to a standby (PUT makes it, DELETE drops it). */
+  adminStandby: "/admin/tenants/{tenantId}/standby",
+  /** On a standby: become (or stay) the standby of a primary; marks the seed done. */
+  adminReplica: "/admin/tenants/{tenantId}/replica",
+  /** On a tenant's owner: write one record as a new version, on a condition (what `cellctl reconcile --apply` does). */
+  adminReconcile: "/admin/tenants/{tenantId}/reconcile",
+  /** On a standby: a primary's replicated changes, signed with the link's own key (not an admin key). */
+  replicationChanges: "/replication/tenants/{tenantId}/changes",
 } as const;
 
 /** The prefix every tenant data path starts with: `/api/tenants/`. */
@@ -73,7 +81,11 @@ export type CellRoute =
   | { readonly name: "record"; readonly tenantId: string; readonly recordId: string }
   | { readonly name: "adminTenants" }
   | { readonly name: "adminHealth" }
-  | { readonly name: "adminOwnership" | "adminExport" | "adminImport" | "adminDigest" | "adminPurge" | "adminChanges"; readonly tenantId: string };
+  | {
+      readonly name: "adminOwnership" | "adminExport" | "adminImport" | "adminDigest" | "adminPurge" | "adminChanges" | "adminStandby" | "adminReplica" | "adminReconcile";
+      readonly tenantId: string;
+    }
+  | { readonly name: "replicationChanges"; readonly tenantId: string };
 
 /** A path that matched a template but carries an id that breaks its pattern. */
 export type RouteMatch = { readonly ok: true; readonly route: CellRoute } | { readonly ok: false; readonly reason: "no_route" } | { readonly ok: false; readonly reason: "invalid_id"; readonly detail: string };
@@ -85,6 +97,9 @@ const ADMIN_TENANT_ROUTES = {
   digest: "adminDigest",
   purge: "adminPurge",
   changes: "adminChanges",
+  standby: "adminStandby",
+  replica: "adminReplica",
+  reconcile: "adminReconcile",
 } as const;
 
 /** Matches a raw URL path against `PATHS`. */
@@ -94,7 +109,7 @@ export function matchCellRoute(path: string): RouteMatch {
   if (path === PATHS.adminTenants) return { ok: true, route: { name: "adminTenants" } };
   if (path === PATHS.adminHealth) return { ok: true, route: { name: "adminHealth" } };
   const parts = path.split("/");
-  // ["", "api" | "admin", "tenants", tenant, ...]
+  // ["", "api" | "admin" | "replication", "tenants", tenant, ...]
   if (parts[2] !== "tenants" || parts.length < 5) return { ok: false, reason: "no_route" };
   const tenantId = decodeSegment(parts[3] ?? "");
   const badTenant = (): RouteMatch => ({ ok: false, reason: "invalid_id", detail: `tenant id in the path must match ${TENANT_ID_PATTERN}, got '${parts[3]}'` });
@@ -103,6 +118,10 @@ export function matchCellRoute(path: string): RouteMatch {
     const name = parts.length === 5 && Object.hasOwn(ADMIN_TENANT_ROUTES, parts[4]!) ? ADMIN_TENANT_ROUTES[parts[4] as keyof typeof ADMIN_TENANT_ROUTES] : undefined;
     if (name === undefined) return { ok: false, reason: "no_route" };
     return isTenantId(tenantId) ? { ok: true, route: { name, tenantId } } : badTenant();
+  }
+  if (parts[1] === "replication") {
+    if (parts.length !== 5 || parts[4] !== "changes") return { ok: false, reason: "no_route" };
+    return isTenantId(tenantId) ? { ok: true, route: { name: "replicationChanges", tenantId } } : badTenant();
   }
   if (parts[1] !== "api" || parts[4] !== "records" || parts.length > 6) return { ok: false, reason: "no_route" };
   if (!isTenantId(tenantId)) return badTenant();

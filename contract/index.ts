@@ -11,5 +11,6 @@ export * from "./limits";
 export * from "./ownership";
 export * from "./problem";
 export * from "./registry";
+export * from "./replication";
 export * from "./result";
 export * from "./signing";

@@ -15,8 +15,10 @@ import {
   type ImportResultView,
   type MovedTo,
   type Ownership,
+  type OwnershipDetails,
   type OwnershipState,
   type ProblemCode,
+  type ReplicaRequest,
   type SigningKey,
 } from "../contract";
 
@@ -26,6 +28,9 @@ export interface ItemHashView {
   readonly version: number;
   readonly hash: string;
 }
+
+/** An ownership record as an admin answer shows it: link keys stay in the cells, standby and replica progress come as `details`. */
+export type OwnershipRecord = Ownership & { readonly details?: OwnershipDetails };
 
 /** Budget of calls that scan a whole tenant on the cell (digests), ms. */
 const LONG_CALL_MS = 120_000;
@@ -92,13 +97,13 @@ export class AdminClient {
     this.fetchImpl = options.fetch ?? fetch;
   }
 
-  async tenants(): Promise<Ownership[]> {
+  async tenants(): Promise<OwnershipRecord[]> {
     const body = await this.call<{ tenants: unknown[] }>("GET", PATHS.adminTenants, CELL_WIDE);
     return body.tenants.map((t) => parsed(parseOwnershipView(t)));
   }
 
   /** The tenant's ownership on this cell, or undefined when the cell never held it. */
-  async ownership(tenantId: string): Promise<Ownership | undefined> {
+  async ownership(tenantId: string): Promise<OwnershipRecord | undefined> {
     try {
       return parsed(parseOwnershipView(await this.call("GET", pathOf(PATHS.adminOwnership, { tenantId }), tenantId)));
     } catch (error) {
@@ -107,7 +112,37 @@ export class AdminClient {
     }
   }
 
-  async setOwnership(tenantId: string, request: OwnershipRequest): Promise<Ownership> {
+  /** On the tenant's primary: links it to a standby (the link's key minted by the caller). */
+  async setStandby(tenantId: string, link: { cellId: string; url: string; keyId: string; secret: string }, expectedEpoch: number): Promise<OwnershipRecord> {
+    const body = { cell_id: link.cellId, url: link.url, key_id: link.keyId, secret: link.secret, expected: { epoch: expectedEpoch } };
+    return parsed(parseOwnershipView(await this.call("PUT", pathOf(PATHS.adminStandby, { tenantId }), tenantId, body)));
+  }
+
+  /** On the tenant's primary: drops its standby link (and with it the write lease). */
+  async dropStandby(tenantId: string): Promise<OwnershipRecord> {
+    return parsed(parseOwnershipView(await this.call("DELETE", pathOf(PATHS.adminStandby, { tenantId }), tenantId)));
+  }
+
+  /** On the standby cell: become the tenant's standby of `primary` at `epoch`; with `seededFrom`, mark the seed done. */
+  async becomeStandby(tenantId: string, request: ReplicaRequest): Promise<OwnershipRecord> {
+    const body = {
+      epoch: request.epoch,
+      primary: { cell_id: request.primary.cellId, epoch: request.primary.epoch },
+      key_id: request.keyId,
+      secret: request.secret,
+      ...(request.operation ? { operation: request.operation } : {}),
+      expected: request.expected,
+      ...(request.seededFrom ? { seeded_from: request.seededFrom } : {}),
+    };
+    return parsed(parseOwnershipView(await this.call("PUT", pathOf(PATHS.adminReplica, { tenantId }), tenantId, body)));
+  }
+
+  /** On the tenant's owner: writes one record as a new version if it is still at `expectedVersion` (0: no live record). */
+  reconcileWrite(tenantId: string, recordId: string, expectedVersion: number, change: { data: unknown } | { deleted: true }): Promise<ExportItem> {
+    return this.call("POST", pathOf(PATHS.adminReconcile, { tenantId }), tenantId, { record_id: recordId, expected_version: expectedVersion, ...change });
+  }
+
+  async setOwnership(tenantId: string, request: OwnershipRequest): Promise<OwnershipRecord> {
     const body = {
       epoch: request.epoch,
       state: request.state,

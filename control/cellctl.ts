@@ -8,6 +8,8 @@ import { initCommand, placeCommand } from "./commands/place";
 import { registryExportCommand, registryImportCommand } from "./commands/registry-backup";
 import { sandboxFaultsCommand, type FaultOptions } from "./commands/sandbox-faults";
 import { approveCommand, killSwitchCommand, plansCommand, watchCommand, type WatchOptions } from "./commands/watch";
+import { sandboxCellCommand, sandboxCellsCommand } from "./commands/sandbox";
+import { failbackCommand, failoverCommand, reconcileCommand, standbyCommand } from "./commands/standby";
 import { cellsCommand, tenantsCommand } from "./commands/status";
 import { ConnectionError, loadConnection } from "./connection";
 import { CliError, ControlPlane } from "./control-plane";
@@ -73,9 +75,10 @@ export async function runCellctl(argv: readonly string[], surroundings: CellctlE
   program.command("cells").description("the registry's cells with their health and load, as each cell reports").action(run((plane, io) => cellsCommand(plane, io)));
   program
     .command("tenants")
-    .description("every tenant: where the registry sends it and which cell owns it; mismatches are flagged")
+    .description("every tenant: where the registry sends it, which cell owns it, its standby's lag; mismatches and lagging standbys are flagged")
     .option("--cell <cell>", "only tenants on this cell")
-    .action((options: { cell?: string }) => run((plane, io) => tenantsCommand(plane, io, options))());
+    .option("--max-lag <seconds>", "flag a standby further behind than this", "30")
+    .action((options: { cell?: string; maxLag?: string }) => run((plane, io) => tenantsCommand(plane, io, options))());
   program
     .command("place <tenant>")
     .description("onboard a tenant: on --cell, or on the active cell with the lowest utilisation")
@@ -115,6 +118,46 @@ export async function runCellctl(argv: readonly string[], surroundings: CellctlE
     .description("delete a moved tenant's old copy from the cell it left")
     .requiredOption("--cell <cell>", "the cell the tenant moved away from")
     .action((tenant: string, options: { cell: string }) => run((plane, io) => purgeCommand(plane, io, tenant, options))());
+  program
+    .command("standby <tenant>")
+    .description("keep a continuously replicated copy of a tenant on another cell (seed, then every committed change); --off drops it")
+    .option("--cell <cell>", "the cell to hold the standby")
+    .option("--off", "drop the tenant's standby")
+    .option("--wait <seconds>", "how long to wait for the first confirmed replication point", "120")
+    .action((tenant: string, options: { cell?: string; off?: boolean; wait?: string }) => run((plane, io) => standbyCommand(plane, io, tenant, options))());
+  program
+    .command("failover <tenant>")
+    .description("the primary cannot be reached: promote the tenant's standby (after the primary's write lease ran out) and route to it")
+    .option("--to <cell>", "the standby to promote (default: the tenant's standby)")
+    .option("--wait <seconds>", "how long to wait for the old primary's write lease to run out", "600")
+    .action((tenant: string, options: { to?: string; wait?: string }) => run((plane, io) => failoverCommand(plane, io, tenant, options))());
+  program
+    .command("reconcile <tenant>")
+    .description("after a failover: the writes the old primary committed that never reached the new owner (fences the old primary first)")
+    .option("--apply", "write the applicable ones onto the new owner as new versions (conflicts never)")
+    .option("--id <record...>", "with --apply: only these records")
+    .action((tenant: string, options: { apply?: boolean; id?: string[] }) => run((plane, io) => reconcileCommand(plane, io, tenant, options))());
+  program
+    .command("failback <tenant>")
+    .description("return a failed-over tenant to its original cell once it is healthy (a live move), and make the other cell its standby again")
+    .option("--discard-unreconciled", "give up the old primary's changes that 'reconcile' still lists")
+    .option("--no-standby", "do not set the standby up again")
+    .option("--wait <seconds>", "how long to wait for the new standby's first confirmed point", "120")
+    .action((tenant: string, options: { discardUnreconciled?: boolean; standby?: boolean; wait?: string }) => run((plane, io) => failbackCommand(plane, io, journals, tenant, options, hooks))());
+  const sandbox = program.command("sandbox").description("the local sandbox only ('npm start'): take a cell down as an outage would, bring it back, inject store faults");
+  sandbox
+    .command("stop-cell <cell>")
+    .description("stop a cell's compute (and with --store its store): as an outage of its region")
+    .option("--store", "take its store down too")
+    .action((cell: string, options: { store?: boolean }) => run((plane, io) => sandboxCellCommand(plane, io, "stop", cell, options))());
+  sandbox
+    .command("start-cell <cell>")
+    .description("bring a stopped cell back, with its store")
+    .action((cell: string) => run((plane, io) => sandboxCellCommand(plane, io, "start", cell, {}))());
+  sandbox
+    .command("cells")
+    .description("the sandbox's cells and whether each runs")
+    .action(() => run((plane, io) => sandboxCellsCommand(plane, io))());
   program.command("deploy").description("deploy the stacks in waves (the same as 'npm run deploy'; 'cellctl deploy --help')");
   program.command("report").description("the global report over every cell's lake (the same as 'npm run report'; 'cellctl report --help')");
   const registry = program.command("registry").description("back up and restore the live registry");
@@ -151,7 +194,6 @@ export async function runCellctl(argv: readonly string[], surroundings: CellctlE
     .action((plan: string) => run((plane, io) => approveCommand(plane, io, plan, surroundings.env))());
   program.command("plans").description("the plans cellctl watch asked approval for").action(() => run((plane, io) => plansCommand(plane, io))());
 
-  const sandbox = program.command("sandbox").description("the local sandbox only ('npm start'): inject store faults into a cell");
   sandbox
     .command("fault <cell>")
     .description("put faults between a cell and its store, replacing its current ones")

@@ -14,6 +14,11 @@ export interface SandboxHandle {
   readonly cellIds: readonly string[];
   faultsOf(cellId: string): { readonly faults: Faults; readonly counts: FaultCounts };
   setStoreFaults(cellId: string, faults: Faults): Promise<void>;
+  /** Whether the cell's compute runs. */
+  running(cellId: string): boolean;
+  /** Takes the cell's compute down (and its store and replication consumer with `store`), as in a region outage. */
+  stopCell(cellId: string, options: { readonly store: boolean }): Promise<void>;
+  startCell(cellId: string): Promise<void>;
 }
 
 /** The prefix of every route about one cell: `/sandbox/cells/{cellId}/...`. */
@@ -49,23 +54,27 @@ export function parseFaults(raw: unknown): { ok: true; faults: Faults } | { ok: 
 /**
  * The sandbox's control routes, beside the registry on the same loopback endpoint and token:
  *
- * - `GET /sandbox/cells` -> every cell's store faults and the proxy's counts;
+ * - `GET /sandbox/cells` -> every cell: whether its compute runs, its store faults and the proxy's counts;
  * - `GET /sandbox/cells/{cell}/faults` -> one cell's;
  * - `POST /sandbox/cells/{cell}/faults` with `{delayMs?, errorRate?, dropAnswers?, freeze?, refuse?}`
  *   -> replaces that cell's store faults (`{}` clears them);
  * - `DELETE /sandbox/cells/{cell}/faults` -> clears them.
  *
- * `cellctl sandbox fault|clear|faults` calls them. Other cell routes (`.../stop`, `.../start`) can
- * join under the same prefix.
+ * - `POST /sandbox/cells/{cell}/stop` (body `{"store": true}` takes its store down too) and
+ *   `POST /sandbox/cells/{cell}/start` -> every cell, as `GET /sandbox/cells`.
+ *
+ * `cellctl sandbox fault|clear|faults|stop-cell|start-cell|cells` calls them.
  */
 export function sandboxControlRoutes(sandbox: SandboxHandle): ExtraRoutes {
-  const view = (cellId: string) => ({ cell_id: cellId, ...sandbox.faultsOf(cellId) });
+  const view = (cellId: string) => ({ cell_id: cellId, running: sandbox.running(cellId), ...sandbox.faultsOf(cellId) });
+  const everyCell = () => ({ cells: sandbox.cellIds.map(view) });
   return async (method, path, body) => {
-    if (path === SANDBOX_CELLS_PATH && method === "GET") return { status: 200, body: { cells: sandbox.cellIds.map(view) } };
-    const match = /^\/sandbox\/cells\/([^/]+)\/faults$/.exec(path);
+    if (path === SANDBOX_CELLS_PATH && method === "GET") return { status: 200, body: everyCell() };
+    const match = /^\/sandbox\/cells\/([^/]+)\/(faults|stop|start)$/.exec(path);
     if (!match) return path.startsWith("/sandbox/") ? { status: 404, body: { error: `no route ${method} ${path}` } } : undefined;
     const cellId = decodeURIComponent(match[1]!);
     if (!sandbox.cellIds.includes(cellId)) return { status: 404, body: { error: `no cell '${cellId}' in this sandbox; cells: ${sandbox.cellIds.join(", ")}` } };
+    if (match[2] !== "faults") return stopOrStart(match[2] as "stop" | "start", cellId, method, body);
     if (method === "GET") return { status: 200, body: view(cellId) };
     if (method === "DELETE") {
       await sandbox.setStoreFaults(cellId, {});
@@ -83,4 +92,25 @@ export function sandboxControlRoutes(sandbox: SandboxHandle): ExtraRoutes {
     await sandbox.setStoreFaults(cellId, parsed.faults);
     return { status: 200, body: view(cellId) };
   };
+
+  async function stopOrStart(verb: "stop" | "start", cellId: string, method: string, body: () => Promise<string>): Promise<ControlAnswer> {
+    if (method !== "POST") return { status: 405, body: { error: "allowed: POST" } };
+    let store = false;
+    const text = (await body()).trim();
+    if (text !== "") {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text);
+      } catch {
+        return { status: 400, body: { error: "the body is not JSON" } };
+      }
+      const given = (raw as { store?: unknown } | null)?.store;
+      if (typeof raw !== "object" || raw === null || Array.isArray(raw) || (given !== undefined && typeof given !== "boolean") || Object.keys(raw).some((k) => k !== "store"))
+        return { status: 400, body: { error: 'the body must be {"store": true|false} or empty' } };
+      store = given === true;
+    }
+    if (verb === "stop") await sandbox.stopCell(cellId, { store });
+    else await sandbox.startCell(cellId);
+    return { status: 200, body: everyCell() };
+  }
 }

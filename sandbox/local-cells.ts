@@ -7,7 +7,7 @@ import type { Logger } from "../cells/core";
 import type { Cloud, SigningKey } from "../contract";
 import { regionOf, type CellSpec } from "../topology";
 import { closeInReverse } from "./close-in-reverse";
-import { startCosmosEmulator } from "./emulators/cosmos";
+import { startCosmosEmulator, type CosmosEmulator } from "./emulators/cosmos";
 import { createCellTable, localDynamoDbClient } from "./emulators/dynamodb-local";
 import { startFaultProxy, type FaultProxy } from "./fault-proxy";
 import { awsCellResponder } from "./hosts/aws-cell-host";
@@ -34,6 +34,12 @@ export interface LocalCell {
   readonly storeProxy: FaultProxy;
   /** Where the cell's change stream (its outbox) can be read, straight from its store: what the lake pumps read. */
   readonly outbox: LocalOutbox;
+  /**
+   * The settings the cell's function runs with (its environment), which the cell's other functions
+   * (the standby replication consumer) are composed from, as in the deployed app; with the Cosmos DB
+   * client options an emulator needs.
+   */
+  readonly settings: { readonly env: Readonly<Record<string, string | undefined>>; readonly cosmosClientOptions?: CosmosEmulator["clientOptions"] };
   /** Stops the host, the composition's clients, the proxy and the store, in that order. */
   close(): Promise<void>;
 }
@@ -72,25 +78,23 @@ async function startAwsCell(spec: Extract<CellSpec, { cloud: "aws" }>, options: 
     const { streamArn } = await createCellTable(admin, tableName);
     const storeProxy = await startFaultProxy(hostPort(options.dynamodbEndpoint));
     closers.push(() => storeProxy.close());
-    const cell = createAwsCell(
-      {
-        [AWS_CELL_ENV.cellId]: spec.cellId,
-        [AWS_CELL_ENV.tableName]: tableName,
-        [AWS_CELL_ENV.signingKeyId]: options.key.keyId,
-        [AWS_CELL_ENV.signingSecret]: options.key.secret,
-        [AWS_CELL_ENV.adminKeyId]: options.adminKey.keyId,
-        [AWS_CELL_ENV.adminSecret]: options.adminKey.secret,
-        [AWS_CELL_ENV.dynamodbEndpoint]: `http://127.0.0.1:${storeProxy.port}`,
-        [AWS_CELL_ENV.storeTimeoutMs]: options.storeTimeoutMs === undefined ? undefined : String(options.storeTimeoutMs),
-        AWS_REGION: spec.region,
-      },
-      { logger: options.logger },
-    );
+    const env = {
+      [AWS_CELL_ENV.cellId]: spec.cellId,
+      [AWS_CELL_ENV.tableName]: tableName,
+      [AWS_CELL_ENV.signingKeyId]: options.key.keyId,
+      [AWS_CELL_ENV.signingSecret]: options.key.secret,
+      [AWS_CELL_ENV.adminKeyId]: options.adminKey.keyId,
+      [AWS_CELL_ENV.adminSecret]: options.adminKey.secret,
+      [AWS_CELL_ENV.dynamodbEndpoint]: `http://127.0.0.1:${storeProxy.port}`,
+      [AWS_CELL_ENV.storeTimeoutMs]: options.storeTimeoutMs === undefined ? undefined : String(options.storeTimeoutMs),
+      AWS_REGION: spec.region,
+    };
+    const cell = createAwsCell(env, { logger: options.logger });
     closers.push(() => cell.close());
     const host = await startHttpHost(awsCellResponder(cell.handler), { name: spec.cellId });
     closers.push(() => host.stop());
     const outbox: LocalOutbox = { kind: "dynamodb-stream", endpoint: options.dynamodbEndpoint, streamArn };
-    return { cellId: spec.cellId, cloud: "aws", region: spec.region, host, key: options.key, adminKey: options.adminKey, storeProxy, outbox, close: () => closeInReverse(closers) };
+    return { cellId: spec.cellId, cloud: "aws", region: spec.region, host, key: options.key, adminKey: options.adminKey, storeProxy, outbox, settings: { env }, close: () => closeInReverse(closers) };
   } catch (error) {
     await closeInReverse(closers);
     throw error;
@@ -104,26 +108,35 @@ async function startAzureCell(spec: Extract<CellSpec, { cloud: "azure" }>, optio
   try {
     const storeProxy = await startFaultProxy(hostPort(store.endpoint));
     closers.push(() => storeProxy.close());
-    const cell = createAzureCell(
-      {
-        [AZURE_CELL_ENV.cellId]: spec.cellId,
-        [AZURE_CELL_ENV.cosmosEndpoint]: `https://127.0.0.1:${storeProxy.port}`,
-        [AZURE_CELL_ENV.cosmosDatabase]: store.databaseId,
-        [AZURE_CELL_ENV.cosmosContainer]: store.containerId,
-        [AZURE_CELL_ENV.cosmosKey]: store.key,
-        [AZURE_CELL_ENV.signingKeyId]: options.key.keyId,
-        [AZURE_CELL_ENV.signingSecret]: options.key.secret,
-        [AZURE_CELL_ENV.adminKeyId]: options.adminKey.keyId,
-        [AZURE_CELL_ENV.adminSecret]: options.adminKey.secret,
-        [AZURE_CELL_ENV.storeTimeoutMs]: options.storeTimeoutMs === undefined ? undefined : String(options.storeTimeoutMs),
-      },
-      { cosmosClientOptions: store.clientOptions, logger: options.logger },
-    );
+    const env = {
+      [AZURE_CELL_ENV.cellId]: spec.cellId,
+      [AZURE_CELL_ENV.cosmosEndpoint]: `https://127.0.0.1:${storeProxy.port}`,
+      [AZURE_CELL_ENV.cosmosDatabase]: store.databaseId,
+      [AZURE_CELL_ENV.cosmosContainer]: store.containerId,
+      [AZURE_CELL_ENV.cosmosKey]: store.key,
+      [AZURE_CELL_ENV.signingKeyId]: options.key.keyId,
+      [AZURE_CELL_ENV.signingSecret]: options.key.secret,
+      [AZURE_CELL_ENV.adminKeyId]: options.adminKey.keyId,
+      [AZURE_CELL_ENV.adminSecret]: options.adminKey.secret,
+      [AZURE_CELL_ENV.storeTimeoutMs]: options.storeTimeoutMs === undefined ? undefined : String(options.storeTimeoutMs),
+    };
+    const cell = createAzureCell(env, { cosmosClientOptions: store.clientOptions, logger: options.logger });
     closers.push(() => cell.close());
     const host = await startHttpHost(azureCellResponder(cell.handler), { name: spec.cellId });
     closers.push(() => host.stop());
     const outbox: LocalOutbox = { kind: "cosmos-container", container: store.container };
-    return { cellId: spec.cellId, cloud: "azure", region: regionOf(spec), host, key: options.key, adminKey: options.adminKey, storeProxy, outbox, close: () => closeInReverse(closers) };
+    return {
+      cellId: spec.cellId,
+      cloud: "azure",
+      region: regionOf(spec),
+      host,
+      key: options.key,
+      adminKey: options.adminKey,
+      storeProxy,
+      outbox,
+      settings: { env, cosmosClientOptions: store.clientOptions },
+      close: () => closeInReverse(closers),
+    };
   } catch (error) {
     await closeInReverse(closers);
     throw error;

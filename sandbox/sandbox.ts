@@ -9,6 +9,7 @@ import { loadTopology } from "../topology-schema";
 import { closeInReverse } from "./close-in-reverse";
 import { startDynamoDbLocal } from "./emulators/dynamodb-local";
 import { startLocalLake, type LocalLake } from "./lake/local-lake";
+import { DEFAULT_STORE_TIMEOUT_MS, localStandbyTiming, startLocalStandby, type LocalStandby, type LocalStandbyTiming } from "./standby/local-standby";
 import type { Faults, FaultProxy } from "./fault-proxy";
 import { startLocalCell, type LocalCell } from "./local-cells";
 import { startLocalIssuer } from "./issuer";
@@ -61,6 +62,13 @@ export interface SandboxOptions {
    * @default - no lake pumps
    */
   readonly lakeDir?: string;
+  /**
+   * Runs the standby replication consumers (one per cell, the deployed consumers' code on the
+   * emulators' streams and a sweep loop): `true` with the sandbox's timing, or some of it changed.
+   * `npm start` runs them.
+   * @default - no replication consumers (a standby set up with `cellctl standby` is never confirmed)
+   */
+  readonly standby?: boolean | Partial<LocalStandbyTiming>;
 }
 
 /** One running cell, as a client of the sandbox sees it. */
@@ -93,14 +101,17 @@ export interface Sandbox {
   readonly auth: SandboxAuth | undefined;
   /** The lake pumps (stop, start, rewind, wait until caught up), when started with `lakeDir`. */
   readonly lake: LocalLake | undefined;
+  /** The standby replication consumers, when started with `standby`. */
+  readonly standby: LocalStandby | undefined;
   /**
    * Takes a cell's compute down, as an outage would: its port refuses connections and open ones are
    * cut. With `store: true` its store becomes unreachable too (the fault proxy refuses), as in a
-   * whole-region outage; the store keeps its data either way. Does nothing when the cell is stopped
+   * whole-region outage; the store keeps its data either way. The cell's standby replication consumer
+   * stops with it (it runs in the cell's cloud). Does nothing when the cell is stopped
    * already; throws for a cell the topology does not have, or once the sandbox is closed.
    */
   stopCell(cellId: string, options?: { readonly store?: boolean }): Promise<void>;
-  /** Brings a stopped cell (and its store) back on the same ports, so its registry entry is right again. Throws once the sandbox is closed. */
+  /** Brings a stopped cell (and its store, and its replication consumer) back on the same ports, so its registry entry is right again. Throws once the sandbox is closed. */
   startCell(cellId: string): Promise<void>;
   /** Injects faults between a cell and its store (`{}` clears them). */
   setStoreFaults(cellId: string, faults: Faults): Promise<void>;
@@ -176,12 +187,26 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       closers.push(() => pumps.close());
       lake = pumps;
     }
+    let standby: LocalStandby | undefined;
+    if (options.standby !== undefined && options.standby !== false) {
+      // The guard covers the slowest cell's store budget (a cell given none has the cells' default).
+      const budget = (cellId: string) => (typeof options.storeTimeoutMs === "number" ? options.storeTimeoutMs : options.storeTimeoutMs?.[cellId]) ?? DEFAULT_STORE_TIMEOUT_MS;
+      const timing = { ...localStandbyTiming(Math.max(...[...cells.keys()].map(budget))), ...(options.standby === true ? {} : options.standby) };
+      const consumers = startLocalStandby({ cells: [...cells.values()], logger: (cellId) => cellLogger(cellId, options.log), timing });
+      closers.push(() => consumers.close());
+      standby = consumers;
+    }
     const registry = (await router.mf.getKVNamespace(REGISTRY_BINDING)) as unknown as KvNamespaceLike;
+    // The control routes act on the sandbox this function returns (set once it exists).
+    let self: Sandbox | undefined;
     const registryServer = await startRegistryServer(registry, {
       routes: sandboxControlRoutes({
         cellIds: [...cells.keys()],
         faultsOf: (cellId) => ({ faults: cells.get(cellId)!.storeProxy.faults, counts: cells.get(cellId)!.storeProxy.counts }),
         setStoreFaults: (cellId, faults) => cells.get(cellId)!.storeProxy.setFaults(faults),
+        running: (cellId) => self?.cells[cellId]?.running ?? true,
+        stopCell: (cellId, how) => self!.stopCell(cellId, how),
+        startCell: (cellId) => self!.startCell(cellId),
       }),
     });
     closers.push(() => registryServer.close());
@@ -195,7 +220,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       cells: Object.fromEntries([...cells.values()].map((c) => [c.cellId, { url: c.host.url, adminKey: c.adminKey }])),
       ...(auth ? { tokens: { ...auth.tokens } } : {}),
     };
-    return sandboxOf(router.url, cells, registry, connection, closers, auth, lake);
+    self = sandboxOf(router.url, cells, registry, connection, closers, auth, lake, standby);
+    return self;
   } catch (error) {
     await closeInReverse(closers).catch(() => undefined);
     throw error;
@@ -210,6 +236,7 @@ function sandboxOf(
   closers: Array<() => unknown>,
   auth: SandboxAuth | undefined,
   lake: LocalLake | undefined,
+  standby: LocalStandby | undefined,
 ): Sandbox {
   const cellOf = (cellId: string): LocalCell => {
     const cell = running.get(cellId);
@@ -243,10 +270,11 @@ function sandboxOf(
     connection,
     auth,
     lake,
+    standby,
     stopCell: async (cellId, stopOptions = {}) => {
       open(`stop cell '${cellId}'`);
       const cell = cellOf(cellId);
-      await cell.host.stop();
+      await Promise.all([cell.host.stop(), standby?.stop(cellId)]);
       if (stopOptions.store) await cell.storeProxy.setFaults({ refuse: true });
     },
     startCell: async (cellId) => {
@@ -254,6 +282,7 @@ function sandboxOf(
       const cell = cellOf(cellId);
       if (cell.storeProxy.faults.refuse) await cell.storeProxy.setFaults({});
       await cell.host.start();
+      standby?.start(cellId);
     },
     setStoreFaults: async (cellId, faults) => {
       open(`inject faults into cell '${cellId}'`);

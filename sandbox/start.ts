@@ -83,6 +83,14 @@ function guide(sandbox: Sandbox): string {
     "  npm run cellctl -- sandbox fault alpha --delay 800 --errors 0.3   # T-100 moves to beta by itself",
     "  npm run cellctl -- sandbox clear alpha                            # alpha recovers; nothing moves back",
     "",
+    "Keep a standby of T-100 on the Azure cell, take the AWS cell down, fail over, bring it back, reconcile:",
+    "",
+    "  npm run cellctl -- standby T-100 --cell beta",
+    "  npm run cellctl -- sandbox stop-cell alpha --store",
+    "  npm run cellctl -- failover T-100",
+    "  npm run cellctl -- sandbox start-cell alpha",
+    "  npm run cellctl -- reconcile T-100",
+    "",
     `Every change lands in the local reporting lake (${sandbox.lake?.dir ?? SANDBOX_LAKE_DIR}, one folder per cell); read both clouds as one table:`,
     "",
     "  npm run report",
@@ -116,7 +124,7 @@ function ownSignals(handler: (signal: NodeJS.Signals) => void): void {
 
 async function main(): Promise<void> {
   const log = process.env.SANDBOX_LOG === "1" ? (line: string) => console.log(line) : undefined;
-  const starting = startSandbox({ topology: TOPOLOGY, routerPort: routerPort(process.env.SANDBOX_PORT), log, auth: sandboxAuth(process.env.SANDBOX_AUTH), lakeDir: SANDBOX_LAKE_DIR });
+  const starting = startSandbox({ topology: TOPOLOGY, routerPort: routerPort(process.env.SANDBOX_PORT), log, auth: sandboxAuth(process.env.SANDBOX_AUTH), lakeDir: SANDBOX_LAKE_DIR, standby: true });
 
   let stoppingSince: number | undefined;
   const stop = (signal: NodeJS.Signals) => {

@@ -71,6 +71,57 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
       });
     });
 
+    describe("standby replication", () => {
+      const link = { cellId: "beta", url: "http://127.0.0.1:9", keyId: "repl-0123456789abcdef", secret: "s".repeat(40), since: "2026-01-01T00:00:00.000Z" };
+
+      test("a primary's link, lease and confirmed point and a standby's replica state read back exactly", async () => {
+        const primary = aTenantId();
+        const withLink = anOwnership(primary, { standby: { ...link, confirmedThrough: "2026-01-01T00:00:05.000Z", seeded: true }, leaseUntil: Date.now() + 60_000 });
+        await s.setOwnership(withLink, undefined);
+        expect(await s.ownership(primary)).toEqual(withLink);
+        const standby = aTenantId();
+        const replica = anOwnership(standby, {
+          epoch: 2,
+          state: "standby",
+          replica: { primary: { cellId: "alpha", epoch: 1 }, keyId: link.keyId, secret: link.secret, seededAt: "2026-01-01T00:00:01.000Z", appliedThrough: "2026-01-01T00:00:05.000Z", lastHeardAt: "2026-01-01T00:00:05.100Z", sweepMs: 12, caughtUp: 0, leaseMs: 2000, guardMs: 3000 },
+        });
+        await s.setOwnership(replica, undefined);
+        expect(await s.ownership(standby)).toEqual(replica);
+        expect((await s.listOwnerships()).find((o) => o.tenantId === standby)).toEqual(replica);
+      });
+
+      test("a compare-and-set that names updatedAt fails once the record changed, even at the same epoch and state", async () => {
+        const tenantId = await activeTenant();
+        const read = (await s.ownership(tenantId))!;
+        const renewed = { ...read, leaseUntil: Date.now() + 10_000, updatedAt: "2026-01-03T00:00:00.000Z" };
+        await s.setOwnership(renewed, { epoch: 1, state: "active", updatedAt: read.updatedAt });
+        const stale = s.setOwnership({ ...read, updatedAt: "2026-01-04T00:00:00.000Z" }, { epoch: 1, state: "active", updatedAt: read.updatedAt });
+        await expect(stale).rejects.toBeInstanceOf(EpochConflictError);
+        expect(await s.ownership(tenantId)).toEqual(renewed);
+      });
+
+      test("a write commits while the tenant's write lease runs and not once it has run out; the refusal names the ownership", async () => {
+        const tenantId = aTenantId();
+        const until = Date.now() + 60_000;
+        await s.setOwnership(anOwnership(tenantId, { standby: link, leaseUntil: until }), undefined);
+        await s.commit({ ...aWrite(aRecord({ tenantId, recordId: "in-lease" }), undefined), at: until - 1 });
+        const late = s.commit({ ...aWrite(aRecord({ tenantId, recordId: "after-lease" }), undefined), at: until });
+        await expect(late).rejects.toBeInstanceOf(TenantNotServedError);
+        await expect(late).rejects.toEqual(expect.objectContaining({ ownership: expect.objectContaining({ state: "active", leaseUntil: until }) }));
+        expect(await s.getItem(tenantId, "in-lease")).toBeDefined();
+        expect(await s.getItem(tenantId, "after-lease")).toBeUndefined();
+        expect((await s.changes(tenantId, { limit: 10 })).map((c) => c.record_id)).toEqual(["in-lease"]);
+      });
+
+      test("a standby takes imports and no client write", async () => {
+        const tenantId = aTenantId();
+        await s.setOwnership(anOwnership(tenantId, { epoch: 2, state: "standby", replica: { primary: { cellId: "alpha", epoch: 1 }, keyId: link.keyId, secret: link.secret } }), undefined);
+        expect(await s.importItems(tenantId, [aRecord({ tenantId, recordId: "copied", version: 3 })])).toEqual({ written: 1, skipped: 0 });
+        await expect(s.commit(aWrite(aRecord({ tenantId, recordId: "client" }), undefined))).rejects.toBeInstanceOf(TenantNotServedError);
+        expect(await s.getItem(tenantId, "client")).toBeUndefined();
+      });
+    });
+
     describe("records", () => {
       test("a committed record reads back exactly, JSON types included", async () => {
         const tenantId = await activeTenant();
@@ -289,7 +340,7 @@ export function describeStoreContract(name: string, open: () => Promise<StoreHar
     });
 
     describe("import and purge", () => {
-      test("an import goes only into an importing tenant", async () => {
+      test("an import goes only into an importing (or standby) tenant", async () => {
         const tenantId = await activeTenant();
         await expect(s.importItems(tenantId, [aRecord({ tenantId })])).rejects.toBeInstanceOf(TenantNotServedError);
         expect(await s.getItem(tenantId, "rec-1")).toBeUndefined();

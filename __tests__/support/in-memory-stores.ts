@@ -43,7 +43,8 @@ export class InMemoryTenantStore implements TenantStore {
 
   async setOwnership(next: Ownership, expected: OwnershipExpectation | undefined) {
     const current = this.owners.get(next.tenantId);
-    const matches = expected === undefined ? current === undefined : current?.epoch === expected.epoch && current.state === expected.state;
+    const matches =
+      expected === undefined ? current === undefined : current?.epoch === expected.epoch && current.state === expected.state && (expected.updatedAt === undefined || current.updatedAt === expected.updatedAt);
     if (!matches) throw new EpochConflictError(next.tenantId, current && copy(current), "ownership changed");
     this.owners.set(next.tenantId, copy(next));
   }
@@ -73,7 +74,8 @@ export class InMemoryTenantStore implements TenantStore {
   async commit(write: RecordWrite) {
     const { tenantId, recordId } = write.item;
     const ownership = this.ownerOf(tenantId);
-    if (ownership?.state !== "active") throw new TenantNotServedError(tenantId, ownership && copy(ownership), true);
+    const leaseHolds = ownership?.leaseUntil === undefined || ownership.leaseUntil > (write.at ?? Date.now());
+    if (ownership?.state !== "active" || !leaseHolds) throw new TenantNotServedError(tenantId, ownership && copy(ownership), true);
     const items = this.itemsOf(tenantId);
     if (items.get(recordId)?.version !== write.previousVersion) throw new VersionConflictError(tenantId, recordId, "version changed");
     if (write.outcome && this.liveOutcome(tenantId, write.outcome.key, write.outcome.writtenAtSec)) throw new IdempotencyKeyTakenError("key taken");
@@ -103,7 +105,7 @@ export class InMemoryTenantStore implements TenantStore {
 
   async importItems(tenantId: string, incoming: readonly RecordItem[]): Promise<ImportResult> {
     const ownership = this.owners.get(tenantId);
-    if (ownership?.state !== "importing") throw new TenantNotServedError(tenantId, ownership && copy(ownership), true);
+    if (ownership?.state !== "importing" && ownership?.state !== "standby") throw new TenantNotServedError(tenantId, ownership && copy(ownership), true);
     const items = this.itemsOf(tenantId);
     let written = 0;
     for (const item of incoming) {

@@ -9,6 +9,18 @@ export interface LoadCall {
   readonly retryAfter: string | null;
   readonly problem?: string;
   readonly at: number;
+  /** The cell that answered (`X-Cell-Id`), when one did. */
+  readonly cell?: string | null;
+}
+
+/** One acknowledged write, as the client saw it. */
+export interface AckedWrite {
+  readonly recordId: string;
+  readonly version: number;
+  readonly data: unknown;
+  /** When the client got the answer. */
+  readonly at: number;
+  readonly cell: string | null;
 }
 
 /** The last acknowledged state of each record a writer wrote. */
@@ -26,7 +38,16 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * writer), with an idempotency key per intended write; on a 503 it waits as `Retry-After` says
  * (capped) and retries with the same key. Every exchange is recorded.
  */
-export async function writerLoop(client: LoadClient, router: string, tenantId: string, prefix: string, until: () => boolean, calls: LoadCall[], acked: Acked): Promise<void> {
+export async function writerLoop(
+  client: LoadClient,
+  router: string,
+  tenantId: string,
+  prefix: string,
+  until: () => boolean,
+  calls: LoadCall[],
+  acked: Acked,
+  log?: AckedWrite[],
+): Promise<void> {
   let n = 0;
   const versions = new Map<string, number>();
   while (!until()) {
@@ -41,10 +62,13 @@ export async function writerLoop(client: LoadClient, router: string, tenantId: s
         body: JSON.stringify(body),
       });
       const json = (await response.json()) as { version?: number; type?: string };
-      calls.push({ tenantId, op: "write", router, status: response.status, retryAfter: response.headers.get(Headers.retryAfter), problem: json.type?.split(":").pop(), at: Date.now() });
+      const at = Date.now();
+      const cell = response.headers.get(Headers.cellId);
+      calls.push({ tenantId, op: "write", router, status: response.status, retryAfter: response.headers.get(Headers.retryAfter), problem: json.type?.split(":").pop(), at, cell });
       if (response.status === 200 || response.status === 201) {
         versions.set(recordId, json.version!);
         acked.set(recordId, { version: json.version!, data: body.data });
+        log?.push({ recordId, version: json.version!, data: body.data, at, cell });
         break;
       }
       if (response.status !== 503) break;
@@ -65,6 +89,6 @@ export async function readerLoop(client: LoadClient, router: string, tenantId: s
     const recordId = ids[Math.floor(Math.random() * ids.length)]!;
     const response = await fetch(`${client.routers[router]}/api/tenants/${tenantId}/records/${recordId}`, { headers: { authorization: `Bearer ${client.token(tenantId)}` } });
     const json = (await response.json()) as { type?: string };
-    calls.push({ tenantId, op: "read", router, status: response.status, retryAfter: response.headers.get(Headers.retryAfter), problem: json.type?.split(":").pop(), at: Date.now() });
+    calls.push({ tenantId, op: "read", router, status: response.status, retryAfter: response.headers.get(Headers.retryAfter), problem: json.type?.split(":").pop(), at: Date.now(), cell: response.headers.get(Headers.cellId) });
   }
 }

@@ -71,3 +71,14 @@ export const LAKE_STREAM_FILTER = {
   eventName: ["INSERT"],
   dynamodb: { Keys: { [TABLE_SCHEMA.sortKey]: { S: [{ prefix: OUTBOX_SORT_KEY_PREFIX }] } } },
 } as const;
+
+/**
+ * The standby replication consumer (`AwsCellProps.standby`): a Lambda on the table's stream (the same
+ * filter as the lake: new outbox items) and on a schedule (the sweep), which pushes each linked
+ * tenant's changes to its standby cell. It reads the cell's table with the cell's own variable names
+ * (`CELL_ID`, `TABLE_NAME`, `STORE_TIMEOUT_MS`) and the timing settings of `STANDBY_TIMING_ENV`.
+ */
+export const AWS_STANDBY_LAMBDA_ENTRY = "cells/aws/standby-lambda.ts";
+
+/** The filter of the standby consumer's stream mapping: the lake's (new outbox items only). */
+export const STANDBY_STREAM_FILTER = LAKE_STREAM_FILTER;

@@ -41,7 +41,7 @@ import { cancellationReasons, guarded, isConditionFailed } from "./dynamodb-erro
  *
  * | item            | pk            | sk          | other attributes                                                  |
  * |-----------------|---------------|-------------|-------------------------------------------------------------------|
- * | ownership       | `T#<tenant>`  | `O`         | tenantId, epoch, state, movedToCell?, movedToEpoch?, updatedAt, ownershipIndex = "O" |
+ * | ownership       | `T#<tenant>`  | `O`         | tenantId, epoch, state, movedToCell?, movedToEpoch?, updatedAt, ownershipIndex = "O"; with a standby: standbyLink (JSON), confirmedThrough?, leaseUntil?; on a standby: replica (JSON) |
  * | record          | `T#<tenant>`  | `R#<id>`    | tenantId, recordId, version, data (JSON text), createdAt, updatedAt, committedBy |
  * | tombstone       | `T#<tenant>`  | `R#<id>`    | tenantId, recordId, version, deleted = true, updatedAt, committedBy |
  * | keyed answer    | `T#<tenant>`  | `I#<key>`   | key, fingerprint, status, body, writtenAt, expiresAt (TTL)        |
@@ -96,6 +96,8 @@ const OWNERSHIP_SK = "O";
 const RECORD_PREFIX = "R#";
 const ANSWER_PREFIX = "I#";
 const CHANGE_PREFIX = "C#";
+/** The ownership item's write-lease attribute (epoch ms), checked by every commit. */
+const LEASE = "leaseUntil";
 const ownershipKey = (tenantId: string): Item => ({ [PK]: tenantPk(tenantId), [SK]: S(OWNERSHIP_SK) });
 /**
  * The health probe's key: a partition of its own, outside every `T#` tenant partition, with no
@@ -107,6 +109,7 @@ const recordKey = (tenantId: string, recordId: string): Item => ({ [PK]: tenantP
 const answerKey = (tenantId: string, key: string): Item => ({ [PK]: tenantPk(tenantId), [SK]: S(`${ANSWER_PREFIX}${key}`) });
 
 function ownershipItem(o: Ownership): Item {
+  const { confirmedThrough, ...link } = o.standby ?? {};
   return {
     ...ownershipKey(o.tenantId),
     tenantId: S(o.tenantId),
@@ -116,11 +119,17 @@ function ownershipItem(o: Ownership): Item {
     [INDEX.partitionKey]: S(OWNERSHIP_SK),
     ...(o.movedTo ? { movedToCell: S(o.movedTo.cellId), movedToEpoch: N(o.movedTo.epoch) } : {}),
     ...(o.operation ? { operation: S(o.operation) } : {}),
+    ...(o.standby ? { standbyLink: S(JSON.stringify(link)) } : {}),
+    ...(confirmedThrough ? { confirmedThrough: S(confirmedThrough) } : {}),
+    ...(o.leaseUntil !== undefined ? { [LEASE]: N(o.leaseUntil) } : {}),
+    ...(o.replica ? { replica: S(JSON.stringify(o.replica)) } : {}),
   };
 }
 
 function toOwnership(item: Item): Ownership {
   const movedToCell = item.movedToCell?.S;
+  const link = item.standbyLink?.S;
+  const confirmedThrough = item.confirmedThrough?.S;
   return {
     tenantId: str(item, "tenantId"),
     epoch: num(item, "epoch"),
@@ -128,6 +137,9 @@ function toOwnership(item: Item): Ownership {
     ...(movedToCell ? { movedTo: { cellId: movedToCell, epoch: num(item, "movedToEpoch") } } : {}),
     ...(item.operation?.S ? { operation: item.operation.S } : {}),
     updatedAt: str(item, "updatedAt"),
+    ...(link ? { standby: { ...JSON.parse(link), ...(confirmedThrough ? { confirmedThrough } : {}) } } : {}),
+    ...(item[LEASE]?.N !== undefined ? { leaseUntil: num(item, LEASE) } : {}),
+    ...(item.replica?.S ? { replica: JSON.parse(item.replica.S) } : {}),
   };
 }
 
@@ -238,9 +250,9 @@ export class DynamoDbTenantStore implements TenantStore {
       expected === undefined
         ? { ConditionExpression: "attribute_not_exists(#pk)", ExpressionAttributeNames: { "#pk": PK } }
         : {
-            ConditionExpression: "#epoch = :epoch AND #state = :state",
-            ExpressionAttributeNames: { "#epoch": "epoch", "#state": "state" },
-            ExpressionAttributeValues: { ":epoch": N(expected.epoch), ":state": S(expected.state) },
+            ConditionExpression: `#epoch = :epoch AND #state = :state${expected.updatedAt === undefined ? "" : " AND #updatedAt = :updatedAt"}`,
+            ExpressionAttributeNames: { "#epoch": "epoch", "#state": "state", ...(expected.updatedAt === undefined ? {} : { "#updatedAt": "updatedAt" }) },
+            ExpressionAttributeValues: { ":epoch": N(expected.epoch), ":state": S(expected.state), ...(expected.updatedAt === undefined ? {} : { ":updatedAt": S(expected.updatedAt) }) },
           };
     try {
       await this.send("PutItem", new PutItemCommand({ TableName: this.table, Item: ownershipItem(next), ...condition, ReturnValuesOnConditionCheckFailure: "ALL_OLD" }));
@@ -311,21 +323,24 @@ export class DynamoDbTenantStore implements TenantStore {
 
   async commit(write: RecordWrite): Promise<void> {
     const { tenantId } = write.item;
-    const items: TransactWriteItem[] = [
+    // Built again for every attempt: the lease is checked against the clock when the attempt is sent,
+    // so a write retried after its lease ran out cannot commit (a standby's promotion waits for that).
+    const items = (attemptAt: number): TransactWriteItem[] => [
+      // Active, and a write lease (a tenant with a standby) running past the writer's clock.
       {
         ConditionCheck: {
           TableName: this.table,
           Key: ownershipKey(tenantId),
-          ConditionExpression: "#state = :active",
-          ExpressionAttributeNames: { "#state": "state" },
-          ExpressionAttributeValues: { ":active": S("active") },
+          ConditionExpression: "#state = :active AND (attribute_not_exists(#lease) OR #lease > :now)",
+          ExpressionAttributeNames: { "#state": "state", "#lease": LEASE },
+          ExpressionAttributeValues: { ":active": S("active"), ":now": N(Math.max(write.at ?? 0, attemptAt)) },
           ReturnValuesOnConditionCheckFailure: "ALL_OLD",
         },
       },
       { Put: { TableName: this.table, Item: recordItem(write.item), ...itemAt(write.previousVersion) } },
       { Put: { TableName: this.table, Item: changeItem(write.change) } },
+      ...(write.outcome ? [{ Put: { TableName: this.table, Item: answerItem(tenantId, write.outcome), ...answerSlotFree(write.outcome.writtenAtSec) } }] : []),
     ];
-    if (write.outcome) items.push({ Put: { TableName: this.table, Item: answerItem(tenantId, write.outcome), ...answerSlotFree(write.outcome.writtenAtSec) } });
     const reasons = await this.transact(items);
     if (reasons === undefined) return;
     const [owner, record, , answer] = reasons;
@@ -342,10 +357,11 @@ export class DynamoDbTenantStore implements TenantStore {
    * condition failed. A collision with another transaction on the same items is tried again a few
    * times (it says nothing about the conditions), then reported as an unavailable store.
    */
-  private async transact(items: TransactWriteItem[]): Promise<Array<{ Code?: string; Item?: Item }> | undefined> {
+  private async transact(items: TransactWriteItem[] | ((attemptAt: number) => TransactWriteItem[])): Promise<Array<{ Code?: string; Item?: Item }> | undefined> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.send("TransactWriteItems", new TransactWriteItemsCommand({ TransactItems: items, ClientRequestToken: crypto.randomUUID() }));
+        const transactItems = typeof items === "function" ? items(Date.now()) : items;
+        await this.send("TransactWriteItems", new TransactWriteItemsCommand({ TransactItems: transactItems, ClientRequestToken: crypto.randomUUID() }));
         return undefined;
       } catch (error) {
         const reasons = cancellationReasons(error);
@@ -400,7 +416,7 @@ export class DynamoDbTenantStore implements TenantStore {
   }
 
   /**
-   * Writes in transactions of up to 99 items (plus the check that the tenant is `importing`), each
+   * Writes in transactions of up to 99 items (plus the check that the tenant is `importing` or `standby`), each
    * item conditioned on being absent or older here. When some items are the same or newer here, the
    * transaction is cancelled, those items are dropped and the rest is tried again.
    */
@@ -414,9 +430,9 @@ export class DynamoDbTenantStore implements TenantStore {
             ConditionCheck: {
               TableName: this.table,
               Key: ownershipKey(tenantId),
-              ConditionExpression: "#state = :importing",
+              ConditionExpression: "#state IN (:importing, :standby)",
               ExpressionAttributeNames: { "#state": "state" },
-              ExpressionAttributeValues: { ":importing": S("importing") },
+              ExpressionAttributeValues: { ":importing": S("importing"), ":standby": S("standby") },
               ReturnValuesOnConditionCheckFailure: "ALL_OLD",
             },
           },

@@ -82,3 +82,24 @@ export const LAKE_TRIGGER_NAME = "lake";
 
 /** The app setting holding the account endpoint of an identity-based Cosmos DB connection named `connection`. */
 export const identityConnectionEndpointSetting = (connection: string): string => `${connection}__accountEndpoint`;
+
+/**
+ * The standby replication consumer (`AzureCellProps.standby`): a Cosmos DB trigger on the records
+ * container (the fast path: its outbox documents) and a timer (the sweep), both in the cell's Function
+ * App, pushing each linked tenant's changes to its standby cell. Their app setting names; the timing
+ * settings are `STANDBY_TIMING_ENV`'s.
+ */
+export const AZURE_STANDBY_ENV = {
+  /** The lease container of the standby trigger's change-feed checkpoints. Setting it is what registers the standby functions. */
+  leaseContainer: "STANDBY_LEASE_CONTAINER",
+  /** The trigger's identity-based Cosmos DB connection (`STANDBY_COSMOS__accountEndpoint`), like the lake's. */
+  cosmosConnection: "STANDBY_COSMOS",
+  /** The sweep timer's NCRONTAB schedule (six fields, seconds first). */
+  sweepSchedule: "STANDBY_SWEEP_SCHEDULE",
+} as const;
+
+/** Names of the standby functions in the app. */
+export const STANDBY_TRIGGER_NAME = "standby";
+export const STANDBY_SWEEP_NAME = "standby-sweep";
+/** The sweep's default schedule: every 30 seconds. */
+export const DEFAULT_STANDBY_SWEEP_SCHEDULE = "*/30 * * * * *";

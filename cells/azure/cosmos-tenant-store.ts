@@ -1,5 +1,5 @@
 import type { Container, JSONObject, OperationInput, SqlParameter } from "@azure/cosmos";
-import type { ChangeEvent, Ownership, OwnershipState } from "../../contract";
+import type { ChangeEvent, Ownership, OwnershipState, ReplicaState, StandbyLink } from "../../contract";
 import {
   EpochConflictError,
   IdempotencyKeyTakenError,
@@ -56,6 +56,9 @@ interface OwnershipDoc {
   readonly movedTo?: { readonly cellId: string; readonly epoch: number };
   readonly operation?: string;
   readonly updatedAt: string;
+  readonly standby?: StandbyLink;
+  readonly leaseUntil?: number;
+  readonly replica?: ReplicaState;
 }
 
 interface RecordDoc {
@@ -92,6 +95,9 @@ const ownershipDoc = (o: Ownership): OwnershipDoc => ({
   ...(o.movedTo ? { movedTo: { cellId: o.movedTo.cellId, epoch: o.movedTo.epoch } } : {}),
   ...(o.operation ? { operation: o.operation } : {}),
   updatedAt: o.updatedAt,
+  ...(o.standby ? { standby: o.standby } : {}),
+  ...(o.leaseUntil !== undefined ? { leaseUntil: o.leaseUntil } : {}),
+  ...(o.replica ? { replica: o.replica } : {}),
 });
 
 const toOwnership = (d: OwnershipDoc): Ownership => ({
@@ -101,7 +107,13 @@ const toOwnership = (d: OwnershipDoc): Ownership => ({
   ...(d.movedTo ? { movedTo: { cellId: d.movedTo.cellId, epoch: d.movedTo.epoch } } : {}),
   ...(d.operation ? { operation: d.operation } : {}),
   updatedAt: d.updatedAt,
+  ...(d.standby ? { standby: d.standby } : {}),
+  ...(d.leaseUntil !== undefined ? { leaseUntil: d.leaseUntil } : {}),
+  ...(d.replica ? { replica: d.replica } : {}),
 });
+
+/** Whether the ownership document lets a write commit at `nowMs`: active, and its write lease (if any) runs past it. */
+const takesWrites = (d: OwnershipDoc | undefined, nowMs: number): boolean => d?.state === "active" && (d.leaseUntil === undefined || d.leaseUntil > nowMs);
 
 function recordDoc(item: RecordItem): RecordDoc {
   const base = { id: item.recordId, tenantId: item.tenantId, kind: ITEM_KINDS.record, version: item.version, updatedAt: item.updatedAt, committedBy: item.committedBy };
@@ -242,7 +254,10 @@ export class CosmosTenantStore implements TenantStore {
   private async setOwnershipNow(next: Ownership, expected: OwnershipExpectation | undefined): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const current = await this.readOwnership(next.tenantId);
-      const matches = expected === undefined ? current === undefined : current !== undefined && current.item.epoch === expected.epoch && current.item.state === expected.state;
+      const matches =
+        expected === undefined
+          ? current === undefined
+          : current !== undefined && current.item.epoch === expected.epoch && current.item.state === expected.state && (expected.updatedAt === undefined || current.item.updatedAt === expected.updatedAt);
       if (!matches) throw new EpochConflictError(next.tenantId, current && toOwnership(current.item), "the ownership record changed since it was read");
       try {
         await guarded("write", () =>
@@ -325,10 +340,13 @@ export class CosmosTenantStore implements TenantStore {
       answerEtag = answer?.etag;
     }
     for (let attempt = 1; ; attempt++) {
-      // The batch below proves the ownership item is unchanged since `owner` was read; this proves it says active.
-      if (owner === undefined || owner.item.state !== "active") {
-        owner = await this.readOwnership(tenantId);
-        if (owner?.item.state !== "active") throw new TenantNotServedError(tenantId, owner && toOwnership(owner.item), true);
+      // The batch below proves the ownership item is unchanged since `owner` was read; this proves it
+      // says active, with a write lease (a tenant with a standby) running past the writer's clock.
+      const now = Math.max(write.at ?? 0, Date.now());
+      if (owner === undefined || !takesWrites(owner.item, now)) {
+        const fresh = await this.readOwnership(tenantId);
+        if (fresh === undefined || !takesWrites(fresh.item, now)) throw new TenantNotServedError(tenantId, fresh && toOwnership(fresh.item), true);
+        owner = fresh;
       }
       let recordEtag: string | undefined;
       if (write.previousVersion !== undefined) {
@@ -436,7 +454,7 @@ export class CosmosTenantStore implements TenantStore {
   }
 
   /**
-   * Writes in batches of up to 99 items behind the ownership check (the tenant must be `importing`):
+   * Writes in batches of up to 99 items behind the ownership check (the tenant must be `importing` or `standby`):
    * each item is created when absent here, replaced with `IfMatch` when older here, skipped otherwise.
    * A batch that loses a race is worked out again from fresh reads.
    */
@@ -445,7 +463,7 @@ export class CosmosTenantStore implements TenantStore {
     for (const chunk of importBatches(incoming, { maxOperations: MAX_BATCH_OPERATIONS, maxBytes: MAX_BATCH_BYTES })) {
       for (let attempt = 1; ; attempt++) {
         const owner = await this.readOwnership(tenantId);
-        if (owner?.item.state !== "importing") throw new TenantNotServedError(tenantId, owner && toOwnership(owner.item), true);
+        if (owner?.item.state !== "importing" && owner?.item.state !== "standby") throw new TenantNotServedError(tenantId, owner && toOwnership(owner.item), true);
         const here = await this.versionsHere(tenantId, chunk);
         const operations: OperationInput[] = [{ operationType: "Replace", id: OWNERSHIP_ITEM_ID, resourceBody: asJson(owner.item), ifMatch: owner.etag }];
         for (const item of chunk) {

@@ -3,6 +3,7 @@ import { lazyHandler } from "../core";
 import { createAzureCell } from "./composition";
 import { errorForLog, internalErrorResponse, type AzureHttpHandler } from "./functions-http";
 import { registerLakeTrigger } from "./lake-trigger";
+import { registerStandbyFunctions } from "./standby-trigger";
 
 /**
  * The Function App's entry point (`AZURE_FUNCTION_ENTRY`), bundled by esbuild into the zip package.
@@ -48,3 +49,6 @@ app.http(CELL_FUNCTION_NAME, {
 
 // The reporting lake's Cosmos DB trigger, when the cell has a lake (`AzureCellProps.lake`).
 registerLakeTrigger(process.env);
+
+// The standby replication consumer's trigger and sweep, when the cell replicates (`AzureCellProps.standby`).
+registerStandbyFunctions(process.env);

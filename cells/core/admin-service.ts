@@ -1,7 +1,8 @@
-import type { ChangeEvent, ExportItem, Ownership } from "../../contract";
+import { promotableAt, type ChangeEvent, type ExportItem, type Ownership, type StandbyLink } from "../../contract";
 import { TenantDigest, itemHash } from "./digest";
-import { EpochConflictError, OwnershipStateError, TenantNotServedError } from "./errors";
+import { EpochConflictError, OwnershipStateError, TenantNotServedError, ValidationError, VersionConflictError } from "./errors";
 import { PURGEABLE_STATES, checkTransition, isSameOwnership, type OwnershipChange } from "./ownership-rules";
+import type { RecordService } from "./record-service";
 import type { Clock, ImportResult, OwnershipExpectation, TenantStore } from "./ports";
 import { isTombstone, type RecordItem } from "./records";
 
@@ -64,7 +65,7 @@ export const recordItemOf = (tenantId: string, item: ExportItem): RecordItem =>
  * cell's admin key.
  */
 export class AdminService {
-  constructor(private readonly deps: { readonly cellId: string; readonly store: TenantStore; readonly clock: Clock }) {}
+  constructor(private readonly deps: { readonly cellId: string; readonly store: TenantStore; readonly clock: Clock; readonly records?: RecordService }) {}
 
   tenants(): Promise<Ownership[]> {
     return this.deps.store.listOwnerships();
@@ -87,16 +88,88 @@ export class AdminService {
     const matches = expected === null ? current === undefined : current !== undefined && current.epoch === expected.epoch && current.state === expected.state;
     if (!matches) throw new EpochConflictError(tenantId, current, describeConflict(expected, current));
     checkTransition(this.deps.cellId, tenantId, current, change);
+    const promoting = current?.state === "standby" && change.state === "active";
+    if (promoting) this.assertPromotable(tenantId, current);
+    const now = new Date(this.deps.clock.now()).toISOString();
     const next: Ownership = {
       tenantId,
       epoch: change.epoch,
       state: change.state,
       ...(change.movedTo ? { movedTo: change.movedTo } : {}),
       ...(change.operation ? { operation: change.operation } : {}),
-      updatedAt: new Date(this.deps.clock.now()).toISOString(),
+      updatedAt: now,
+      // A promoted standby keeps what it knew of its old primary: `cellctl reconcile` starts from it.
+      ...(promoting ? { replica: { ...current.replica!, promotedAt: now } } : {}),
     };
-    await this.deps.store.setOwnership(next, expected ?? undefined);
+    // A promotion must not race a sweep's confirmation (which would renew the old primary's lease): the
+    // record must be exactly the one whose confirmation time the check above read.
+    await this.deps.store.setOwnership(next, promoting ? { epoch: current.epoch, state: current.state, updatedAt: current.updatedAt } : (expected ?? undefined));
     return next;
+  }
+
+  /**
+   * A standby may become the owner only when its seed is complete, a sweep has confirmed a
+   * replication point, and its primary's write lease has run out (the last confirmation plus the
+   * lease and the guard for writes in flight): from then on the old primary cannot commit, wherever
+   * it is and whatever its clients or stale edge locations send it.
+   */
+  private assertPromotable(tenantId: string, current: Ownership): void {
+    const replica = current.replica;
+    const refuse = (why: string) => {
+      throw new OwnershipStateError(tenantId, current, why);
+    };
+    if (replica?.seededAt === undefined) refuse(`the standby of '${tenantId}' on '${this.deps.cellId}' is not seeded yet; it cannot be promoted`);
+    if (replica!.appliedThrough === undefined) refuse(`no sweep of '${replica!.primary.cellId}' has confirmed a replication point on '${this.deps.cellId}' yet; it cannot be promoted`);
+    const at = promotableAt(replica!)!;
+    if (this.deps.clock.now() < at) {
+      refuse(`${replica!.primary.cellId}'s write lease for '${tenantId}' may run until ${new Date(at).toISOString()}; a promotion before then could race its writes`);
+    }
+  }
+
+  /**
+   * On the tenant's primary (active here): links it to a standby, or changes nothing when that link
+   * is there already. Replaces another link; the write lease starts with the first confirmation.
+   */
+  async setStandby(tenantId: string, link: Omit<StandbyLink, "since" | "confirmedThrough" | "seeded">, expected: { epoch: number }): Promise<Ownership> {
+    if (link.cellId === this.deps.cellId) throw new ValidationError(`a tenant's standby cannot be the cell it is on ('${this.deps.cellId}')`);
+    const current = await this.ownership(tenantId);
+    if (current.state !== "active" || current.epoch !== expected.epoch) {
+      throw new EpochConflictError(tenantId, current, `expected active at epoch ${expected.epoch}, found ${current.state} at epoch ${current.epoch}`);
+    }
+    if (current.standby?.keyId === link.keyId && current.standby.cellId === link.cellId && current.standby.url === link.url) return current;
+    const now = new Date(this.deps.clock.now()).toISOString();
+    const { leaseUntil: _dropped, ...rest } = current;
+    const next: Ownership = { ...rest, standby: { ...link, since: now }, updatedAt: now };
+    await this.deps.store.setOwnership(next, { epoch: current.epoch, state: current.state, updatedAt: current.updatedAt });
+    return next;
+  }
+
+  /** On the tenant's primary: drops its standby link and with it the write lease. A tenant without one is left as it is. */
+  async dropStandby(tenantId: string): Promise<Ownership> {
+    const current = await this.ownership(tenantId);
+    if (current.standby === undefined && current.leaseUntil === undefined) return current;
+    const { standby: _link, leaseUntil: _lease, ...rest } = current;
+    const next: Ownership = { ...rest, updatedAt: new Date(this.deps.clock.now()).toISOString() };
+    await this.deps.store.setOwnership(next, { epoch: current.epoch, state: current.state, updatedAt: current.updatedAt });
+    return next;
+  }
+
+  /**
+   * Writes one record on the tenant's owner as a new version (a client write: committed with the
+   * ownership check, in the change stream, replicated), only if the record is still at
+   * `expectedVersion` (0: absent or deleted) — never over a change made since. A `VersionConflictError` otherwise.
+   */
+  async reconcileWrite(tenantId: string, recordId: string, expectedVersion: number, change: { readonly data: Record<string, never> } | { readonly deleted: true }): Promise<ExportItem> {
+    const records = this.deps.records;
+    if (!records) throw new Error("reconcileWrite needs the record service");
+    const here = await this.deps.store.getItem(tenantId, recordId);
+    const live = here !== undefined && !("deleted" in here && here.deleted === true);
+    if ((live ? here.version : 0) !== expectedVersion) {
+      throw new VersionConflictError(tenantId, recordId, `record '${recordId}' is at ${live ? `version ${here!.version}` : "no live version"} here, not ${expectedVersion}: it changed since; not overwritten`, live ? here!.version : undefined);
+    }
+    const planned = "deleted" in change ? await records.planDelete(tenantId, recordId, expectedVersion) : await records.planPut(tenantId, recordId, change.data, expectedVersion);
+    await records.commit(planned);
+    return exportItemOf(planned.write.item, true);
   }
 
   /** A page of the tenant's items (tombstones included) in record id order, whatever its ownership state. */

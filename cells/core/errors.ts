@@ -68,7 +68,11 @@ export class TenantNotServedError extends CellError {
           ? `tenant '${tenantId}' moved to cell '${ownership.movedTo?.cellId ?? "?"}' at epoch ${ownership.movedTo?.epoch ?? ownership.epoch}`
           : ownership.state === "fenced"
             ? `tenant '${tenantId}' is being handed over to another cell; writes are paused, reads still work`
-            : `tenant '${tenantId}' is ${ownership.state} on this cell and not serving yet`,
+            : ownership.state === "active"
+              ? `tenant '${tenantId}' takes no writes until its standby on '${ownership.standby?.cellId ?? "?"}' confirms it again (its write lease ran out); reads still work`
+              : ownership.state === "standby"
+                ? `tenant '${tenantId}' is a standby on this cell (replicated from '${ownership.replica?.primary.cellId ?? "?"}'); it serves nothing until a failover promotes it`
+                : `tenant '${tenantId}' is ${ownership.state} on this cell and not serving yet`,
     );
   }
 }

@@ -20,6 +20,9 @@ import type { Answer } from "./answer";
 import { dataApi } from "./data-api";
 import { CellHealth } from "./health";
 import { PayloadTooLargeError, ValidationError } from "./errors";
+import { staticKeySource } from "./key-sources";
+import { ReplicaService } from "./replica-service";
+import { replicationApi } from "./replication-api";
 import { parseJsonObject } from "./json-body";
 import type { ChangeFeed, Clock, KeySource, Logger, NonceStore, TenantStore } from "./ports";
 import { toProblemAnswer } from "./problems";
@@ -63,6 +66,10 @@ const ROUTE_METHODS: Record<CellRoute["name"], readonly string[]> = {
   adminDigest: ["GET"],
   adminPurge: ["POST"],
   adminChanges: ["GET"],
+  adminStandby: ["PUT", "DELETE"],
+  adminReplica: ["PUT"],
+  adminReconcile: ["POST"],
+  replicationChanges: ["POST"],
 };
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -84,7 +91,7 @@ function routeTenant(route: CellRoute, req: CellRequest): string | undefined {
  * The cell's HTTP API, platform-neutral. Routing, verification and error mapping live here once, so
  * both clouds' handlers are thin translators and behave identically. Each request goes through
  * `dispatch` (match the route, check the method and the body size, verify the signature for the
- * route's key scope, hand over to the data API or the admin API); whatever it throws becomes a problem
+ * route's key scope, hand over to the data, admin or replication API); whatever it throws becomes a problem
  * answer, and `respond` adds the headers every answer carries.
  */
 export function createCellHandler(deps: CellDeps): CellHandler {
@@ -127,19 +134,29 @@ interface WiredCell {
   readonly handleAdmin: ReturnType<typeof adminApi>;
   /** The deep health check's probe and the rolling window of recent tenant requests. */
   readonly health: CellHealth;
+  readonly handleReplication: ReturnType<typeof replicationApi>;
   readonly verifier: VerifierDeps;
+  /** A replication call verifies against the tenant's link key on this cell (none: refused like an unknown key). */
+  readonly replicationVerifier: (tenantId: string) => Promise<VerifierDeps>;
 }
 
 function wireCell(deps: CellDeps): WiredCell {
   const { config, logger, clock } = deps;
   const service = new RecordService({ cellId: config.cellId, cloud: config.cloud, store: deps.store, clock, changes: deps.changes, logger });
   const health = new CellHealth({ cellId: config.cellId, cloud: config.cloud, store: deps.store, clock });
+  const replicas = new ReplicaService({ cellId: config.cellId, store: deps.store, clock });
+  const verifier: VerifierDeps = { cellId: config.cellId, keyIds: { edge: config.edgeKeyId, admin: config.adminKeyId }, keys: deps.keys, nonces: deps.nonces, clock };
   return {
     config,
     handleData: dataApi({ cellId: config.cellId, cloud: config.cloud, store: deps.store, clock, service, logger }),
-    handleAdmin: adminApi(new AdminService({ cellId: config.cellId, store: deps.store, clock }), health),
+    handleAdmin: adminApi(new AdminService({ cellId: config.cellId, store: deps.store, clock, records: service }), { replicas, health, now: () => clock.now() }),
+    handleReplication: replicationApi(replicas),
     health,
-    verifier: { cellId: config.cellId, keyIds: { edge: config.edgeKeyId, admin: config.adminKeyId }, keys: deps.keys, nonces: deps.nonces, clock },
+    verifier,
+    replicationVerifier: async (tenantId) => {
+      const link = await replicas.linkKey(tenantId);
+      return { ...verifier, keyIds: { edge: config.edgeKeyId, replication: link?.keyId }, keys: staticKeySource(link ? { [link.keyId]: link.secret } : {}) };
+    },
   };
 }
 
@@ -155,8 +172,12 @@ async function dispatch(cell: WiredCell, req: CellRequest, method: string, reque
   const { route } = routed;
   if (route.name === "health") return { status: 200, body: JSON.stringify({ status: "ok", cell_id: cell.config.cellId, cloud: cell.config.cloud }) };
 
-  const scope: KeyScope = isAdminRoute(route) ? "admin" : "edge";
+  const scope: KeyScope = isAdminRoute(route) ? "admin" : route.name === "replicationChanges" ? "replication" : "edge";
   checkBodySize(req, scope);
+  if (route.name === "replicationChanges") {
+    await verifyRequest(req, route.tenantId, scope, await cell.replicationVerifier(route.tenantId));
+    return cell.handleReplication(route.tenantId, req);
+  }
   const { tenantId } = await verifyRequest(req, routeTenant(route, req), scope, cell.verifier);
   return isAdminRoute(route) ? cell.handleAdmin(route, req, method) : cell.handleData(route, req, method, tenantId, requestId);
 }
@@ -177,9 +198,9 @@ function routeOf(req: CellRequest, method: string, requestId: string): { ok: tru
   return { ok: true, route: match.route };
 }
 
-/** Admin calls may carry an import page; everything else the contract's body limit. */
+/** Admin and replication calls may carry an import page or a push; everything else the contract's body limit. */
 function checkBodySize(req: CellRequest, scope: KeyScope): void {
-  const limit = scope === "admin" ? ADMIN_BODY_LIMIT : MAX_BODY_BYTES;
+  const limit = scope === "edge" ? MAX_BODY_BYTES : ADMIN_BODY_LIMIT;
   if (req.body.byteLength > limit) throw new PayloadTooLargeError(`request body is ${req.body.byteLength} bytes; the limit is ${limit}`);
 }
 

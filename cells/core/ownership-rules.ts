@@ -7,14 +7,21 @@ import { OwnershipStateError, TenantNotServedError } from "./errors";
  */
 
 /**
- * Throws `TenantNotServedError` unless the cell serves this request: writes need `active`; reads
- * are also served while `fenced` (the data is still here and still current: no write can commit).
+ * Throws `TenantNotServedError` unless the cell serves this request: writes need `active` (and, for a
+ * tenant with a standby, a write lease that runs past `nowMs`); reads are also served while `fenced`
+ * (the data is still here and still current: no write can commit) and while a lease has run out.
  */
-export function assertServes(tenantId: string, ownership: Ownership | undefined, write: boolean): asserts ownership is Ownership {
-  if (ownership?.state === "active") return;
+export function assertServes(tenantId: string, ownership: Ownership | undefined, write: boolean, nowMs?: number): asserts ownership is Ownership {
+  if (ownership?.state === "active") {
+    if (write && nowMs !== undefined && !leaseHolds(ownership, nowMs)) throw new TenantNotServedError(tenantId, ownership, write);
+    return;
+  }
   if (ownership?.state === "fenced" && !write) return;
   throw new TenantNotServedError(tenantId, ownership, write);
 }
+
+/** Whether an active tenant may commit at `nowMs`: it has no write lease (no standby confirmed yet), or the lease runs past it. */
+export const leaseHolds = (ownership: Pick<Ownership, "leaseUntil">, nowMs: number): boolean => ownership.leaseUntil === undefined || ownership.leaseUntil > nowMs;
 
 /** What a caller asks an ownership record to become. */
 export interface OwnershipChange {
@@ -25,8 +32,8 @@ export interface OwnershipChange {
   readonly operation?: string;
 }
 
-/** Changes that may keep the epoch: finishing an import, and completing a hand-over the fence started. */
-const SAME_EPOCH_TRANSITIONS: ReadonlySet<string> = new Set(["importing>active", "fenced>moved"]);
+/** Changes that may keep the epoch: finishing an import, completing a hand-over the fence started, promoting a standby (a failover). */
+const SAME_EPOCH_TRANSITIONS: ReadonlySet<string> = new Set(["importing>active", "fenced>moved", "standby>active"]);
 
 /** True when `current` already is what `change` asks for (a retried call is then a no-op). */
 export function isSameOwnership(current: Ownership | undefined, change: OwnershipChange): boolean {

@@ -42,12 +42,23 @@ export interface RecordWrite {
   readonly previousVersion: number | undefined;
   readonly change: ChangeEvent;
   readonly outcome?: IdempotencyEntry;
+  /**
+   * The writer's clock at commit (epoch ms). A tenant with a standby has a write lease
+   * (`Ownership.leaseUntil`): the commit also requires the lease to run past this time, in the same
+   * atomic operation. @default the store's `Date.now()`
+   */
+  readonly at?: number;
 }
 
 /** The (epoch, state) an ownership compare-and-set expects to find; undefined expects no record. */
 export interface OwnershipExpectation {
   readonly epoch: number;
   readonly state: OwnershipState;
+  /**
+   * Also the record's `updatedAt`, for changes that keep epoch and state (a standby's progress, a
+   * primary's lease): the record must not have changed at all since it was read.
+   */
+  readonly updatedAt?: string;
 }
 
 /** Where to resume reading a tenant's change stream. */
@@ -107,7 +118,7 @@ export interface TenantStore {
   getItem(tenantId: string, recordId: string): Promise<RecordItem | undefined>;
   /** A tenant's items in ascending record id order (byte order; ids are ASCII). Tombstones only on request. */
   listItems(tenantId: string, options: ListOptions): Promise<RecordItem[]>;
-  /** See `RecordWrite`. Throws `TenantNotServedError` (ownership not active), `VersionConflictError` or `IdempotencyKeyTakenError`. */
+  /** See `RecordWrite`. Throws `TenantNotServedError` (ownership not active, or its write lease ran out), `VersionConflictError` or `IdempotencyKeyTakenError`. */
   commit(write: RecordWrite): Promise<void>;
 
   /**
@@ -123,7 +134,7 @@ export interface TenantStore {
 
   /**
    * Writes each item that is absent here or older here, keeping its version, times and committing
-   * cell, and only while the tenant is `importing` on this cell (checked atomically with the writes;
+   * cell, and only while the tenant is `importing` or `standby` on this cell (checked atomically with the writes;
    * `TenantNotServedError` otherwise). Idempotent: importing a page twice changes nothing the second time.
    */
   importItems(tenantId: string, items: readonly RecordItem[]): Promise<ImportResult>;

@@ -22,6 +22,8 @@ export const CELL_RETRY_AFTER_SECONDS = {
   tenantUnavailable: 5,
   /** The store did not answer: try again soon. */
   storeUnavailable: 1,
+  /** A primary whose standby has not confirmed its write lease: the next confirmation is a sweep away. */
+  leaseExpired: 1,
 } as const;
 
 /** A problem and the headers that go with it (`Retry-After` on 503s). */
@@ -53,6 +55,7 @@ export function toProblemAnswer(error: unknown, requestId: string): ProblemAnswe
       return plain(problem("tenant_moved", error.message, requestId, { cell: target.cellId, epoch: target.epoch }));
     }
     if (ownership.state === "fenced") return { problem: problem("tenant_fenced", error.message, requestId), headers: retryAfter(CELL_RETRY_AFTER_SECONDS.tenantFenced) };
+    if (ownership.state === "active") return { problem: problem("tenant_unavailable", error.message, requestId), headers: retryAfter(CELL_RETRY_AFTER_SECONDS.leaseExpired) };
     return { problem: problem("tenant_unavailable", error.message, requestId), headers: retryAfter(CELL_RETRY_AFTER_SECONDS.tenantUnavailable) };
   }
   if (error instanceof EpochConflictError) return plain(problem("epoch_conflict", error.message, requestId, { current: error.current ? ownershipView(error.current) : null }));

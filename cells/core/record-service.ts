@@ -66,7 +66,7 @@ export class RecordService {
 
   /** Throws `TenantNotServedError` unless the tenant is served here for this kind of request. */
   async assertServed(tenantId: string, write: boolean): Promise<void> {
-    assertServes(tenantId, await this.deps.store.ownership(tenantId), write);
+    assertServes(tenantId, await this.deps.store.ownership(tenantId), write, this.deps.clock.now());
   }
 
   async get(tenantId: string, recordId: string): Promise<StoredRecord> {
@@ -131,7 +131,8 @@ export class RecordService {
   async commit(planned: PlannedWrite, outcome?: IdempotencyEntry): Promise<void> {
     const { write } = planned;
     try {
-      await this.deps.store.commit(outcome === undefined ? write : { ...write, outcome });
+      const at = this.deps.clock.now();
+      await this.deps.store.commit(outcome === undefined ? { ...write, at } : { ...write, outcome, at });
     } catch (error) {
       if (error instanceof VersionConflictError && error.currentVersion === undefined) {
         const now = liveRecord(await this.deps.store.getItem(write.item.tenantId, write.item.recordId));
@@ -150,7 +151,7 @@ export class RecordService {
   /** The stored item, read beside the ownership record; throws unless the tenant takes writes here. */
   private async servedItem(tenantId: string, recordId: string): Promise<RecordItem | undefined> {
     const [ownership, item] = await Promise.all([this.deps.store.ownership(tenantId), this.deps.store.getItem(tenantId, recordId)]);
-    assertServes(tenantId, ownership, true);
+    assertServes(tenantId, ownership, true, this.deps.clock.now());
     return item;
   }
 

@@ -8,15 +8,18 @@ import type { CellRequest } from "./request";
  * `cellctl`, never by the router) signs admin requests. A key of one scope is refused on the other's
  * routes, so a leaked router key cannot move or export a tenant.
  */
-export type KeyScope = "edge" | "admin";
+export type KeyScope = "edge" | "admin" | "replication";
 
 /** The tenant an admin request names when it concerns the whole cell (`GET /admin/tenants`). */
 export const CELL_WIDE_TENANT = "*";
 
 export interface VerifierDeps {
   readonly cellId: string;
-  /** The key id each scope accepts (`alpha-v1`, `alpha-admin-v1`); no admin key id: the admin API is closed. */
-  readonly keyIds: { readonly edge: string; readonly admin?: string };
+  /**
+   * The key id each scope accepts (`alpha-v1`, `alpha-admin-v1`, a tenant's link key `repl-...`); no
+   * admin key id: the admin API is closed; no replication key id: the tenant has no link here.
+   */
+  readonly keyIds: { readonly edge: string; readonly admin?: string; readonly replication?: string };
   readonly keys: KeySource;
   readonly nonces: NonceStore;
   readonly clock: Clock;
@@ -62,7 +65,8 @@ export async function verifyRequest(req: CellRequest, routeTenantId: string | un
   if (!(isTenantId(tenantId) || (cellWide && tenantId === CELL_WIDE_TENANT))) throw new AuthError("unauthenticated", `${Headers.tenantId} is not a valid tenant id`);
   const scopeKeyId = deps.keyIds[scope];
   if (keyId !== scopeKeyId) {
-    throw new AuthError("unauthenticated", scope === "admin" ? `admin routes need this cell's admin key; '${keyId}' is not it` : `unknown signing key '${keyId}'`);
+    const why = { admin: `admin routes need this cell's admin key; '${keyId}' is not it`, replication: `replication needs the tenant's link key on this cell; '${keyId}' is not it`, edge: `unknown signing key '${keyId}'` };
+    throw new AuthError("unauthenticated", why[scope]);
   }
   const secret = isKeyId(keyId) ? await deps.keys.secretFor(keyId) : undefined;
   if (secret === undefined) throw new AuthError("unauthenticated", `unknown signing key '${keyId}'`);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { cellIdField, integerAtLeast, integerFrom, nonEmpty, numberWith, oneOf, oneOfNumbers } from "./fields";
 import { AWS_LAKE_PROPS } from "./lake-props";
+import { AWS_STANDBY_PROPS } from "./standby-props";
 import { AWS_PLACE, placeProblems } from "./places";
 import type { PropsRules } from "./problems";
 
@@ -52,6 +53,7 @@ export const AWS_CELL_PROPS = {
     adminKeyVersion: integerAtLeast(1).optional(),
     tableDeletionProtection: z.boolean().optional(),
     lake: AWS_LAKE_PROPS.optional(),
+    standby: AWS_STANDBY_PROPS.optional(),
   },
   crossField: (props) => placeProblems(AWS_PLACE, props),
   aliases: { location: "region" },

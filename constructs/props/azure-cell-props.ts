@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { cellIdField, integerAtLeast, integerFrom, matching, nonEmpty, numberWith, oneOf, oneOfNumbers } from "./fields";
 import { AZURE_LAKE_PROPS } from "./lake-props";
+import { AZURE_STANDBY_PROPS } from "./standby-props";
 import { AZURE_PLACE, placeProblems } from "./places";
 import type { Problem, PropsRules } from "./problems";
 
@@ -92,6 +93,7 @@ export const AZURE_CELL_PROPS = {
     signingKeyVersion: integerAtLeast(1).optional(),
     adminKeyVersion: integerAtLeast(1).optional(),
     lake: AZURE_LAKE_PROPS.optional(),
+    standby: AZURE_STANDBY_PROPS.optional(),
   },
   crossField: (props) => [...placeProblems(AZURE_PLACE, props), ...modeProblems(props)],
   aliases: { region: "location" },

@@ -19,16 +19,16 @@ export interface FaultOptions {
 }
 
 /** Calls the sandbox's control endpoint (`sandbox/control-routes.ts`) with the connection's token. */
-async function call(plane: ControlPlane, method: string, path: string, body?: unknown): Promise<unknown> {
+export async function callSandbox(plane: ControlPlane, method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<unknown> {
   const sandbox = plane.connection.sandbox;
-  if (!sandbox) throw new CliError("this connection is not a running sandbox ('npm start' writes one); faults are injected into the sandbox only");
+  if (!sandbox) throw new CliError("this connection is not a running sandbox ('npm start' writes one); 'cellctl sandbox' works on the local sandbox only");
   let response: Response;
   try {
     response = await fetch(`${sandbox.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${sandbox.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
     throw new CliError(`the sandbox at ${sandbox.url} could not be reached (${error instanceof Error ? error.message : String(error)}); is 'npm start' running?`);
@@ -66,7 +66,7 @@ function faultsOf(options: FaultOptions): Record<string, number | boolean> {
  */
 export async function sandboxFaultsCommand(plane: ControlPlane, io: Io, action: "set" | "clear" | "list", cellId?: string, options: FaultOptions = {}): Promise<number> {
   if (action === "list") {
-    const { cells } = (await call(plane, "GET", "/sandbox/cells")) as { cells: CellFaultsView[] };
+    const { cells } = (await callSandbox(plane, "GET", "/sandbox/cells")) as { cells: CellFaultsView[] };
     emit(io, { cells }, (d) =>
       table(
         ["CELL", "FAULTS", "STORE REQUESTS", "FAILED", "ANSWERS LOST", "REFUSED"],
@@ -77,7 +77,7 @@ export async function sandboxFaultsCommand(plane: ControlPlane, io: Io, action: 
   }
   if (!isCellId(cellId)) throw new CliError(`cell id must be a cell id, got '${cellId}'`, 2);
   const path = `/sandbox/cells/${encodeURIComponent(cellId)}/faults`;
-  const view = (await (action === "clear" ? call(plane, "DELETE", path) : call(plane, "POST", path, faultsOf(options)))) as CellFaultsView;
+  const view = (await (action === "clear" ? callSandbox(plane, "DELETE", path) : callSandbox(plane, "POST", path, faultsOf(options)))) as CellFaultsView;
   emit(io, view, (v) => (action === "clear" ? `${v.cell_id}: store faults cleared` : `${v.cell_id}: store faults now ${describeFaults(v.faults)} ('cellctl sandbox clear ${v.cell_id}' clears them)`));
   return 0;
 }

@@ -3,6 +3,7 @@ import { AdminCallError, type AdminClient } from "../admin-client";
 import { CliError, ControlPlane } from "../control-plane";
 import { chooseCell, type CellLoad } from "../placement";
 import { occupancy, surveyCells } from "../commands/status";
+import { changesSince, copyPages } from "./copy";
 import { JournalStore, MOVE_PHASES, type MoveJournal, type MovePhase } from "./journal";
 
 /**
@@ -12,12 +13,8 @@ import { JournalStore, MOVE_PHASES, type MoveJournal, type MovePhase } from "./j
  * controller. Re-reading is harmless: imports skip what the target already has.
  */
 export const DELTA_MARGIN_MS = 45_000;
-/** Items per bulk-copy page (an import page stays far below the admin body limit). */
-export const BULK_PAGE = 200;
 /** Record ids per `export?ids=` call (the cell's limit). */
 const IDS_PER_CALL = 50;
-/** Changes read per page of the source's change stream. */
-const CHANGES_PAGE = 1000;
 
 /** What a move tells the operator while it runs. */
 export interface MoveProgress {
@@ -185,6 +182,10 @@ export class Mover {
       const where = holders.map((h) => `${h.cellId}: ${h.ownership.state} @${h.ownership.epoch}`).join(", ") || "no cell holds it";
       throw new MoveError(`tenant '${tenantId}' has no single active owner (${where}); a move needs one`);
     }
+    const standby = holders.find((h) => h.ownership.state === "standby");
+    if (standby) {
+      throw new MoveError(`tenant '${tenantId}' has a standby on ${standby.cellId}; drop it first ('cellctl standby ${tenantId} --off'), then move it (or fail over to the standby: 'cellctl failover ${tenantId}')`);
+    }
     const inFlight = holders.filter((h) => h.ownership.state === "importing" || h.ownership.state === "fenced");
     if (inFlight.length > 0) {
       throw new MoveError(`tenant '${tenantId}' is already being moved (${inFlight.map((h) => `${h.cellId}: ${h.ownership.state} @${h.ownership.epoch}`).join(", ")}); another controller is at work, or a move stopped: see its journal`);
@@ -278,15 +279,13 @@ export class Mover {
     journal.bulkStartedAt ??= iso(this.now());
     const total = (await source.digest(journal.tenantId)).count;
     this.progress.phase(journal, `copying ${total} records from ${journal.source} while it keeps serving`);
-    do {
-      const page = await source.exportPage(journal.tenantId, { cursor: journal.bulkCursor ?? undefined, fields: "full", limit: BULK_PAGE });
-      if (page.items.length > 0) await target.importPage(journal.tenantId, page.items);
-      this.remember(journal, page.items);
-      journal.copied += page.items.length;
-      journal.bulkCursor = page.next_cursor;
+    await copyPages(source, target, journal.tenantId, journal.bulkCursor, (items, next) => {
+      this.remember(journal, items);
+      journal.copied += items.length;
+      journal.bulkCursor = next;
       this.journals.save(journal);
       this.progress.copied(journal, journal.copied, total);
-    } while (journal.bulkCursor !== null);
+    });
   }
 
   private async catchUp(journal: MoveJournal, source: AdminClient, target: AdminClient): Promise<void> {
@@ -438,17 +437,8 @@ export class Mover {
 
   /** Reads the source's change stream from `sinceMs`, adding every record id it names to `named`. */
   private async namedSince(journal: MoveJournal, source: AdminClient, sinceMs: number, named: Set<string>): Promise<ChangeEvent[]> {
-    const all: ChangeEvent[] = [];
-    let since = iso(sinceMs);
-    for (;;) {
-      const page = await source.changes(journal.tenantId, { since, limit: CHANGES_PAGE });
-      for (const change of page) named.add(change.record_id);
-      all.push(...page);
-      if (page.length < CHANGES_PAGE) break;
-      const last = page[page.length - 1]!.committed_at;
-      if (last === since) break; // a full page within one millisecond: the set already holds it
-      since = last;
-    }
+    const all = await changesSince(source, journal.tenantId, iso(sinceMs));
+    for (const change of all) named.add(change.record_id);
     return all;
   }
 

@@ -1,5 +1,7 @@
 import { reasonOf, type ControlPlane } from "../control-plane";
+import type { Io } from "../cli/output";
 import { setCellStatus } from "../commands/cell-status";
+import { failover } from "../standby/failover";
 import type { JournalStore } from "../moves/journal";
 import { Mover, type MoveHooks } from "../moves/move";
 import type { ActionOutcome } from "./decide";
@@ -26,17 +28,38 @@ export interface WatchActions {
   requestApproval(plan: PlanView): Promise<ActionOutcome>;
 }
 
-/** What this build answers to a failover: the standby support (issue 13) is not in it. */
-export const NO_STANDBY_SUPPORT = "no standby support in this build: fail-over needs the standby commands (cellctl standby / failover); the loop does nothing else instead";
+/** What the failover action answers when none of the tenants it was given has a standby to promote. */
+export const NO_STANDBY = "none of these tenants has a standby (set one up with 'cellctl standby <tenant> --cell <cell>'); the loop does nothing else instead";
+
+/** How long one tenant's failover may wait for its old primary's write lease (as `cellctl failover`'s default). */
+const FAILOVER_WAIT_MS = 600_000;
 
 /**
- * The watch's failover of a down cell's tenants to their standbys: the one place the standby
- * support plugs in (run what `cellctl failover` runs for each tenant; `{ ok: true, detail }` when
- * done, `{ ok: false, error }` when not). This build has no standby support, so it says so, and the
- * loop holds the failover every window and does nothing else instead.
+ * The watch's failover of a down cell's tenants to their standbys: for each tenant, what
+ * `cellctl failover <tenant>` runs (refused while the primary answers; waits out the primary's write
+ * lease, promotes the standby, points the registry at it). Tenants without a standby are left where
+ * they are and named; when none of them has one the outcome is `unsupported`, and the loop holds the
+ * failover from then on rather than doing anything else instead.
  */
-export async function failoverToStandbys(_plane: ControlPlane, _cellId: string, _tenantIds: readonly string[]): Promise<ActionOutcome> {
-  return { ok: false, unsupported: true, error: NO_STANDBY_SUPPORT };
+export async function failoverToStandbys(plane: ControlPlane, cellId: string, tenantIds: readonly string[]): Promise<ActionOutcome> {
+  const quiet: Io = { out: () => undefined, err: () => undefined, interactive: false, json: false };
+  const done: string[] = [];
+  const noStandby: string[] = [];
+  const failed: string[] = [];
+  for (const tenantId of tenantIds) {
+    try {
+      const view = await failover(plane, quiet, tenantId, { waitMs: FAILOVER_WAIT_MS });
+      done.push(`${tenantId} -> ${view.to} (epoch ${view.epoch}, replication point ${view.replication_point ?? "none"})`);
+    } catch (error) {
+      const reason = reasonOf(error);
+      if (/has no standby/.test(reason)) noStandby.push(tenantId);
+      else failed.push(`${tenantId}: ${reason}`);
+    }
+  }
+  const without = noStandby.length > 0 ? `; no standby: ${noStandby.join(", ")}` : "";
+  if (failed.length > 0) return { ok: false, error: `${failed.join("; ")}${done.length > 0 ? `; failed over: ${done.join(", ")}` : ""}${without}` };
+  if (done.length === 0) return { ok: false, unsupported: true, error: `${cellId}: ${NO_STANDBY}` };
+  return { ok: true, detail: `failed over: ${done.join(", ")}${without}` };
 }
 
 /** The actions through the control plane, the way `cellctl` itself runs them. */

@@ -74,7 +74,7 @@ export interface Episode {
   requested: boolean;
   /** This loop drained the cell (so it may put it back into placement). */
   drained: boolean;
-  /** The failover action answered that this build cannot fail over. */
+  /** The failover action answered that none of the episode's tenants has a standby. */
   failoverUnsupported: boolean;
 }
 
@@ -342,7 +342,7 @@ export function decide(input: TickInput): TickDecision {
       continue;
     }
     if (reaction === "failover") {
-      if (e.failoverUnsupported) hold("failover", id, here, "failover is not available in this build (no standby support); nothing else is done instead");
+      if (e.failoverUnsupported) hold("failover", id, here, "none of these tenants has a standby to fail over to ('cellctl standby <tenant> --cell <cell>'); nothing else is done instead");
       else if (here.length > 0) actions.push({ kind: "failover", cellId: id, tenants: here, planId: e.planId, why: `down cell; policy ${policy.name}: fail its tenants over to their standbys` });
       continue;
     }

@@ -10,6 +10,7 @@ import { iamManagedPolicyAllowlist } from "./iam-managed-policy-allowlist";
 import { iamNoWildcardActions } from "./iam-no-wildcard-actions";
 import { iamRoleNoExclusivePolicies } from "./iam-role-no-exclusive-policies";
 import { iamS3OwnBuckets } from "./iam-s3-own-buckets";
+import { iamStreamConsumerWrites } from "./iam-stream-consumer-writes";
 import { lambdaEnvironmentNoSecrets } from "./lambda-environment-no-secrets";
 import { lambdaNoFunctionUrl } from "./lambda-no-function-url";
 import { lambdaPermissionScoped } from "./lambda-permission-scoped";
@@ -52,4 +53,5 @@ export const AWS_RULES: readonly PolicyRule[] = [
   s3AclsDisabled,
   sqsEncrypted,
   streamMappingFailureHandling,
+  iamStreamConsumerWrites,
 ];

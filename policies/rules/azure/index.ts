@@ -9,6 +9,7 @@ import { cosmosLocalAuthDisabled } from "./cosmos-local-auth-disabled";
 import { functionAppBasicAuthOff } from "./function-app-basic-auth-off";
 import { functionAppHttpsOnly } from "./function-app-https-only";
 import { functionAppIdentityConnections } from "./function-app-identity-connections";
+import { functionAppFeedTriggers } from "./function-app-feed-triggers";
 import { functionAppManagedIdentity } from "./function-app-managed-identity";
 import { functionAppMinTls } from "./function-app-min-tls";
 import { functionAppSecretsReadAtRunTime } from "./function-app-secrets-read-at-run-time";
@@ -34,6 +35,7 @@ export const AZURE_RULES: readonly PolicyRule[] = [
   ...functionAppSettingsNoSecrets,
   ...functionAppSecretsReadAtRunTime,
   ...functionAppIdentityConnections,
+  ...functionAppFeedTriggers,
   flexHostStorageIdentity,
   flexOneDeploy,
   ...dataPlaneWaitsForRbac,
