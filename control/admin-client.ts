@@ -39,6 +39,9 @@ const LONG_CALL_MS = 120_000;
 const CELL_WIDE = "*";
 
 /** A cell's admin API said no (a problem+json answer), or could not be reached. */
+/** How long a repeatable admin call waits before each retry after a `store_unavailable` answer. */
+const STORE_RETRY_DELAYS_MS = [250, 500, 1_000] as const;
+
 export class AdminCallError extends Error {
   override readonly name = "AdminCallError";
   constructor(
@@ -158,17 +161,18 @@ export class AdminClient {
     if (options.cursor) query.set("cursor", options.cursor);
     if (options.fields) query.set("fields", options.fields);
     if (options.limit) query.set("limit", String(options.limit));
-    return this.call("GET", pathOf(PATHS.adminExport, { tenantId }), tenantId, undefined, query.toString());
+    return this.callRetrying("GET", pathOf(PATHS.adminExport, { tenantId }), tenantId, undefined, query.toString());
   }
 
   /** The named records (or tombstones), at most 50 ids per call; ids the cell has nothing under are left out. */
   async exportItems(tenantId: string, recordIds: readonly string[]): Promise<ExportItem[]> {
-    const page = await this.call<ExportPage>("GET", pathOf(PATHS.adminExport, { tenantId }), tenantId, undefined, `ids=${recordIds.map(encodeURIComponent).join(",")}`);
+    const page = await this.callRetrying<ExportPage>("GET", pathOf(PATHS.adminExport, { tenantId }), tenantId, undefined, `ids=${recordIds.map(encodeURIComponent).join(",")}`);
     return page.items;
   }
 
   importPage(tenantId: string, items: readonly ExportItem[]): Promise<ImportResultView> {
-    return this.call("POST", pathOf(PATHS.adminImport, { tenantId }), tenantId, { items });
+    // Safe to send again: an import keeps each item's version, so a page that landed lands the same.
+    return this.callRetrying("POST", pathOf(PATHS.adminImport, { tenantId }), tenantId, { items });
   }
 
   /** The tenant's digest: a whole scan of its items on the cell, so a long budget. */
@@ -216,6 +220,24 @@ export class AdminClient {
     const response = await this.send("GET", PATHS.health, "", {}, undefined);
     if (response.status !== 200) throw new AdminCallError(`cell '${this.target.cellId}' /healthz answered ${response.status}`, response.status);
     return (await response.json()) as { status: string; cell_id: string; cloud: string };
+  }
+
+  /**
+   * A call that is safe to repeat (an export page, an import page), repeated when the cell answers
+   * that its store did not (503 `store_unavailable`: a busy or briefly failing store), after 0.25, 0.5
+   * and 1 s. A move's bulk copy then rides out a store's hiccup instead of stopping at a step for
+   * `--resume`. Any other answer, and a cell that cannot be reached, fail at once.
+   */
+  private async callRetrying<T>(method: string, path: string, tenantId: string, body?: unknown, query = ""): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.call<T>(method, path, tenantId, body, query);
+      } catch (error) {
+        const busy = error instanceof AdminCallError && error.status === 503 && error.code === "store_unavailable";
+        if (!busy || attempt >= STORE_RETRY_DELAYS_MS.length) throw error;
+        await new Promise((resolve) => setTimeout(resolve, STORE_RETRY_DELAYS_MS[attempt]));
+      }
+    }
   }
 
   private async call<T>(method: string, path: string, tenantId: string, body?: unknown, query = "", timeoutMs = this.timeoutMs): Promise<T> {
