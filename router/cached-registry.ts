@@ -171,7 +171,7 @@ export class CachedRegistry implements Registry {
   private async through<T>(key: string, load: () => Promise<Lookup<T>>, loadFallback: () => Promise<Lookup<T>> | undefined): Promise<Lookup<T>> {
     const cached = this.cache.get<T>(key);
     if (cached !== undefined) return withSource(cached, "cache");
-    if (this.cache.kvFailing) return this.stable(key, { kind: "unavailable", error: `KV failed moments ago; '${key}' not read` }, loadFallback);
+    if (this.cache.kvFailing) return this.stable(key, { error: `KV failed moments ago; '${key}' not read` }, loadFallback);
     const fresh = await load();
     if (fresh.kind === "unavailable") {
       this.cache.kvFailed();
