@@ -49,6 +49,8 @@ describe("ownership changes", () => {
     ["an expectation with a bad epoch", { epoch: 1, state: "active", expected: { epoch: "1", state: "active" } }, 400, /^expected must be/],
     ["an expectation with a bad state", { epoch: 1, state: "active", expected: { epoch: 1, state: "asleep" } }, 400, /^expected must be/],
     ["an expectation with no state", { epoch: 1, state: "active", expected: { epoch: 1 } }, 400, /^expected must be/],
+    ["an operation that is a number", { epoch: 1, state: "active", expected: null, operation: 12345 }, 400, /^operation must match .*, got 12345$/],
+    ["an operation that is an empty string", { epoch: 1, state: "active", expected: null, operation: "" }, 400, /^operation must match .*, got ""$/],
   ])("%s: %s", async (_label, body, status, detail) => {
     const a = admin();
     const t = aTenantId("T");
@@ -65,6 +67,16 @@ describe("ownership changes", () => {
     expect(await a.store.ownership(t)).toEqual({ tenantId: t, epoch: 1, state: "importing", updatedAt: "2026-05-28T20:26:40.999Z" });
     const back = await a.get(t, "ownership");
     expect(back.json).toEqual(reply.json);
+  });
+
+  test("an operation is stored with the change, and a null one is none", async () => {
+    const a = admin();
+    const t = aTenantId("T");
+    const withNull = await a.put(t, { epoch: 1, state: "importing", moved_to: null, expected: null, operation: null });
+    expect({ status: withNull.status, operation: withNull.json.operation }).toEqual({ status: 200, operation: null });
+    expect(await a.store.ownership(t)).not.toHaveProperty("operation");
+    const named = await a.put(t, { epoch: 2, state: "importing", expected: { epoch: 1, state: "importing" }, operation: "move-42:a.b" });
+    expect({ status: named.status, operation: named.json.operation }).toEqual({ status: 200, operation: "move-42:a.b" });
   });
 
   test.each<[string, () => Promise<{ a: ReturnType<typeof admin>; t: string }>, unknown, string]>([
