@@ -52,6 +52,14 @@ describe("ownership answers", () => {
     expect(parseOwnershipView({ ...view, moved_to: undefined })).toEqual({ ok: true, value: expect.not.objectContaining({ movedTo: expect.anything() }) });
   });
 
+  test("an operation is kept when it is an operation id; null or none is no operation", () => {
+    expect(parseOwnershipView({ ...view, operation: "move-42:a.b" })).toEqual({ ok: true, value: expect.objectContaining({ operation: "move-42:a.b" }) });
+    for (const operation of [null, undefined]) {
+      const parsed = parseOwnershipView({ ...view, operation });
+      expect(parsed.ok && "operation" in parsed.value).toBe(false);
+    }
+  });
+
   test.each<[string, unknown, RegExp]>([
     ["null", null, /^ownership must be a JSON object$/],
     ["a string", "T-1", /^ownership must be a JSON object$/],
@@ -64,6 +72,8 @@ describe("ownership answers", () => {
     ["moved_to with a bad cell", { ...view, moved_to: { cell_id: "Beta", epoch: 3 } }, /moved_to must be/],
     ["moved_to with a bad epoch", { ...view, moved_to: { cell_id: "beta", epoch: -3 } }, /moved_to must be/],
     ["no updated_at", { ...view, updated_at: 5 }, /^ownership updated_at must be a string$/],
+    ["an operation that is a number", { ...view, operation: 12345 }, /^ownership operation is invalid: 12345$/],
+    ["an operation with a space", { ...view, operation: "move 1" }, /^ownership operation is invalid: "move 1"$/],
   ])("%s is refused", (_label, value, error) => {
     expect(parseOwnershipView(value)).toEqual({ ok: false, error: expect.stringMatching(error) });
   });

@@ -1,5 +1,5 @@
 import { AdminService, StoreUnavailableError, TenantDigest, canonicalJson, type RecordItem, type TenantStore } from "../cells/core";
-import { CHANGES_PAGE, EXPORT_PAGE, MAX_PURGE_BATCH } from "../cells/core/admin-api";
+import { CHANGES_PAGE, EXPORT_IDS_MAX, EXPORT_PAGE, MAX_PURGE_BATCH } from "../cells/core/admin-api";
 import { sha256Hex, type ExportItem } from "../contract";
 import { clockedCell, type Reply } from "./support/clocked-cell";
 import { InMemoryTenantStore } from "./support/in-memory-stores";
@@ -49,6 +49,8 @@ describe("ownership changes", () => {
     ["an expectation with a bad epoch", { epoch: 1, state: "active", expected: { epoch: "1", state: "active" } }, 400, /^expected must be/],
     ["an expectation with a bad state", { epoch: 1, state: "active", expected: { epoch: 1, state: "asleep" } }, 400, /^expected must be/],
     ["an expectation with no state", { epoch: 1, state: "active", expected: { epoch: 1 } }, 400, /^expected must be/],
+    ["an operation that is a number", { epoch: 1, state: "active", expected: null, operation: 12345 }, 400, /^operation must match .*, got 12345$/],
+    ["an operation that is an empty string", { epoch: 1, state: "active", expected: null, operation: "" }, 400, /^operation must match .*, got ""$/],
   ])("%s: %s", async (_label, body, status, detail) => {
     const a = admin();
     const t = aTenantId("T");
@@ -65,6 +67,16 @@ describe("ownership changes", () => {
     expect(await a.store.ownership(t)).toEqual({ tenantId: t, epoch: 1, state: "importing", updatedAt: "2026-05-28T20:26:40.999Z" });
     const back = await a.get(t, "ownership");
     expect(back.json).toEqual(reply.json);
+  });
+
+  test("an operation is stored with the change, and a null one is none", async () => {
+    const a = admin();
+    const t = aTenantId("T");
+    const withNull = await a.put(t, { epoch: 1, state: "importing", moved_to: null, expected: null, operation: null });
+    expect({ status: withNull.status, operation: withNull.json.operation }).toEqual({ status: 200, operation: null });
+    expect(await a.store.ownership(t)).not.toHaveProperty("operation");
+    const named = await a.put(t, { epoch: 2, state: "importing", expected: { epoch: 1, state: "importing" }, operation: "move-42:a.b" });
+    expect({ status: named.status, operation: named.json.operation }).toEqual({ status: 200, operation: "move-42:a.b" });
   });
 
   test.each<[string, () => Promise<{ a: ReturnType<typeof admin>; t: string }>, unknown, string]>([
@@ -163,6 +175,45 @@ describe("page sizes and cursors", () => {
     expect([page1.json.items.map((i: ExportItem) => i.record_id), page2.json.items.map((i: ExportItem) => i.record_id), page2.json.next_cursor]).toEqual([["a", "b"], ["c", "d"], null]);
     const versions = await a.get(t, "export", "fields=versions&limit=4");
     expect(versions.json).toEqual({ items: ["a", "b", "c", "d"].map((id) => ({ record_id: id, version: 1, deleted: false, updated_at: "2026-01-02T00:00:00.000Z", committed_by: "beta" })), next_cursor: null });
+  });
+});
+
+describe("items by id, and each item's share of the digest", () => {
+  async function withItems() {
+    const a = admin();
+    const t = await a.tenant("importing", 2);
+    await a.post(t, "import", { items: ["a", "b", "c"].map((id) => exported(id)) });
+    return { a, t };
+  }
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => `r${i}`).join(",");
+
+  test("export ?ids= gives the named items that exist", async () => {
+    const { a, t } = await withItems();
+    const reply = await a.get(t, "export", "ids=c,a,zz");
+    expect({ status: reply.status, ids: reply.json.items.map((i: ExportItem) => i.record_id).sort(), next: reply.json.next_cursor }).toEqual({ status: 200, ids: ["a", "c"], next: null });
+    expect(reply.json.items.find((i: ExportItem) => i.record_id === "a")).toEqual(exported("a"));
+  });
+
+  test.each(["export", "digest"])("%s ?ids= takes 1 to EXPORT_IDS_MAX valid record ids", async (route) => {
+    const { a, t } = await withItems();
+    expect((await a.get(t, route, `ids=${ids(EXPORT_IDS_MAX)}`)).status).toBe(200);
+    for (const query of [`ids=${ids(EXPORT_IDS_MAX + 1)}`, "ids=a,,b", "ids=a,b%20c", "ids=a,.b", "ids="]) {
+      const reply = await a.get(t, route, query);
+      expect({ query, status: reply.status, detail: reply.json.detail }).toEqual({ query, status: 400, detail: `ids must be 1 to ${EXPORT_IDS_MAX} comma-separated record ids` });
+    }
+  });
+
+  test("digest ?items= pages through each item's hash; ?ids= gives the named ones; both add up to the digest", async () => {
+    const { a, t } = await withItems();
+    const page1 = await a.get(t, "digest", "items=1&limit=2");
+    const page2 = await a.get(t, "digest", `items=1&limit=2&cursor=${page1.json.next_cursor}`);
+    const items = [...page1.json.items, ...page2.json.items];
+    expect({ ids: items.map((i) => i.record_id), versions: items.map((i) => i.version), next: page2.json.next_cursor }).toEqual({ ids: ["a", "b", "c"], versions: [1, 1, 1], next: null });
+    for (const item of items) expect(item.hash).toMatch(/^[0-9a-f]{64}$/);
+    const sum = items.reduce((n, i) => (n + BigInt(`0x${i.hash}`)) % (1n << 256n), 0n);
+    expect((await a.get(t, "digest")).json).toEqual({ tenant_id: t, count: 3, tombstones: 0, hash: sum.toString(16).padStart(64, "0") });
+    expect((await a.get(t, "digest", "ids=c,zz,a")).json).toEqual({ items: [items[2], items[0]], next_cursor: null });
+    expect((await a.get(t, "digest", "items=1&cursor=%21%21")).json.detail).toBe("cursor is not one this API handed out");
   });
 });
 
@@ -287,7 +338,7 @@ describe("digests", () => {
   });
 
   test("a tenant with more items than one store page is digested whole, whatever order its copies are read in", async () => {
-    const many = Array.from({ length: 600 }, (_, i) => aRecord({ tenantId: "T-1", recordId: `r${String(i).padStart(4, "0")}`, data: { i } }));
+    const many = Array.from({ length: 1200 }, (_, i) => aRecord({ tenantId: "T-1", recordId: `r${String(i).padStart(4, "0")}`, data: { i } }));
     const digestOf = async (items: RecordItem[]) => {
       const s = new InMemoryTenantStore();
       await s.setOwnership(anOwnership("T-1", { state: "importing" }), undefined);
@@ -295,9 +346,9 @@ describe("digests", () => {
       return new AdminService({ cellId: "alpha", store: s, clock: { now: () => 0 } }).digest("T-1");
     };
     const forward = await digestOf(many);
-    expect(forward).toEqual({ count: 600, tombstones: 0, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(forward).toEqual({ count: 1200, tombstones: 0, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect((await digestOf([...many].reverse())).hash).toBe(forward.hash);
-    expect((await digestOf(many.slice(0, 599))).hash).not.toBe(forward.hash);
+    expect((await digestOf(many.slice(0, 1199))).hash).not.toBe(forward.hash);
     expect((await digestOf(many.slice(0, 250))).count).toBe(250);
   });
 });

@@ -163,6 +163,13 @@ describe("static stability", () => {
     expect(await registry.tenant("T-1")).toEqual({ kind: "unavailable", error: expect.stringMatching(/no last known good entry and none in the snapshot/) });
   });
 
+  test("KV failing for a cell, with no snapshot and nothing cached: the failure, not an exception", async () => {
+    const { inner, registry } = setup();
+    inner.cells.set("alpha", unavailable("kv down"));
+    expect(await registry.cell("alpha")).toEqual({ kind: "unavailable", error: "kv down; no last known good entry and none in the snapshot" });
+    expect(await registry.cell("beta")).toEqual({ kind: "unavailable", error: "KV failed moments ago; 'cell:beta' not read; no last known good entry and none in the snapshot" });
+  });
+
   test("KV failing and nothing cached: the snapshot answers; a malformed snapshot entry is reported", async () => {
     const snapshot = snapshotOf({ "T-1": found(tenant("T-1")), "T-BAD": malformed("snapshot 'tenant:T-BAD': bad") });
     const { inner, registry, advance } = setup({ maxStaleMs: 5000, snapshot });

@@ -430,6 +430,7 @@ describe("what a cell's breaker counts", () => {
     ["the cell's own 503 store_unavailable", () => answerOf("alpha", 503, JSON.stringify(problem("store_unavailable", "x", "r"))), { failed: false, error: true, status: 503, timeout: false }],
     ["the cell's own 503 tenant_fenced (a hand-over)", () => answerOf("alpha", 503, JSON.stringify(problem("tenant_fenced", "x", "r"))), { failed: false, error: false, status: 503, timeout: false }],
     ["the cell's own 503 tenant_unavailable (an import)", () => answerOf("alpha", 503, JSON.stringify(problem("tenant_unavailable", "x", "r"))), { failed: false, error: false, status: 503, timeout: false }],
+    ["a 500 whose body names tenant_fenced (only a 503 is a hand-over)", () => answerOf("alpha", 500, JSON.stringify(problem("tenant_fenced", "x", "r"))), { failed: false, error: true, status: 500, timeout: false }],
     ["a platform's 429", () => new Response("", { status: 429 }), { failed: false, error: false, status: 429, timeout: false }],
     ["a platform's 503", () => new Response("", { status: 503 }), { failed: true, error: true, status: 503, timeout: false }],
     ["an answer the router does not pass on", () => answerOf("beta"), { failed: true, error: true, status: 200, timeout: false }],

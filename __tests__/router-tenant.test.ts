@@ -16,6 +16,10 @@ describe("tenant resolution", () => {
     ["the path, with a body that is not JSON (the cell's business)", { path: "/api/tenants/T-1/records/r", body: body("not json") }, "T-1", ["path"]],
     ["the header, with a JSON body that has no tenant_id", { header: "T-1", body: body({ data: 1 }) }, "T-1", ["header"]],
     ["the header, with a JSON array body", { header: "T-1", body: body([1, 2]) }, "T-1", ["header"]],
+    ["the header, with a JSON null body", { header: "T-1", body: body("null") }, "T-1", ["header"]],
+    ["the header, with a JSON number body", { header: "T-1", body: body("42") }, "T-1", ["header"]],
+    ["the header, with a JSON string body", { header: "T-1", body: body('"T-2"') }, "T-1", ["header"]],
+    ["the path, with a JSON boolean body", { path: "/api/tenants/T-1/records/r", body: body("true") }, "T-1", ["path"]],
   ])("found in %s", (_label, overrides, tenantId, sources) => {
     expect(resolveTenant(input(overrides))).toEqual({ ok: true, tenantId, sources });
   });
@@ -23,6 +27,10 @@ describe("tenant resolution", () => {
   test.each<[string, Partial<TenantInput>, string, RegExp]>([
     ["nothing names it", {}, "missing_tenant", /X-Tenant-Id header, the path/],
     ["the body is JSON without tenant_id", { path: "/api/process", body: body({ payload: 1 }) }, "missing_tenant", /tenant_id/],
+    ["the body is JSON null", { path: "/api/process", body: body("null") }, "missing_tenant", /name the tenant/],
+    ["the body is a JSON number", { path: "/api/process", body: body("7") }, "missing_tenant", /name the tenant/],
+    ["the body is a JSON string", { path: "/api/process", body: body('"tenant_id"') }, "missing_tenant", /name the tenant/],
+    ["the body is a JSON array", { path: "/api/process", body: body(["tenant_id"]) }, "missing_tenant", /name the tenant/],
     ["the path is not a tenant path", { path: "/api/tenantsT-100/records" }, "missing_tenant", /name the tenant/],
     ["the body is the only place and is not JSON", { path: "/api/process", body: body("{oops") }, "invalid_json", /not valid JSON/],
     ["the body is the only place and is not UTF-8", { path: "/api/process", body: new Uint8Array([0x7b, 0xff, 0x7d]) }, "invalid_json", /UTF-8/],

@@ -84,7 +84,8 @@ function parseObject(text: string | null | undefined, what: string): Result<Fiel
 }
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], field: string): Result<T> {
-  return typeof value === "string" && (allowed as readonly string[]).includes(value)
+  // `includes` compares with ===, so anything but one of the allowed strings is refused.
+  return (allowed as readonly unknown[]).includes(value)
     ? ok(value as T)
     : err(`${field} must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}`);
 }
@@ -109,6 +110,9 @@ export function parseCellEntry(text: string | null | undefined, policy: UrlPolic
   return ok({ v: REGISTRY_VERSION, cellId: f.cellId, cloud: cloud.value, region: f.region, url: url.value, status: status.value });
 }
 
+/** A non-negative safe integer: `Number.isSafeInteger` is false for anything that is not a number. */
+const isEpoch = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
 /** Parses a `tenant:<id>` value. A malformed entry is an error value, never an exception. */
 export function parseTenantEntry(text: string | null | undefined, expectedTenantId?: string): Result<TenantEntry> {
   const obj = parseObject(text, "tenant entry");
@@ -122,7 +126,7 @@ export function parseTenantEntry(text: string | null | undefined, expectedTenant
   if (!isCellId(f.cellId)) return err(`tenant entry cellId is invalid: ${JSON.stringify(f.cellId)}`);
   const status = oneOf(f.status, TENANT_STATUSES, "tenant entry status");
   if (!status.ok) return status;
-  if (typeof f.epoch !== "number" || !Number.isSafeInteger(f.epoch) || f.epoch < 0) {
+  if (!isEpoch(f.epoch)) {
     return err(`tenant entry epoch must be a non-negative integer, got ${JSON.stringify(f.epoch)}`);
   }
   return ok({ v: REGISTRY_VERSION, tenantId: f.tenantId, cellId: f.cellId, status: status.value, epoch: f.epoch });

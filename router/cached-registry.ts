@@ -171,7 +171,7 @@ export class CachedRegistry implements Registry {
   private async through<T>(key: string, load: () => Promise<Lookup<T>>, loadFallback: () => Promise<Lookup<T>> | undefined): Promise<Lookup<T>> {
     const cached = this.cache.get<T>(key);
     if (cached !== undefined) return withSource(cached, "cache");
-    if (this.cache.kvFailing) return this.stable(key, { kind: "unavailable", error: `KV failed moments ago; '${key}' not read` }, loadFallback);
+    if (this.cache.kvFailing) return this.stable(key, { error: `KV failed moments ago; '${key}' not read` }, loadFallback);
     const fresh = await load();
     if (fresh.kind === "unavailable") {
       this.cache.kvFailed();
@@ -182,13 +182,12 @@ export class CachedRegistry implements Registry {
   }
 
   /** KV failed: the last known good entry, else the snapshot's, else the failure. */
-  private async stable<T>(key: string, failure: Lookup<T>, loadFallback: () => Promise<Lookup<T>> | undefined): Promise<Lookup<T>> {
+  private async stable<T>(key: string, failure: { readonly error: string }, loadFallback: () => Promise<Lookup<T>> | undefined): Promise<Lookup<T>> {
     const stale = this.cache.lastKnownGood<T>(key);
     if (stale !== undefined) return withSource(stale, "stale");
     const snapshot = await loadFallback();
     if (snapshot?.kind === "found") return withSource(snapshot, "snapshot");
-    const why = failure.kind === "unavailable" ? failure.error : "KV failed";
-    return { kind: "unavailable", error: snapshot?.kind === "malformed" ? `${why}; and ${snapshot.error}` : `${why}; no last known good entry and none in the snapshot` };
+    return { kind: "unavailable", error: snapshot?.kind === "malformed" ? `${failure.error}; and ${snapshot.error}` : `${failure.error}; no last known good entry and none in the snapshot` };
   }
 }
 

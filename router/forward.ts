@@ -239,7 +239,7 @@ async function checkAnswer(req: ForwardRequest, response: UpstreamResponse, sign
   }
   const read = await readAnswer(response, maxBytes, signal);
   if (!read.ok) return { kind: "bad_gateway", detail: `cell '${req.cell.cellId}' answered with more than ${maxBytes} bytes`, attempts, upstreamStatus: status };
-  const noBody = req.method === "HEAD" || status === 204 || status === 205 || status === 304;
+  const noBody = req.method === "HEAD" || status === 204 || status === 205; // a 304 never gets here: every 3xx is refused above
   return { kind: "answer", status, headers: forwardableResponseHeaders(response.headers), body: noBody ? null : read.bytes, attempts };
 }
 
