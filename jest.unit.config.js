@@ -20,6 +20,7 @@ module.exports = {
     "**/contract-*.test.ts",
     "**/core.test.ts",
     "**/core-*.test.ts",
+    "**/lake-core.test.ts",
     "**/cell-http.core.test.ts",
     "**/stores.in-memory.test.ts",
     "**/router-*.test.ts",
