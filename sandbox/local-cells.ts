@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { Container } from "@azure/cosmos";
 import { createAwsCell } from "../cells/aws/composition";
 import { AWS_CELL_ENV, awsCellTableName } from "../cells/aws/config";
@@ -72,7 +73,8 @@ const hostPort = (endpoint: string) => {
 async function startAwsCell(spec: Extract<CellSpec, { cloud: "aws" }>, options: LocalCellOptions): Promise<LocalCell> {
   const closers: Array<() => unknown> = [];
   try {
-    const tableName = `${awsCellTableName(spec.cellId)}-${Date.now().toString(36)}`;
+    // Unique per sandbox: several sandboxes (parallel test files, `npm start` beside a test run) share one DynamoDB Local.
+    const tableName = `${awsCellTableName(spec.cellId)}-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
     const admin = localDynamoDbClient(options.dynamodbEndpoint);
     closers.push(() => admin.destroy());
     const { streamArn } = await createCellTable(admin, tableName);
