@@ -5,6 +5,9 @@ import type { Io } from "../cli/output";
 import { CliError, ControlPlane } from "../control-plane";
 import { describeHolders, locate, ownershipOn, promotedOwner, sleep } from "./locate";
 
+/** The tenant has no standby (on the cell asked for) to fail over to: nothing was changed. */
+export class NoStandbyError extends CliError {}
+
 /** What `cellctl failover` did. */
 export interface FailoverView {
   readonly tenant_id: string;
@@ -43,7 +46,7 @@ export async function failover(plane: ControlPlane, io: Io, tenantId: string, op
   const standbys = where.holders.filter((h) => h.ownership.state === "standby" && (options.to === undefined || h.cellId === options.to));
   const candidate = done && (options.to === undefined || done.cellId === options.to) ? done : standbys[0];
   if (!candidate) {
-    throw new CliError(`tenant '${tenantId}' has no standby${options.to ? ` on ${options.to}` : ""} to fail over to (${describeHolders(where)}); set one up with 'cellctl standby ${tenantId} --cell <cell>'`);
+    throw new NoStandbyError(`tenant '${tenantId}' has no standby${options.to ? ` on ${options.to}` : ""} to fail over to (${describeHolders(where)}); set one up with 'cellctl standby ${tenantId} --cell <cell>'`);
   }
   if (standbys.length > 1) throw new CliError(`tenant '${tenantId}' has standbys on ${standbys.map((s) => s.cellId).join(" and ")}; name one with --to`);
   const replica = candidate.ownership.details?.replica;

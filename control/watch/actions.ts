@@ -1,7 +1,7 @@
 import { reasonOf, type ControlPlane } from "../control-plane";
 import type { Io } from "../cli/output";
 import { setCellStatus } from "../commands/cell-status";
-import { failover } from "../standby/failover";
+import { NoStandbyError, failover } from "../standby/failover";
 import type { JournalStore } from "../moves/journal";
 import { Mover, type MoveHooks } from "../moves/move";
 import type { ActionOutcome } from "./decide";
@@ -51,9 +51,8 @@ export async function failoverToStandbys(plane: ControlPlane, cellId: string, te
       const view = await failover(plane, quiet, tenantId, { waitMs: FAILOVER_WAIT_MS });
       done.push(`${tenantId} -> ${view.to} (epoch ${view.epoch}, replication point ${view.replication_point ?? "none"})`);
     } catch (error) {
-      const reason = reasonOf(error);
-      if (/has no standby/.test(reason)) noStandby.push(tenantId);
-      else failed.push(`${tenantId}: ${reason}`);
+      if (error instanceof NoStandbyError) noStandby.push(tenantId);
+      else failed.push(`${tenantId}: ${reasonOf(error)}`);
     }
   }
   const without = noStandby.length > 0 ? `; no standby: ${noStandby.join(", ")}` : "";
