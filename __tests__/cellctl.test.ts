@@ -162,7 +162,7 @@ test("sandbox fault slows and breaks a cell's store as its deep health then show
     expect(listed.json.cells.find((c: any) => c.cell_id === "alpha")).toEqual(expect.objectContaining({ faults: { errorRate: 1 }, counts: expect.objectContaining({ errors: expect.any(Number) }) }));
     expect(listed.json.cells.find((c: any) => c.cell_id === "alpha").counts.errors).toBeGreaterThan(0);
     const bad = await cellctl("sandbox", "fault", "alpha", "--errors", "3");
-    expect({ code: bad.code, err: bad.err }).toEqual({ code: 2, err: expect.stringMatching(/errorRate: must be a number from 0 to 1, got 3/) });
+    expect({ code: bad.code, err: bad.err }).toEqual({ code: 2, err: expect.stringMatching(/--errors: must be a number from 0 to 1, got 3/) });
     expect((await cellctl("sandbox", "fault", "alpha")).code).toBe(2);
   } finally {
     expect((await cellctl("sandbox", "clear", "alpha")).out).toMatch(/alpha: store faults cleared/);

@@ -46,6 +46,19 @@ const describeFaults = (f: Record<string, number | boolean>): string =>
         .filter(Boolean)
         .join(", ");
 
+/** The flag of each field of a faults body, so the sandbox's refusals name what the operator typed. */
+const FLAG_OF: Readonly<Record<string, string>> = { delayMs: "--delay", errorRate: "--errors", dropAnswers: "--drop", freeze: "--freeze", refuse: "--refuse" };
+
+/** Sets a cell's faults; a refusal's field names become the flags that set them. */
+async function setFaults(plane: ControlPlane, path: string, options: FaultOptions): Promise<unknown> {
+  try {
+    return await callSandbox(plane, "POST", path, faultsOf(options));
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    throw new CliError(error.message.replace(/\b(delayMs|errorRate|dropAnswers|freeze|refuse):/g, (_, field: string) => `${FLAG_OF[field]}:`), error.exitCode);
+  }
+}
+
 /** Builds the faults body from the flags; at least one fault. */
 function faultsOf(options: FaultOptions): Record<string, number | boolean> {
   const faults = {
@@ -77,7 +90,7 @@ export async function sandboxFaultsCommand(plane: ControlPlane, io: Io, action: 
   }
   if (!isCellId(cellId)) throw new CliError(`cell id must be a cell id, got '${cellId}'`, 2);
   const path = `/sandbox/cells/${encodeURIComponent(cellId)}/faults`;
-  const view = (await (action === "clear" ? callSandbox(plane, "DELETE", path) : callSandbox(plane, "POST", path, faultsOf(options)))) as CellFaultsView;
+  const view = (await (action === "clear" ? callSandbox(plane, "DELETE", path) : setFaults(plane, path, options))) as CellFaultsView;
   emit(io, view, (v) => (action === "clear" ? `${v.cell_id}: store faults cleared` : `${v.cell_id}: store faults now ${describeFaults(v.faults)} ('cellctl sandbox clear ${v.cell_id}' clears them)`));
   return 0;
 }
