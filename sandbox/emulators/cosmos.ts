@@ -30,14 +30,14 @@ const EMULATOR_KEY = "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8
 
 /** Starts the emulator on 127.0.0.1 and a free port, and creates a database and the cell's container on it. */
 export async function startCosmosEmulator(opts: { databaseId?: string; containerId?: string } = {}): Promise<CosmosEmulator> {
-  const server = createHttpsServer();
+  const server = createHttpsServer({ keepAlive: true });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const endpoint = `https://127.0.0.1:${port}`;
-  const agent = new Agent({ rejectUnauthorized: false, keepAlive: false });
+  const agent = new Agent({ rejectUnauthorized: false, keepAlive: true });
   const clientOptions = { agent, connectionPolicy: { enableEndpointDiscovery: false } };
   const client = new CosmosClient({ endpoint, key: EMULATOR_KEY, ...clientOptions });
   const databaseId = opts.databaseId ?? "cells";
