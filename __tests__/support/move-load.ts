@@ -34,6 +34,18 @@ export interface LoadClient {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * The least time between the starts of two exchanges of one loop: about 20 a second per loop, enough
+ * to see every step of a move or a failover. An unpaced loop only spins faster: in the sandbox the
+ * clients, the cells and their emulators share this machine's two cores, and a test's extra requests
+ * would take CPU from the system under test (and from the test files running beside it) while
+ * asserting nothing more.
+ */
+const PACE_MS = 50;
+
+/** Waits out the rest of one loop round that started at `startedAt`. */
+const pace = (startedAt: number) => sleep(Math.max(0, startedAt + PACE_MS - Date.now()));
+
+/**
  * A client that creates and then keeps replacing its own records (so it never conflicts with another
  * writer), with an idempotency key per intended write; on a 503 it waits as `Retry-After` says
  * (capped) and retries with the same key. Every exchange is recorded.
@@ -51,6 +63,7 @@ export async function writerLoop(
   let n = 0;
   const versions = new Map<string, number>();
   while (!until()) {
+    const startedAt = Date.now();
     const recordId = `${prefix}-${n % 5}`;
     const expected = versions.get(recordId);
     const body = { data: { writer: prefix, n }, ...(expected === undefined ? {} : { expected_version: expected }) };
@@ -75,12 +88,14 @@ export async function writerLoop(
       await sleep(Math.min(200, Number(response.headers.get(Headers.retryAfter) ?? "1") * 1000));
     }
     n++;
+    await pace(startedAt);
   }
 }
 
 /** A client reading records it knows exist (the ones acknowledged so far). */
 export async function readerLoop(client: LoadClient, router: string, tenantId: string, until: () => boolean, calls: LoadCall[], acked: Acked): Promise<void> {
   while (!until()) {
+    const startedAt = Date.now();
     const ids = [...acked.keys()];
     if (ids.length === 0) {
       await sleep(10);
@@ -90,5 +105,6 @@ export async function readerLoop(client: LoadClient, router: string, tenantId: s
     const response = await fetch(`${client.routers[router]}/api/tenants/${tenantId}/records/${recordId}`, { headers: { authorization: `Bearer ${client.token(tenantId)}` } });
     const json = (await response.json()) as { type?: string };
     calls.push({ tenantId, op: "read", router, status: response.status, retryAfter: response.headers.get(Headers.retryAfter), problem: json.type?.split(":").pop(), at: Date.now(), cell: response.headers.get(Headers.cellId) });
+    await pace(startedAt);
   }
 }
