@@ -7,12 +7,14 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/__tests__"],
   testMatch: ["**/*.test.ts"],
+  // The scenarios (whole sandboxes under faults, moves, failovers, the watch loop, signals) run with
+  // `npm run test:scenarios`; `npm run test:all`, the README's test command and CI's, runs both.
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/__tests__/scenarios/"],
   transform: {
     "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
   },
   testTimeout: 30000,
-  // Two workers on two cores: the slow suites (sandboxes, fault injection, failovers) mostly wait on
-  // timers and emulators, so two side by side take little more than one (Jest's default here is one).
+  // Two workers on two cores (Jest's default here is one).
   maxWorkers: 2,
   // One DynamoDB Local JVM for the whole run (each test file makes its own tables).
   globalSetup: "<rootDir>/__tests__/setup/dynamodb-local.global-setup.ts",

@@ -1,6 +1,6 @@
-import { MoveError, SimulatedCrash } from "../control/moves/move";
-import type { MovePhase } from "../control/moves/journal";
-import { moveFaultsSandbox, tenantsOn } from "./support/move-faults";
+import { MoveError, SimulatedCrash } from "../../control/moves/move";
+import type { MovePhase } from "../../control/moves/journal";
+import { moveFaultsSandbox, tenantsOn } from "../support/move-faults";
 
 /**
  * Moves that are called off or fought over: `abort` after each step before the cut-over (and refused

@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { Headers } from "../contract";
-import type { MovePhase } from "../control/moves/journal";
-import { SimulatedCrash } from "../control/moves/move";
-import { moveFaultsSandbox, tenantsOn } from "./support/move-faults";
+import { Headers } from "../../contract";
+import type { MovePhase } from "../../control/moves/journal";
+import { SimulatedCrash } from "../../control/moves/move";
+import { moveFaultsSandbox, tenantsOn } from "../support/move-faults";
 
 /**
  * Moves whose controller dies: after each step (finished by `resume` from its journal, in a new
@@ -70,7 +70,7 @@ test("a cellctl process killed after the fence: the tenant answers 503 until 'mo
   const acked = await seed(tenantId, 10);
   const run = promisify(execFile);
   const env = { ...process.env, ...cliEnv() };
-  const bin = path.resolve(__dirname, "../control/bin/cellctl.cjs");
+  const bin = path.resolve(__dirname, "../../control/bin/cellctl.cjs");
   const killed = await run(process.execPath, [bin, "move", tenantId, "--to", "beta"], { env: { ...env, CELLCTL_EXIT_AFTER: "fenced" }, cwd: scratch() }).then(
     () => ({ code: 0, stderr: "" }),
     (error: { code?: number; stderr?: string }) => ({ code: error.code, stderr: error.stderr }),

@@ -1,15 +1,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { AdminClient } from "../control/admin-client";
-import { ControlPlane } from "../control/control-plane";
-import { JournalStore } from "../control/moves/journal";
-import { Mover } from "../control/moves/move";
-import type { LocalRouter } from "../sandbox/router";
-import { startSandbox, type Sandbox } from "../sandbox/sandbox";
-import type { Topology } from "../topology";
-import { startStaleRouter } from "./support/stale-router";
-import { readerLoop, writerLoop, type Acked, type LoadCall, type LoadClient } from "./support/move-load";
+import { AdminClient } from "../../control/admin-client";
+import { ControlPlane } from "../../control/control-plane";
+import { JournalStore } from "../../control/moves/journal";
+import { Mover } from "../../control/moves/move";
+import type { LocalRouter } from "../../sandbox/router";
+import { startSandbox, type Sandbox } from "../../sandbox/sandbox";
+import type { Topology } from "../../topology";
+import { startStaleRouter } from "../support/stale-router";
+import { readerLoop, writerLoop, type Acked, type LoadCall, type LoadClient } from "../support/move-load";
 
 /**
  * A live tenant moves between clouds while its clients keep writing and reading through two routers,

@@ -9,7 +9,7 @@ import * as path from "node:path";
  * process under npm exits and every port it listened on closes. Linux only (reads /proc).
  */
 
-const ROOT = path.resolve(__dirname, "..");
+const ROOT = path.resolve(__dirname, "../..");
 const STARTUP_MS = 60_000;
 
 /** Every process below `pid`, from /proc's parent links. */

@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { Headers } from "../contract";
-import { AdminClient } from "../control/admin-client";
-import { runCellctl } from "../control/cellctl";
-import type { Io } from "../control/cli/output";
-import { SANDBOX_CONNECTION_FILE, writeConnection } from "../control/connection";
-import { startSandbox, type Sandbox } from "../sandbox/sandbox";
-import { readerLoop, writerLoop, type Acked, type LoadCall, type LoadClient } from "./support/move-load";
+import { Headers } from "../../contract";
+import { AdminClient } from "../../control/admin-client";
+import { runCellctl } from "../../control/cellctl";
+import type { Io } from "../../control/cli/output";
+import { SANDBOX_CONNECTION_FILE, writeConnection } from "../../control/connection";
+import { startSandbox, type Sandbox } from "../../sandbox/sandbox";
+import { readerLoop, writerLoop, type Acked, type LoadCall, type LoadClient } from "../support/move-load";
 
 /**
  * `cellctl watch` on the real sandbox, as an operator runs it: faults injected into the AWS cell's store
