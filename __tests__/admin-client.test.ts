@@ -30,8 +30,10 @@ function cellWithFlakyImports(failures: number, failure: () => Error) {
     const answer = await cell.handler({ method: init?.method ?? "GET", path: url.pathname, query: url.search.slice(1), headers, body });
     return new Response(answer.body || null, { status: answer.status, headers: answer.headers });
   }) as typeof fetch;
-  const client = new AdminClient({ cellId: "alpha", url: "https://alpha.test", key: cell.adminKey }, { fetch: fetchTo });
-  return { cell, client, calls: () => calls };
+  const waits: number[] = [];
+  const sleep = async (ms: number) => void waits.push(ms);
+  const client = new AdminClient({ cellId: "alpha", url: "https://alpha.test", key: cell.adminKey }, { fetch: fetchTo, sleep });
+  return { cell, client, calls: () => calls, waits };
 }
 
 async function importing(cell: ReturnType<typeof coreCell>, tenantId: string) {
@@ -40,10 +42,10 @@ async function importing(cell: ReturnType<typeof coreCell>, tenantId: string) {
 
 describe("an import page while the cell's store is busy", () => {
   test("is sent again, up to three times, and lands once", async () => {
-    const { cell, client, calls } = cellWithFlakyImports(3, () => new StoreUnavailableError("the store did not answer"));
+    const { cell, client, calls, waits } = cellWithFlakyImports(3, () => new StoreUnavailableError("the store did not answer"));
     await importing(cell, "T-1");
     const result = await client.importPage("T-1", [item(1), item(2)]);
-    expect({ result, calls: calls() }).toEqual({ result: { written: 2, skipped: 0 }, calls: 4 });
+    expect({ result, calls: calls(), waits }).toEqual({ result: { written: 2, skipped: 0 }, calls: 4, waits: [250, 500, 1_000] });
     // Sending a page that landed again changes nothing: why repeating it is safe.
     expect(await client.importPage("T-1", [item(1), item(2)])).toEqual({ written: 0, skipped: 2 });
     expect((await client.exportPage("T-1")).items.map((i) => [i.record_id, i.version])).toEqual([
@@ -53,23 +55,23 @@ describe("an import page while the cell's store is busy", () => {
   });
 
   test("fails with the cell's answer once the retries are spent", async () => {
-    const { cell, client, calls } = cellWithFlakyImports(4, () => new StoreUnavailableError("the store did not answer"));
+    const { cell, client, calls, waits } = cellWithFlakyImports(4, () => new StoreUnavailableError("the store did not answer"));
     await importing(cell, "T-1");
     await expect(client.importPage("T-1", [item(1)])).rejects.toEqual(expect.objectContaining({ name: "AdminCallError", status: 503, code: "store_unavailable" }));
-    expect(calls()).toBe(4);
+    expect({ calls: calls(), waits }).toEqual({ calls: 4, waits: [250, 500, 1_000] });
   });
 
   test("any other refusal is not repeated", async () => {
-    const { cell, client, calls } = cellWithFlakyImports(1, () => new VersionConflictError("T-1", "r1", "a newer version is there", 2));
+    const { cell, client, calls, waits } = cellWithFlakyImports(1, () => new VersionConflictError("T-1", "r1", "a newer version is there", 2));
     await importing(cell, "T-1");
     const refused = await client.importPage("T-1", [item(1)]).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(AdminCallError);
     expect((refused as AdminCallError).status).toBe(409);
-    expect(calls()).toBe(1);
+    expect({ calls: calls(), waits }).toEqual({ calls: 1, waits: [] });
   });
 
   test("an ownership change, which may have landed, is never repeated", async () => {
-    const { cell, client, calls } = cellWithFlakyImports(0, () => new Error("unused"));
+    const { cell, client, calls, waits } = cellWithFlakyImports(0, () => new Error("unused"));
     const setOwnership = cell.store.setOwnership.bind(cell.store);
     let failed = false;
     cell.store.setOwnership = async (...args) => {
@@ -80,6 +82,6 @@ describe("an import page while the cell's store is busy", () => {
       return setOwnership(...args);
     };
     await expect(client.setOwnership("T-1", { epoch: 1, state: "importing", expected: null })).rejects.toEqual(expect.objectContaining({ status: 503 }));
-    expect(calls()).toBe(1);
+    expect({ calls: calls(), waits }).toEqual({ calls: 1, waits: [] });
   });
 });

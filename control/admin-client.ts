@@ -38,10 +38,10 @@ const LONG_CALL_MS = 120_000;
 /** The tenant an admin request names when it concerns the whole cell (the cell's `CELL_WIDE_TENANT`). */
 const CELL_WIDE = "*";
 
-/** A cell's admin API said no (a problem+json answer), or could not be reached. */
 /** How long a repeatable admin call waits before each retry after a `store_unavailable` answer. */
 const STORE_RETRY_DELAYS_MS = [250, 500, 1_000] as const;
 
+/** A cell's admin API said no (a problem+json answer), or could not be reached. */
 export class AdminCallError extends Error {
   override readonly name = "AdminCallError";
   constructor(
@@ -69,6 +69,8 @@ export interface AdminClientOptions {
   /** Per-call budget, ms. @default 15000 */
   readonly timeoutMs?: number;
   readonly fetch?: typeof fetch;
+  /** Waits before a retry. @default a timer */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /** What `PUT .../ownership` asks for. */
@@ -91,6 +93,7 @@ export type ExportFields = "full" | "versions";
 export class AdminClient {
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
+  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(
     readonly target: AdminTarget,
@@ -98,6 +101,7 @@ export class AdminClient {
   ) {
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.fetchImpl = options.fetch ?? fetch;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   async tenants(): Promise<OwnershipRecord[]> {
@@ -235,7 +239,7 @@ export class AdminClient {
       } catch (error) {
         const busy = error instanceof AdminCallError && error.status === 503 && error.code === "store_unavailable";
         if (!busy || attempt >= STORE_RETRY_DELAYS_MS.length) throw error;
-        await new Promise((resolve) => setTimeout(resolve, STORE_RETRY_DELAYS_MS[attempt]));
+        await this.sleep(STORE_RETRY_DELAYS_MS[attempt]!);
       }
     }
   }
