@@ -30,7 +30,8 @@ if (process.env.STRYKER_MUTATOR_WORKER !== undefined) {
  * Mutation run only (`jest.unit.config.js` under Stryker; outside a mutant run it is Jest's node
  * environment, unchanged). Jest has no way to stop a run at the first failing test, and Stryker needs
  * only one to call a mutant killed: once a test has failed for the active mutant, every later test of
- * that mutant's run, in any file, is skipped.
+ * that mutant's run, in any file, is skipped (and `mutation-jest-circus.js` does not even load the later
+ * files).
  */
 class MutationEnvironment extends TestEnvironment {
   async handleTestEvent(event) {
@@ -38,6 +39,11 @@ class MutationEnvironment extends TestEnvironment {
     if (mutant === undefined) return;
     if (event.name === "test_done" && event.test.errors.length > 0) killed = mutant;
     else if (event.name === "test_start" && killed === mutant) event.test.mode = "skip";
+  }
+
+  /** Whether a test has already failed for this mutant (then `mutation-jest-circus.js` skips whole files). */
+  static hasKilled(mutant) {
+    return mutant !== undefined && killed === mutant;
   }
 
   async teardown() {
