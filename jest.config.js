@@ -4,7 +4,8 @@
  * @type {import('jest').Config}
  */
 module.exports = {
-  testEnvironment: "node",
+  // Jest's node environment that disables the AsyncLocalStorage instances a test file leaves enabled.
+  testEnvironment: "<rootDir>/__tests__/setup/node-environment.js",
   roots: ["<rootDir>/__tests__"],
   testMatch: ["**/*.test.ts"],
   // The scenarios (whole sandboxes under faults, moves, failovers, the watch loop, signals) run with

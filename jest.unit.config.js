@@ -27,7 +27,7 @@ module.exports = {
   ],
   testPathIgnorePatterns: ["/node_modules/", "/router-(auth|moved|resilience|worker)\\.test\\.ts$"],
   // Under Stryker only: load just the test files whose tests cover the mutant (see the sequencer), and
-  // stop at its first failing test (see the environment, otherwise Jest's node environment, and the
+  // stop at its first failing test (see the environment, otherwise the project's node environment, and the
   // runner, otherwise jest-circus).
   setupFilesAfterEnv: ["<rootDir>/__tests__/setup/mutation-test-index.js"],
   testSequencer: "<rootDir>/__tests__/setup/mutation-sequencer.js",
