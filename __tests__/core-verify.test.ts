@@ -214,6 +214,9 @@ describe("key scopes", () => {
     const { deps } = verifier();
     expect(await outcome(await request({ key: ADMIN }), deps, { tenantId: "T-1", scope: "edge" })).toEqual(refused("unauthenticated", /unknown signing key 'alpha-admin-v1'/));
     expect(await outcome(await request({ key: EDGE }), deps, { tenantId: "T-1", scope: "admin" })).toEqual(refused("unauthenticated", /admin routes need this cell's admin key; 'alpha-v1' is not it/));
+    expect(await outcome(await request({ key: ADMIN }), deps, { tenantId: "T-1", scope: "replication" })).toEqual(
+      refused("unauthenticated", /replication needs the tenant's link key on this cell; 'alpha-admin-v1' is not it/),
+    );
   });
 
   test("without an admin key id the admin API is closed, whatever the key source knows", async () => {
