@@ -3,12 +3,12 @@ const base = require("./jest.config.js");
 
 /**
  * The fast unit-level suites only, for the mutation run (`stryker.config.mjs`, `npm run mutate`): the
- * contract, the cell core with the in-memory fakes (its standby replication too, driven by the control
- * plane's commands on core cells), and the router's logic with fakes. Left out: every
- * suite that starts an emulator (DynamoDB Local, cosmosdb-server), the bundled Worker in workerd
- * (Miniflare: router-auth, router-moved, router-resilience, router-worker), the sandbox, a synth, and
- * the architecture test (it reads source text, which Stryker rewrites). No global setup: nothing here
- * needs DynamoDB Local.
+ * contract, the cell core with the in-memory fakes (its standby replication too), and the router's
+ * logic with fakes. Left out: every suite that starts an emulator (DynamoDB Local, cosmosdb-server),
+ * the bundled Worker in workerd (Miniflare: router-auth, router-moved, router-resilience,
+ * router-worker), the sandbox, a synth, suites that wait out real leases (standby-control: each mutant
+ * it covers would cost seconds), and the architecture test (it reads source text, which Stryker
+ * rewrites). No global setup: nothing here needs DynamoDB Local.
  * @type {import('jest').Config}
  */
 module.exports = {
@@ -23,7 +23,6 @@ module.exports = {
     "**/core-*.test.ts",
     "**/lake-core.test.ts",
     "**/replication-core.test.ts",
-    "**/standby-control.test.ts",
     "**/cell-http.core.test.ts",
     "**/stores.in-memory.test.ts",
     "**/router-*.test.ts",
