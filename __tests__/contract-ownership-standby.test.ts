@@ -140,7 +140,7 @@ describe("parseOwnershipView, the standby half", () => {
 
   test("a record without either has no details", () => {
     const parsed = parseOwnershipView({ ...ownershipView(anOwnership("T-1")), standby: null, replica: null, lease_until: null });
-    expect(parsed.ok && "details" in parsed.value).toBe(false);
+    expect(parsed).toEqual({ ok: true, value: { tenantId: "T-1", epoch: 1, state: "active", updatedAt: "2026-01-01T00:00:00.000Z" } });
   });
 
   test.each([
@@ -149,6 +149,7 @@ describe("parseOwnershipView, the standby half", () => {
     ["a standby that is text", { standby: "beta" }, /^ownership standby must be/],
     ["a replica without its primary", { replica: { seeded_at: HEARD } }, /^ownership replica must name its primary \{cell_id, epoch\}/],
     ["a replica whose primary has no epoch", { replica: { primary: { cell_id: "alpha" } } }, /^ownership replica must name its primary/],
+    ["a replica whose primary has no cell", { replica: { primary: { epoch: 4 } } }, /^ownership replica must name its primary/],
     ["a replica whose primary's epoch is negative", { replica: { primary: { cell_id: "alpha", epoch: -1 } } }, /^ownership replica must name its primary/],
   ])("refuses %s", (_name, fields, message) => {
     const parsed = parseOwnershipView({ ...ownershipView(anOwnership("T-1")), ...fields });

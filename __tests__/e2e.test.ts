@@ -12,7 +12,7 @@ import { sandboxClient, type Reply } from "./support/sandbox-client";
  */
 
 const CELL_TIMEOUT_MS = 2000;
-/** The router's breaker sheds a failing cell's requests for this long before it probes again: short, so T-100 recovers soon after the restart. */
+/** The router's breaker sheds a failing cell's requests for this long before it probes again: short, so a cell stopped and started again (sandbox controls) serves again soon. */
 const BREAKER_COOLDOWN_MS = 500;
 /** Each client request's own deadline: well above the router's cell timeout, so a hang shows up as a failure. */
 const CLIENT_TIMEOUT_MS = 5 * CELL_TIMEOUT_MS;
