@@ -12,7 +12,7 @@ type DynamoDbLocalSpawn = (options: { port?: number; path?: string | null; share
  * The JVM's options: the client (C1) compiler only and the serial collector. An emulator on loopback
  * that lives for one test run or one sandbox session spends most of its CPU compiling itself with C2
  * and running G1's threads; with these, a DynamoDB-heavy test file takes about half the CPU time
- * (measured: 19.0 s -> 10.4 s of user time for the DynamoDB store and AWS cell suites), on a machine
+ * (measured: 19.0 s -> 9.3 s of user time for the DynamoDB store and AWS cell suites), on a machine
  * whose two cores the emulator shares with the cells and the tests.
  */
 const JVM_OPTIONS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"];
