@@ -1,4 +1,4 @@
-import { PATHS, isCellId, isKeyId, isRecordId, isTenantId, isWriteMethod, matchCellRoute, pathOf, problemCode, tenantOfPath } from "../contract";
+import { parseJsonOrUndefined, PATHS, isCellId, isKeyId, isRecordId, isTenantId, isWriteMethod, matchCellRoute, pathOf, problemCode, tenantOfPath } from "../contract";
 
 /** The HTTP rules router and cells share: what a path means, which methods write, and what an id may be. */
 
@@ -94,5 +94,18 @@ describe("methods and ids", () => {
       expect(problemCode(body)).toBeUndefined();
     }
     expect(problemCode({ type: "urn:problem-type:cells:internal" })).toBe("internal");
+  });
+});
+
+describe("parseJsonOrUndefined", () => {
+  test.each([
+    ['{"type":"x"}', { type: "x" }],
+    ["[1,2]", [1, 2]],
+    ["null", null],
+    ["", undefined],
+    ["<html>502</html>", undefined],
+    ['{"cut":', undefined],
+  ])("%j reads as %j", (text, value) => {
+    expect(parseJsonOrUndefined(text)).toEqual(value);
   });
 });

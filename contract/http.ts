@@ -12,6 +12,18 @@ export const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD"]);
 /** True for every method that may change state (everything but GET and HEAD; OPTIONS is not served). */
 export const isWriteMethod = (method: string): boolean => !SAFE_METHODS.has(method.toUpperCase());
 
+/**
+ * A body or an answer as JSON, or undefined when it is not JSON (empty, truncated, an HTML error
+ * page): for reading the other side's answers, where "not JSON" is an outcome, not an error.
+ */
+export function parseJsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The field of a JSON object body that names the tenant (the seed's `POST /api/process` shape). */
 export const BODY_TENANT_FIELD = "tenant_id";
 

@@ -3,6 +3,7 @@ import {
   PATHS,
   PROBLEM_CONTENT_TYPE,
   parseCellHealthReport,
+  parseJsonOrUndefined,
   parseOwnershipView,
   pathOf,
   problemCode,
@@ -249,12 +250,7 @@ export class AdminClient {
     const signed = await signatureHeaders(this.target.key, { method, path, query, cellId: this.target.cellId, tenantId, body: bytes });
     const response = await this.send(method, path, query, { ...signed, ...(body === undefined ? {} : { [Headers.contentType]: "application/json" }) }, body === undefined ? undefined : bytes, timeoutMs);
     const text = await response.text();
-    let json: unknown;
-    try {
-      json = text === "" ? undefined : JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
+    const json = parseJsonOrUndefined(text);
     if (response.status >= 400 || json === undefined) {
       const problem = (json ?? {}) as Record<string, unknown>;
       const code = problemCode(problem);

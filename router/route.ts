@@ -1,4 +1,4 @@
-import { countsAsCellError, Headers as H, MAX_HEADER_BYTES, MAX_URL_BYTES, PATHS, SAFE_METHODS, problem, problemCode, problemResponse, tenantMovedTarget, type Cloud, type ProblemCode, type TenantMovedExtensions } from "../contract";
+import { countsAsCellError, Headers as H, MAX_HEADER_BYTES, MAX_URL_BYTES, PATHS, SAFE_METHODS, parseJsonOrUndefined, problem, problemCode, problemResponse, tenantMovedTarget, type Cloud, type ProblemCode, type TenantMovedExtensions } from "../contract";
 import type { CellEntry, SigningKey, TenantEntry } from "../contract";
 import { bearerChallenge, type Authenticator } from "./auth";
 import type { KeyLookup } from "./cell-keys";
@@ -429,14 +429,7 @@ function isErrorAnswer(result: ForwardResult): boolean {
 const utf8 = new TextDecoder();
 
 /** A JSON body as a value, or undefined. */
-function parseJson(body: Uint8Array | null): unknown {
-  if (body === null) return undefined;
-  try {
-    return JSON.parse(utf8.decode(body));
-  } catch {
-    return undefined;
-  }
-}
+const parseJson = (body: Uint8Array | null): unknown => (body === null ? undefined : parseJsonOrUndefined(utf8.decode(body)));
 
 /** What a refusal carries besides its problem: a `Retry-After`, extra headers, the log's reason, problem extension members. */
 interface RefuseExtra {

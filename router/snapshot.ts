@@ -1,4 +1,4 @@
-import { cellKey, parseCellEntry, parseTenantEntry, tenantKey, type CellEntry, type RegistryRecord, type TenantEntry, type UrlPolicy } from "../contract";
+import { cellKey, parseCellEntry, parseJsonOrUndefined, parseTenantEntry, tenantKey, type CellEntry, type RegistryRecord, type TenantEntry, type UrlPolicy } from "../contract";
 import { SNAPSHOT_BINDING_PREFIX, type SnapshotBindings } from "./bindings";
 import { found, malformed, notFound, type Lookup, type Registry } from "./registry";
 
@@ -81,12 +81,7 @@ export function loadSnapshot(env: SnapshotBindings): LoadedSnapshot {
     .sort((a, b) => Number(a.slice(SNAPSHOT_BINDING_PREFIX.length)) - Number(b.slice(SNAPSHOT_BINDING_PREFIX.length)));
   for (const name of names) {
     const text = (env as Record<string, unknown>)[name];
-    let part: unknown;
-    try {
-      part = typeof text === "string" ? JSON.parse(text) : undefined;
-    } catch {
-      part = undefined;
-    }
+    const part = typeof text === "string" ? parseJsonOrUndefined(text) : undefined;
     if (typeof part !== "object" || part === null || Array.isArray(part)) {
       errors.push(`${name} is not a JSON object`);
       continue;

@@ -1,6 +1,6 @@
 import { Miniflare, type RequestInit as MiniflareRequestInit } from "miniflare";
 import { bundle, type Bundle } from "../../constructs/bundling";
-import type { CellPlacement, SigningKey, TenantPlacement } from "../../contract";
+import { parseJsonOrUndefined, type CellPlacement, type SigningKey, type TenantPlacement } from "../../contract";
 import { REGISTRY_BINDING } from "../../router/bindings";
 import { ROUTER_BUNDLE } from "../../router/bundle-spec";
 import { REGISTRY_NAMESPACE_ID, routerScript, routerWorkerOptions, seedRegistry, structuredLogLines, type RouterSettingValues } from "../../sandbox/router";
@@ -113,12 +113,7 @@ export async function startRouter(instances: readonly RouterInstance[]): Promise
       const worker = await mf.getWorker(name);
       const response = await worker.fetch(`https://router.test${path}`, init);
       const body = await response.text();
-      let json: unknown;
-      try {
-        json = JSON.parse(body);
-      } catch {
-        json = undefined;
-      }
+      const json = parseJsonOrUndefined(body);
       const headers: Record<string, string> = {};
       response.headers.forEach((value, key) => {
         headers[key.toLowerCase()] = value;

@@ -1,3 +1,4 @@
+import { parseJsonOrUndefined } from "../../contract";
 import type { Sandbox } from "../../sandbox/sandbox";
 
 /** One answer, its body parsed as JSON when it is JSON. */
@@ -24,14 +25,7 @@ export function sandboxClient(sandbox: () => Sandbox, clientTimeoutMs: number): 
   const send: SandboxClient["send"] = async (url, init = {}, as) => {
     const headers = as === undefined ? init.headers : { ...init.headers, authorization: `Bearer ${tokenOf(as)}` };
     const response = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(clientTimeoutMs) });
-    const text = await response.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: response.status, headers: response.headers, json };
+    return { status: response.status, headers: response.headers, json: parseJsonOrUndefined(await response.text()) };
   };
   return { send, tokenOf };
 }

@@ -9,6 +9,7 @@ import {
   TENANT_PATH_PREFIX,
   isTenantId,
   matchCellRoute,
+  parseJsonOrUndefined,
   problem,
   problemCode,
   type CellRoute,
@@ -115,16 +116,7 @@ export function createCellHandler(deps: CellDeps): CellHandler {
 /** Tenant requests (not admin calls, not the shallow health check) make the deep health's recent figures. */
 function observeTenantRequest(cell: WiredCell, req: CellRequest, answer: Answer, elapsedMs: number): void {
   if (!req.path.startsWith(TENANT_PATH_PREFIX) && req.path !== PATHS.process) return;
-  cell.health.observe(answer.status, answer.status === 503 ? problemCode(parseAnswerBody(answer.body)) : undefined, elapsedMs);
-}
-
-/** An answer's body as JSON, or undefined. */
-function parseAnswerBody(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
+  cell.health.observe(answer.status, answer.status === 503 ? problemCode(parseJsonOrUndefined(answer.body)) : undefined, elapsedMs);
 }
 
 /** What serving a request needs, wired once per cell. */

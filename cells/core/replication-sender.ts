@@ -2,6 +2,7 @@ import {
   Headers,
   PATHS,
   REPLICATION_PUSH_MAX_CHANGES,
+  parseJsonOrUndefined,
   parseOwnershipView,
   pathOf,
   problemCode,
@@ -278,12 +279,7 @@ export class ReplicationSender {
       signal: AbortSignal.timeout(this.deps.timing.pushTimeoutMs ?? 10_000),
     });
     const text = await response.text();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
+    const json = parseJsonOrUndefined(text);
     if (response.status === 200 && json !== undefined) return json as ReplicationAck;
     const problem = (json ?? {}) as { detail?: unknown; current?: unknown };
     const message = `standby '${link.cellId}' answered ${response.status}${typeof problem.detail === "string" ? `: ${problem.detail}` : ""}`;
